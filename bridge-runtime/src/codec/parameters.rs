@@ -1,0 +1,300 @@
+//! Encoding a call's parameters: a JSON object, each value JSON inside an `Any`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::json_any;
+use super::non_finite::{find_non_finite, Segment};
+use crate::Error;
+
+/// The parameters of one tool call, encoded for the wire.
+///
+/// Build it from any `Serialize` value that serializes to a JSON object
+/// ([`Parameters::from_serialize`]), or one parameter at a time ([`Parameters::insert`]), which
+/// is what the `#[elixir_tools]` macro does.
+///
+/// ```
+/// use snakepit_bridge_runtime::Parameters;
+/// let mut params = Parameters::new();
+/// params.insert("n", &10).unwrap();
+/// assert_eq!(params.json("n"), Some(&b"10"[..]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parameters {
+    values: HashMap<String, prost_types::Any>,
+}
+
+/// Why parameters could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterError {
+    /// The offending parameter, when one is to blame.
+    pub parameter: Option<String>,
+    /// What is wrong with it, phrased to follow the parameter's name.
+    pub reason: String,
+}
+
+impl ParameterError {
+    /// The error for a call of `tool`.
+    pub fn for_tool(self, tool: &str) -> Error {
+        Error::InvalidParameters {
+            tool: tool.to_owned(),
+            parameter: self.parameter,
+            reason: self.reason,
+        }
+    }
+}
+
+impl fmt::Display for ParameterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.parameter {
+            Some(name) => write!(f, "parameter `{name}` {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+impl std::error::Error for ParameterError {}
+
+impl Parameters {
+    /// No parameters.
+    pub fn new() -> Self {
+        Parameters::default()
+    }
+
+    /// Room for `capacity` parameters.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Parameters {
+            values: HashMap::with_capacity(capacity),
+        }
+    }
+
+    /// The parameters of a value that serializes to a JSON object: a struct, a map with string
+    /// keys, or a `serde_json::json!({...})` object. Each field becomes one parameter.
+    pub fn from_serialize<P: Serialize + ?Sized>(params: &P) -> Result<Self, ParameterError> {
+        if let Some(found) = find_non_finite(params) {
+            let parameter = match found.path.first() {
+                Some(Segment::Key(name)) => Some(name.clone()),
+                _ => None,
+            };
+            return Err(non_finite_error(
+                parameter,
+                &found.describe(),
+                &found.path_text(),
+            ));
+        }
+        let value = serde_json::to_value(params).map_err(|error| ParameterError {
+            parameter: None,
+            reason: format!("could not be serialized to JSON: {error}"),
+        })?;
+        let Value::Object(object) = value else {
+            return Err(ParameterError {
+                parameter: None,
+                reason: format!(
+                    "parameters must serialize to a JSON object of named values (a struct or a \
+                     map), but they serialized to {}",
+                    describe_kind(&value)
+                ),
+            });
+        };
+        let mut encoded = Parameters::with_capacity(object.len());
+        for (name, value) in object {
+            let json = serde_json::to_vec(&value).map_err(|error| serialize_error(&name, error))?;
+            encoded.values.insert(name, json_any(json));
+        }
+        Ok(encoded)
+    }
+
+    /// Adds (or replaces) the parameter `name` with `value` encoded as JSON.
+    pub fn insert<V: Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &V,
+    ) -> Result<(), ParameterError> {
+        if let Some(found) = find_non_finite(value) {
+            let mut path = name.to_owned();
+            let inner = found.path_text();
+            if !inner.is_empty() {
+                if !inner.starts_with('[') {
+                    path.push('.');
+                }
+                path.push_str(&inner);
+            }
+            return Err(non_finite_error(
+                Some(name.to_owned()),
+                &found.describe(),
+                &path,
+            ));
+        }
+        let json = serde_json::to_vec(value).map_err(|error| serialize_error(name, error))?;
+        self.values.insert(name.to_owned(), json_any(json));
+        Ok(())
+    }
+
+    /// The JSON bytes that will be sent for `name`.
+    pub fn json(&self, name: &str) -> Option<&[u8]> {
+        self.values.get(name).map(|any| any.value.as_slice())
+    }
+
+    /// The names of the parameters, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The wire form: the request's `parameters` map.
+    pub fn into_wire(self) -> HashMap<String, prost_types::Any> {
+        self.values
+    }
+}
+
+fn non_finite_error(parameter: Option<String>, what: &str, path: &str) -> ParameterError {
+    let location = match &parameter {
+        Some(name) if name != path => format!(" at `{path}`"),
+        _ => String::new(),
+    };
+    ParameterError {
+        parameter,
+        reason: format!(
+            "holds a {what} float{location}, which JSON cannot carry; send a finite number, or an \
+             Option set to None"
+        ),
+    }
+}
+
+fn serialize_error(name: &str, error: serde_json::Error) -> ParameterError {
+    ParameterError {
+        parameter: Some(name.to_owned()),
+        reason: format!("could not be serialized to JSON: {error}"),
+    }
+}
+
+fn describe_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use serde_json::json;
+
+    use super::*;
+    use crate::codec::JSON_TYPE_URL;
+
+    #[test]
+    fn each_field_becomes_json_inside_an_any_with_the_hosts_type_url() {
+        let params =
+            Parameters::from_serialize(&json!({"n": 10, "s": "héllo", "l": [1, 2]})).unwrap();
+        assert_eq!(params.len(), 3);
+        assert_eq!(params.json("n"), Some(&b"10"[..]));
+        assert_eq!(params.json("s"), Some("\"héllo\"".as_bytes()));
+        assert_eq!(params.json("l"), Some(&b"[1,2]"[..]));
+        let wire = params.into_wire();
+        assert!(wire.values().all(|any| any.type_url == JSON_TYPE_URL));
+    }
+
+    #[test]
+    fn strings_are_json_text_not_protobuf_string_values() {
+        // snakepit's Python client sends a protobuf StringValue here, which the host cannot
+        // JSON-decode; the host wants the JSON string itself.
+        let mut params = Parameters::new();
+        params.insert("json_string", "{\"a\":1}").unwrap();
+        assert_eq!(params.json("json_string"), Some(&br#""{\"a\":1}""#[..]));
+    }
+
+    #[test]
+    fn a_struct_serializes_field_by_field() {
+        #[derive(Serialize)]
+        struct Args<'a> {
+            list: &'a [i64],
+            operation: Option<&'a str>,
+        }
+        let params = Parameters::from_serialize(&Args {
+            list: &[1, 2],
+            operation: None,
+        })
+        .unwrap();
+        assert_eq!(params.json("list"), Some(&b"[1,2]"[..]));
+        assert_eq!(params.json("operation"), Some(&b"null"[..]));
+    }
+
+    #[test]
+    fn large_integers_are_exact() {
+        let mut params = Parameters::new();
+        params.insert("big", &u64::MAX).unwrap();
+        params.insert("neg", &i64::MIN).unwrap();
+        assert_eq!(params.json("big"), Some(&b"18446744073709551615"[..]));
+        assert_eq!(params.json("neg"), Some(&b"-9223372036854775808"[..]));
+    }
+
+    #[test]
+    fn anything_but_an_object_is_an_error_naming_what_was_given() {
+        let error = Parameters::from_serialize(&vec![1, 2]).unwrap_err();
+        assert_eq!(error.parameter, None);
+        assert!(error.reason.contains("serialized to an array"), "{error}");
+        let error = Parameters::from_serialize(&42).unwrap_err();
+        assert!(error.reason.contains("serialized to a number"), "{error}");
+    }
+
+    #[test]
+    fn nan_is_an_error_naming_the_parameter() {
+        let error = Parameters::from_serialize(&json!({"ok": 1})).map(|_| ());
+        assert!(error.is_ok());
+        #[derive(Serialize)]
+        struct Args {
+            x: f64,
+        }
+        let error = Parameters::from_serialize(&Args { x: f64::NAN }).unwrap_err();
+        assert_eq!(error.parameter.as_deref(), Some("x"));
+        assert_eq!(
+            error.to_string(),
+            "parameter `x` holds a NaN float, which JSON cannot carry; send a finite number, or an Option set to None"
+        );
+    }
+
+    #[test]
+    fn infinity_deep_in_a_parameter_is_located() {
+        let mut params = Parameters::new();
+        let error = params
+            .insert("points", &vec![vec![0.0], vec![1.0, f64::INFINITY]])
+            .unwrap_err();
+        assert_eq!(error.parameter.as_deref(), Some("points"));
+        assert!(
+            error
+                .reason
+                .contains("infinite (inf) float at `points[1][1]`"),
+            "{error}"
+        );
+        assert!(params.is_empty());
+    }
+
+    #[test]
+    fn errors_carry_the_tool_when_converted() {
+        let error = ParameterError {
+            parameter: Some("x".into()),
+            reason: "is bad".into(),
+        };
+        assert!(matches!(
+            error.for_tool("add"),
+            Error::InvalidParameters { tool, parameter: Some(p), .. } if tool == "add" && p == "x"
+        ));
+    }
+}

@@ -1,0 +1,170 @@
+//! Decoding a tool's result: JSON inside an `Any`, plus binary data and metadata.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use prost::bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::proto::ExecuteElixirToolResponse;
+use crate::Error;
+
+/// Decodes a result's JSON bytes as `T`, telling "not JSON at all" apart from "JSON of another
+/// shape".
+pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Result<T, Error> {
+    if json.is_empty() {
+        return Err(Error::UndecodableResult {
+            tool: tool.to_owned(),
+            raw: String::new(),
+            reason: "the host sent an empty result".to_owned(),
+        });
+    }
+    serde_json::from_slice(json).map_err(|error| {
+        if error.is_data() {
+            Error::UnexpectedResult {
+                tool: tool.to_owned(),
+                expected: std::any::type_name::<T>(),
+                reason: error.to_string(),
+            }
+        } else {
+            Error::UndecodableResult {
+                tool: tool.to_owned(),
+                raw: String::from_utf8_lossy(json).into_owned(),
+                reason: error.to_string(),
+            }
+        }
+    })
+}
+
+/// The whole answer of a successful tool call: the JSON result, binary data, metadata and the
+/// host's execution time.
+#[derive(Debug, Clone)]
+pub struct ToolResponse {
+    tool: String,
+    result: Vec<u8>,
+    result_type_url: String,
+    binary_result: Bytes,
+    metadata: HashMap<String, String>,
+    execution_time: Duration,
+}
+
+impl ToolResponse {
+    pub(crate) fn new(tool: &str, response: ExecuteElixirToolResponse) -> Self {
+        let (result, result_type_url) = match response.result {
+            Some(any) => (any.value, any.type_url),
+            None => (Vec::new(), String::new()),
+        };
+        ToolResponse {
+            tool: tool.to_owned(),
+            result,
+            result_type_url,
+            binary_result: response.binary_result,
+            metadata: response.metadata,
+            execution_time: Duration::from_millis(
+                u64::try_from(response.execution_time_ms).unwrap_or(0),
+            ),
+        }
+    }
+
+    /// The tool that answered.
+    pub fn tool(&self) -> &str {
+        &self.tool
+    }
+
+    /// The result's bytes exactly as sent: JSON from a well-behaved host.
+    pub fn result_bytes(&self) -> &[u8] {
+        &self.result
+    }
+
+    /// The `type_url` of the result's `Any`.
+    pub fn result_type_url(&self) -> &str {
+        &self.result_type_url
+    }
+
+    /// The result as a JSON value.
+    pub fn value(&self) -> Result<Value, Error> {
+        decode_json(&self.tool, &self.result)
+    }
+
+    /// The result decoded as `T`.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        decode_json(&self.tool, &self.result)
+    }
+
+    /// The binary data of a tool that returns bytes (empty otherwise). `result` then holds `{}`
+    /// or JSON metadata about the data.
+    pub fn binary_result(&self) -> &Bytes {
+        &self.binary_result
+    }
+
+    /// Takes the binary data out of the response.
+    pub fn into_binary_result(self) -> Bytes {
+        self.binary_result
+    }
+
+    /// The host's response metadata (snakepit puts `execution_time` here).
+    pub fn metadata(&self) -> &HashMap<String, String> {
+        &self.metadata
+    }
+
+    /// How long the host says the tool ran (zero when it did not say).
+    pub fn execution_time(&self) -> Duration {
+        self.execution_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Fib {
+        n: u32,
+        sum: u64,
+    }
+
+    #[test]
+    fn decodes_json_into_the_requested_type() {
+        let fib: Fib = decode_json("fib", br#"{"n":3,"sequence":[0,1,1],"sum":2}"#).unwrap();
+        assert_eq!(fib, Fib { n: 3, sum: 2 });
+    }
+
+    #[test]
+    fn an_elixir_term_is_undecodable_and_keeps_its_text() {
+        let error = decode_json::<Value>("t", b"%{pid: #PID<0.1.0>}").unwrap_err();
+        match error {
+            Error::UndecodableResult { tool, raw, .. } => {
+                assert_eq!(tool, "t");
+                assert_eq!(raw, "%{pid: #PID<0.1.0>}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_of_the_wrong_shape_is_an_unexpected_result_naming_the_type() {
+        let error = decode_json::<Fib>("fib", br#"{"n":"three"}"#).unwrap_err();
+        assert!(
+            matches!(&error, Error::UnexpectedResult { tool, expected, .. } if tool == "fib" && expected.ends_with("Fib")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_result_is_a_clear_error() {
+        let error = decode_json::<Value>("t", b"").unwrap_err();
+        assert!(error.to_string().contains("empty result"), "{error}");
+    }
+
+    #[test]
+    fn numbers_keep_their_form() {
+        let value: Value = decode_json("t", b"[3.75,3,1.0e21,18446744073709551615]").unwrap();
+        assert_eq!(value[0].as_f64(), Some(3.75));
+        assert_eq!(value[1].as_u64(), Some(3));
+        assert_eq!(value[2].as_f64(), Some(1.0e21));
+        assert_eq!(value[3].as_u64(), Some(u64::MAX));
+    }
+}

@@ -1,0 +1,446 @@
+//! The async session context: one connection to the host, shared by every clone.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use snakepit_bridge_spec::{closest_name, validate_tool_name};
+use tonic::metadata::{AsciiMetadataValue, MetadataMap};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use crate::address::endpoint_uri;
+use crate::codec::{Parameters, ToolResponse};
+use crate::options::{correlation_value, SessionContextBuilder, CORRELATION_HEADER};
+use crate::proto;
+use crate::proto::bridge_service_client::BridgeServiceClient;
+use crate::tool_list::{tools_by_name, ElixirTools, ToolCache};
+use crate::Error;
+
+/// A worker's session with a snakepit host: lists the Elixir tools exposed to the session and
+/// calls them.
+///
+/// Cloning is cheap: clones share one HTTP/2 connection and one tool-list cache, so many tasks
+/// can call concurrently.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+/// use serde_json::json;
+/// use snakepit_bridge_runtime::SessionContext;
+///
+/// let ctx = SessionContext::connect("localhost:50051", "session-1").await?;
+/// let tools = ctx.elixir_tools().await?;
+/// println!("available: {:?}", tools.keys().collect::<Vec<_>>());
+/// let result = ctx.call_elixir_tool("calculate_fibonacci", json!({"n": 10})).await?;
+/// println!("{result}");
+/// ctx.cleanup().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SessionContext {
+    shared: Arc<Shared>,
+    /// Per-clone override of the builder's correlation id.
+    correlation_id: Option<AsciiMetadataValue>,
+}
+
+struct Shared {
+    client: BridgeServiceClient<Channel>,
+    address: String,
+    session_id: String,
+    call_timeout: Duration,
+    metadata: MetadataMap,
+    tools: ToolCache,
+}
+
+/// What the host knows of a session (`GetSession`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session id.
+    pub session_id: String,
+    /// The metadata the session was initialized with.
+    pub metadata: HashMap<String, String>,
+    /// When the host created the session, if it said.
+    pub created_at: Option<SystemTime>,
+    /// How many tools the session has.
+    pub tool_count: i32,
+}
+
+impl std::fmt::Debug for SessionContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionContext")
+            .field("address", &self.shared.address)
+            .field("session_id", &self.shared.session_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionContext {
+    /// Connects to the host at `address` (`host:port`, as snakepit passes it, or an `http://`
+    /// URI) for the session `session_id`, with default options.
+    pub async fn connect(
+        address: impl Into<String>,
+        session_id: impl Into<String>,
+    ) -> Result<Self, Error> {
+        Self::builder(address, session_id).connect().await
+    }
+
+    /// Starts a [`SessionContextBuilder`] to set timeouts, limits and metadata.
+    pub fn builder(
+        address: impl Into<String>,
+        session_id: impl Into<String>,
+    ) -> SessionContextBuilder {
+        SessionContextBuilder::new(address, session_id)
+    }
+
+    pub(crate) async fn from_builder(options: SessionContextBuilder) -> Result<Self, Error> {
+        let metadata = options.metadata_map()?;
+        let uri = endpoint_uri(&options.address)?;
+        let connect_error = |reason: String| Error::Connect {
+            address: options.address.clone(),
+            reason,
+        };
+        let endpoint = Endpoint::from(uri)
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true);
+        // The endpoint's own timeout covers TCP only; this one also covers the HTTP/2 handshake
+        // with a peer that accepts but never answers.
+        let channel = tokio::time::timeout(options.connect_timeout, endpoint.connect())
+            .await
+            .map_err(|_| {
+                connect_error(format!(
+                    "no answer within the connect timeout of {:?}",
+                    options.connect_timeout
+                ))
+            })?
+            .map_err(|error| connect_error(error_chain(&error)))?;
+        let client = BridgeServiceClient::new(channel)
+            .max_decoding_message_size(options.max_message_size)
+            .max_encoding_message_size(options.max_message_size);
+        tracing::debug!(address = %options.address, session = %options.session_id, "connected to the snakepit host");
+        Ok(SessionContext {
+            shared: Arc::new(Shared {
+                client,
+                address: options.address,
+                session_id: options.session_id,
+                call_timeout: options.call_timeout,
+                metadata,
+                tools: ToolCache::default(),
+            }),
+            correlation_id: None,
+        })
+    }
+
+    /// The session this context works in.
+    pub fn session_id(&self) -> &str {
+        &self.shared.session_id
+    }
+
+    /// The host address as given.
+    pub fn address(&self) -> &str {
+        &self.shared.address
+    }
+
+    /// A clone that sends `id` as its correlation id (`x-snakepit-correlation-id`), sharing the
+    /// connection and tool cache.
+    pub fn with_correlation_id(&self, id: &str) -> Result<Self, Error> {
+        Ok(SessionContext {
+            shared: self.shared.clone(),
+            correlation_id: Some(correlation_value(id)?),
+        })
+    }
+
+    /// The generated gRPC client on this context's connection, for RPCs this API does not wrap.
+    pub fn raw_client(&self) -> BridgeServiceClient<Channel> {
+        self.shared.client.clone()
+    }
+
+    /// The tools the host exposes to this session, keyed by name.
+    ///
+    /// Fetched on first use and cached; concurrent first uses share one fetch. Use
+    /// [`refresh_elixir_tools`](Self::refresh_elixir_tools) to pick up changes.
+    pub async fn elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
+        self.shared.tools.get_or_fetch(|| self.fetch_tools()).await
+    }
+
+    /// Fetches the tool list again and replaces the cached one.
+    pub async fn refresh_elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
+        self.shared.tools.refresh(|| self.fetch_tools()).await
+    }
+
+    async fn fetch_tools(&self) -> Result<ElixirTools, Error> {
+        let request = proto::GetExposedElixirToolsRequest {
+            session_id: self.shared.session_id.clone(),
+        };
+        let response = self
+            .unary(
+                "the `GetExposedElixirTools` call",
+                request,
+                |mut client, request| async move { client.get_exposed_elixir_tools(request).await },
+            )
+            .await?;
+        Ok(tools_by_name(response.tools))
+    }
+
+    /// Calls the tool `tool` with `params` (any `Serialize` value that serializes to a JSON
+    /// object, such as `serde_json::json!({"n": 10})` or a struct) and returns its JSON result.
+    pub async fn call_elixir_tool<P>(&self, tool: &str, params: P) -> Result<Value, Error>
+    where
+        P: Serialize,
+    {
+        self.call_elixir_tool_raw(tool, params).await?.value()
+    }
+
+    /// Calls the tool `tool` and decodes its result as `R`.
+    pub async fn call_elixir_tool_as<R, P>(&self, tool: &str, params: &P) -> Result<R, Error>
+    where
+        R: DeserializeOwned,
+        P: Serialize + ?Sized,
+    {
+        self.call_elixir_tool_raw(tool, params).await?.decode()
+    }
+
+    /// Calls the tool `tool` and returns the host's whole answer: the JSON result, binary data,
+    /// metadata and execution time.
+    pub async fn call_elixir_tool_raw<P>(
+        &self,
+        tool: &str,
+        params: P,
+    ) -> Result<ToolResponse, Error>
+    where
+        P: Serialize,
+    {
+        let parameters = Parameters::from_serialize(&params).map_err(|e| e.for_tool(tool))?;
+        self.call_with_parameters(tool, parameters).await
+    }
+
+    /// Calls the tool `tool` with parameters already encoded.
+    ///
+    /// The tool name is checked against snakepit's rule and against the session's tool list
+    /// before anything is sent.
+    pub async fn call_with_parameters(
+        &self,
+        tool: &str,
+        parameters: Parameters,
+    ) -> Result<ToolResponse, Error> {
+        validate_tool_name(tool).map_err(|reason| Error::InvalidToolName {
+            name: tool.to_owned(),
+            reason,
+        })?;
+        let tools = self.elixir_tools().await?;
+        if !tools.contains_key(tool) {
+            return Err(Error::ToolNotFound {
+                tool: tool.to_owned(),
+                session: self.shared.session_id.clone(),
+                available: tools.keys().cloned().collect(),
+                suggestion: closest_name(tool, tools.keys().map(String::as_str)).map(str::to_owned),
+            });
+        }
+        let span = tracing::info_span!(
+            "call_elixir_tool",
+            tool = %tool,
+            session = %self.shared.session_id,
+            duration_ms = tracing::field::Empty,
+            success = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = self
+            .execute(tool, parameters)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+        span.record("success", outcome.is_ok());
+        outcome
+    }
+
+    async fn execute(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
+        let request = proto::ExecuteElixirToolRequest {
+            session_id: self.shared.session_id.clone(),
+            tool_name: tool.to_owned(),
+            parameters: parameters.into_wire(),
+            metadata: HashMap::new(),
+        };
+        let operation = format!("the call of tool `{tool}`");
+        let response = self
+            .unary(operation, request, |mut client, request| async move {
+                client.execute_elixir_tool(request).await
+            })
+            .await?;
+        if !response.success {
+            let message = if response.error_message.is_empty() {
+                "the host reported a failure without a message".to_owned()
+            } else {
+                response.error_message
+            };
+            return Err(Error::ToolFailed {
+                tool: tool.to_owned(),
+                message,
+            });
+        }
+        Ok(ToolResponse::new(tool, response))
+    }
+
+    /// Creates the session on the host, or returns it as it is if it exists (`InitializeSession`
+    /// is idempotent). Returns the tools the host lists in its answer.
+    pub async fn initialize_session<I, K, V>(&self, metadata: I) -> Result<ElixirTools, Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let request = proto::InitializeSessionRequest {
+            session_id: self.shared.session_id.clone(),
+            metadata: metadata
+                .into_iter()
+                .map(|(key, value)| (key.into(), value.into()))
+                .collect(),
+            config: None,
+        };
+        let response = self
+            .unary(
+                "the `InitializeSession` call",
+                request,
+                |mut client, request| async move { client.initialize_session(request).await },
+            )
+            .await?;
+        if !response.success {
+            return Err(Error::Session {
+                session: self.shared.session_id.clone(),
+                message: response.error_message,
+            });
+        }
+        Ok(tools_by_name(response.available_tools.into_values()))
+    }
+
+    /// What the host knows of this session (`GetSession`); an unknown session is a `NotFound`
+    /// status.
+    pub async fn get_session(&self) -> Result<SessionInfo, Error> {
+        let request = proto::GetSessionRequest {
+            session_id: self.shared.session_id.clone(),
+        };
+        let response = self
+            .unary(
+                "the `GetSession` call",
+                request,
+                |mut client, request| async move { client.get_session(request).await },
+            )
+            .await?;
+        Ok(SessionInfo {
+            session_id: response.session_id,
+            metadata: response.metadata,
+            created_at: response
+                .created_at
+                .and_then(|t| SystemTime::try_from(t).ok()),
+            tool_count: response.tool_count,
+        })
+    }
+
+    /// Sends `Ping` with `message` and returns the host's reply (`pong: <message>`).
+    pub async fn ping(&self, message: &str) -> Result<String, Error> {
+        let request = proto::PingRequest {
+            message: message.to_owned(),
+        };
+        let response = self
+            .unary(
+                "the `Ping` call",
+                request,
+                |mut client, request| async move { client.ping(request).await },
+            )
+            .await?;
+        Ok(response.message)
+    }
+
+    /// Sends `Heartbeat`, which keeps the session alive; returns whether the host still knows
+    /// the session.
+    pub async fn heartbeat(&self) -> Result<bool, Error> {
+        let request = proto::HeartbeatRequest {
+            session_id: self.shared.session_id.clone(),
+            client_time: Some(SystemTime::now().into()),
+        };
+        let response = self
+            .unary(
+                "the `Heartbeat` call",
+                request,
+                |mut client, request| async move { client.heartbeat(request).await },
+            )
+            .await?;
+        Ok(response.session_valid)
+    }
+
+    /// Asks the host to clean up the session (`CleanupSession`). Best effort, like snakepit's
+    /// own client: the host always answers success; only transport errors come back.
+    pub async fn cleanup(&self) -> Result<(), Error> {
+        let request = proto::CleanupSessionRequest {
+            session_id: self.shared.session_id.clone(),
+            force: false,
+        };
+        self.unary(
+            "the `CleanupSession` call",
+            request,
+            |mut client, request| async move { client.cleanup_session(request).await },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One unary RPC: headers, deadline, and errors mapped for `operation`.
+    async fn unary<Req, Resp, F, Fut>(
+        &self,
+        operation: impl Into<String>,
+        message: Req,
+        send: F,
+    ) -> Result<Resp, Error>
+    where
+        F: FnOnce(BridgeServiceClient<Channel>, Request<Req>) -> Fut,
+        Fut: Future<Output = Result<Response<Resp>, Status>>,
+    {
+        let limit = self.shared.call_timeout;
+        let mut request = Request::new(message);
+        *request.metadata_mut() = self.shared.metadata.clone();
+        if let Some(id) = &self.correlation_id {
+            request
+                .metadata_mut()
+                .insert(CORRELATION_HEADER, id.clone());
+        }
+        // Tell the host the deadline too, so it can stop work nobody waits for.
+        request.set_timeout(limit);
+        match tokio::time::timeout(limit, send(self.shared.client.clone(), request)).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) if is_deadline(&status) => Err(Error::Timeout {
+                operation: operation.into(),
+                limit,
+            }),
+            Ok(Err(status)) => Err(Error::from_status(operation, status)),
+            Err(_) => Err(Error::Timeout {
+                operation: operation.into(),
+                limit,
+            }),
+        }
+    }
+}
+
+/// Whether the status reports the deadline we sent: `DeadlineExceeded`, or `Cancelled` with
+/// "Timeout expired" from a tonic server that enforces `grpc-timeout` itself.
+fn is_deadline(status: &Status) -> bool {
+    match status.code() {
+        tonic::Code::DeadlineExceeded => true,
+        tonic::Code::Cancelled => status.message() == "Timeout expired",
+        _ => false,
+    }
+}
+
+/// An error and its sources, as one line: tonic's own `Display` says only "transport error".
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

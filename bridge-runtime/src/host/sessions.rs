@@ -1,0 +1,209 @@
+//! The host's sessions: creation, expiry and the tools each one exposes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime};
+
+use snakepit_bridge_spec::HostTool;
+
+use super::tool::ElixirTool;
+
+/// One session on the host.
+pub(crate) struct Session {
+    pub(crate) metadata: HashMap<String, String>,
+    pub(crate) created_at: SystemTime,
+    last_used: Instant,
+    /// Tools implemented by the host (Elixir), exposed to workers.
+    pub(crate) elixir_tools: BTreeMap<String, ElixirTool>,
+    /// Tools registered by workers through `RegisterTools`.
+    pub(crate) worker_tools: BTreeMap<String, HostTool>,
+}
+
+impl Session {
+    pub(crate) fn tool_count(&self) -> usize {
+        self.elixir_tools.len() + self.worker_tools.len()
+    }
+}
+
+/// Why a session could not be created; the texts are snakepit's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionRefusal {
+    InvalidId,
+    QuotaExceeded,
+}
+
+impl SessionRefusal {
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            SessionRefusal::InvalidId => "invalid_id",
+            SessionRefusal::QuotaExceeded => "session_quota_exceeded",
+        }
+    }
+}
+
+/// All sessions, with the tools new sessions get.
+pub(crate) struct SessionStore {
+    sessions: HashMap<String, Session>,
+    default_tools: Vec<ElixirTool>,
+    pub(crate) expose_in_new_sessions: bool,
+    max_sessions: usize,
+    ttl: Duration,
+}
+
+impl SessionStore {
+    pub(crate) fn new(
+        default_tools: Vec<ElixirTool>,
+        expose_in_new_sessions: bool,
+        max_sessions: usize,
+        ttl: Duration,
+    ) -> Self {
+        SessionStore {
+            sessions: HashMap::new(),
+            default_tools,
+            expose_in_new_sessions,
+            max_sessions,
+            ttl,
+        }
+    }
+
+    /// Creates `id` with `tools`, or returns the existing session as it is (idempotent).
+    pub(crate) fn initialize(
+        &mut self,
+        id: &str,
+        metadata: HashMap<String, String>,
+        tools: Option<&[ElixirTool]>,
+    ) -> Result<&mut Session, SessionRefusal> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(SessionRefusal::InvalidId);
+        }
+        self.expire();
+        if !self.sessions.contains_key(id) && self.sessions.len() >= self.max_sessions {
+            return Err(SessionRefusal::QuotaExceeded);
+        }
+        let tools = tools.unwrap_or(if self.expose_in_new_sessions {
+            &self.default_tools
+        } else {
+            &[]
+        });
+        let session = self
+            .sessions
+            .entry(id.to_owned())
+            .or_insert_with(|| Session {
+                metadata,
+                created_at: SystemTime::now(),
+                last_used: Instant::now(),
+                elixir_tools: tools
+                    .iter()
+                    .map(|t| (t.name().to_owned(), t.clone()))
+                    .collect(),
+                worker_tools: BTreeMap::new(),
+            });
+        session.last_used = Instant::now();
+        Ok(session)
+    }
+
+    /// Creates `id` with the default tools, whatever `expose_in_new_sessions` says.
+    pub(crate) fn initialize_with_defaults(
+        &mut self,
+        id: &str,
+    ) -> Result<&mut Session, SessionRefusal> {
+        let defaults = self.default_tools.clone();
+        self.initialize(id, HashMap::new(), Some(&defaults))
+    }
+
+    /// The live session `id`, touched (its expiry pushed back).
+    pub(crate) fn touch(&mut self, id: &str) -> Option<&mut Session> {
+        self.expire();
+        let session = self.sessions.get_mut(id)?;
+        session.last_used = Instant::now();
+        Some(session)
+    }
+
+    /// Removes `id`; whether it existed.
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
+        self.sessions.remove(id).is_some()
+    }
+
+    fn expire(&mut self) {
+        let ttl = self.ttl;
+        self.sessions
+            .retain(|_, session| session.last_used.elapsed() < ttl);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn tool(name: &str) -> ElixirTool {
+        ElixirTool::new(name, |_| Ok(json!(null)))
+    }
+
+    fn store() -> SessionStore {
+        SessionStore::new(vec![tool("a")], true, 2, Duration::from_secs(3600))
+    }
+
+    #[test]
+    fn initialize_is_idempotent_and_keeps_the_first_metadata() {
+        let mut store = store();
+        store
+            .initialize("s", [("k".into(), "1".into())].into(), None)
+            .unwrap();
+        let again = store
+            .initialize("s", [("k".into(), "2".into())].into(), None)
+            .unwrap();
+        assert_eq!(again.metadata["k"], "1");
+        assert!(again.elixir_tools.contains_key("a"));
+    }
+
+    #[test]
+    fn an_empty_id_is_invalid_and_the_quota_is_enforced() {
+        let mut store = store();
+        assert_eq!(
+            store.initialize(" ", HashMap::new(), None).err(),
+            Some(SessionRefusal::InvalidId)
+        );
+        store.initialize("one", HashMap::new(), None).unwrap();
+        store.initialize("two", HashMap::new(), None).unwrap();
+        assert_eq!(
+            store.initialize("three", HashMap::new(), None).err(),
+            Some(SessionRefusal::QuotaExceeded)
+        );
+        // An existing session is still returned at the quota.
+        assert!(store.initialize("one", HashMap::new(), None).is_ok());
+    }
+
+    #[test]
+    fn new_sessions_get_no_tools_when_not_exposed_by_default() {
+        let mut store = SessionStore::new(vec![tool("a")], false, 10, Duration::from_secs(60));
+        assert!(store
+            .initialize("s", HashMap::new(), None)
+            .unwrap()
+            .elixir_tools
+            .is_empty());
+        assert!(store
+            .initialize_with_defaults("t")
+            .unwrap()
+            .elixir_tools
+            .contains_key("a"));
+    }
+
+    #[test]
+    fn sessions_expire_after_the_ttl() {
+        let mut store = SessionStore::new(vec![], true, 10, Duration::from_millis(20));
+        store.initialize("s", HashMap::new(), None).unwrap();
+        assert!(store.touch("s").is_some());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(store.touch("s").is_none());
+    }
+
+    #[test]
+    fn remove_says_whether_the_session_existed() {
+        let mut store = store();
+        store.initialize("s", HashMap::new(), None).unwrap();
+        assert!(store.remove("s"));
+        assert!(!store.remove("s"));
+    }
+}

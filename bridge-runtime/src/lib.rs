@@ -1,0 +1,43 @@
+//! The runtime of snakepit-bridge: a session context that talks to a snakepit host over its own
+//! gRPC protocol, the wire codec, and an embedded host for tests and development.
+//!
+//! Most users depend on the facade crate `snakepit-bridge`, which re-exports all of this.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use serde_json::json;
+//! use snakepit_bridge_runtime::host::{demo_tools, EmbeddedHost};
+//! use snakepit_bridge_runtime::SessionContext;
+//!
+//! let host = EmbeddedHost::builder().tools(demo_tools()).session("s1").start().await?;
+//! let ctx = SessionContext::connect(host.grpc_address(), "s1").await?;
+//! let tools = ctx.elixir_tools().await?;
+//! assert!(tools.contains_key("parse_json"));
+//! let result = ctx
+//!     .call_elixir_tool("process_list", json!({"list": [1, 2, 3], "operation": "max"}))
+//!     .await?;
+//! assert_eq!(result["result"], json!(3));
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod address;
+pub mod blocking;
+mod codec;
+mod context;
+mod error;
+pub mod host;
+mod options;
+pub mod proto;
+mod tool_list;
+
+pub use codec::{json_any, ParameterError, Parameters, ToolResponse, JSON_TYPE_URL};
+pub use context::{SessionContext, SessionInfo};
+pub use error::Error;
+pub use options::{
+    SessionContextBuilder, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE,
+};
+pub use snakepit_bridge_spec::{HostParameter, HostTool};
+pub use tool_list::ElixirTools;

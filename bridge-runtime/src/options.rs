@@ -1,0 +1,176 @@
+//! Connection options and the builder of a [`SessionContext`].
+
+use std::time::Duration;
+
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
+
+use crate::context::SessionContext;
+use crate::Error;
+
+/// The gRPC header that carries a correlation id to the host.
+pub const CORRELATION_HEADER: &str = "x-snakepit-correlation-id";
+
+/// Default time allowed to open the connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time allowed for one call, tool or RPC.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on one message, sent or received: 64 MiB, above tonic's 4 MiB so that large
+/// results work out of the box.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
+
+/// Options of a [`SessionContext`]; start one with [`SessionContext::builder`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+/// use std::time::Duration;
+/// use snakepit_bridge_runtime::SessionContext;
+///
+/// let ctx = SessionContext::builder("localhost:50051", "session-1")
+///     .connect_timeout(Duration::from_secs(2))
+///     .call_timeout(Duration::from_secs(30))
+///     .max_message_size(256 * 1024 * 1024)
+///     .metadata("x-team", "search")
+///     .correlation_id("req-42")
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `connect` is called"]
+pub struct SessionContextBuilder {
+    pub(crate) address: String,
+    pub(crate) session_id: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) call_timeout: Duration,
+    pub(crate) max_message_size: usize,
+    metadata: Vec<(String, String)>,
+    correlation_id: Option<String>,
+}
+
+impl SessionContextBuilder {
+    pub(crate) fn new(address: impl Into<String>, session_id: impl Into<String>) -> Self {
+        SessionContextBuilder {
+            address: address.into(),
+            session_id: session_id.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            metadata: Vec::new(),
+            correlation_id: None,
+        }
+    }
+
+    /// How long to wait for the connection (TCP and HTTP/2) before giving up.
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.connect_timeout = limit;
+        self
+    }
+
+    /// How long one call (a tool call or any other RPC) may take.
+    pub fn call_timeout(mut self, limit: Duration) -> Self {
+        self.call_timeout = limit;
+        self
+    }
+
+    /// The largest message sent or received, in bytes (default 64 MiB).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// A gRPC metadata entry (an HTTP/2 header) sent with every call.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.push((key.into(), value.into()));
+        self
+    }
+
+    /// A correlation id sent with every call as `x-snakepit-correlation-id`.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    /// Connects to the host.
+    pub async fn connect(self) -> Result<SessionContext, Error> {
+        SessionContext::from_builder(self).await
+    }
+
+    /// Connects to the host, for use without async (see [`crate::blocking`]).
+    pub fn connect_blocking(self) -> Result<crate::blocking::SessionContext, Error> {
+        crate::blocking::SessionContext::from_builder(self)
+    }
+
+    /// The metadata sent with every call, checked as gRPC headers.
+    pub(crate) fn metadata_map(&self) -> Result<MetadataMap, Error> {
+        let mut map = MetadataMap::with_capacity(self.metadata.len() + 1);
+        for (key, value) in &self.metadata {
+            let (key, value) = ascii_entry(key, value)?;
+            map.append(key, value);
+        }
+        if let Some(id) = &self.correlation_id {
+            map.insert(CORRELATION_HEADER, correlation_value(id)?);
+        }
+        Ok(map)
+    }
+}
+
+fn ascii_entry(key: &str, value: &str) -> Result<(AsciiMetadataKey, AsciiMetadataValue), Error> {
+    let invalid = |reason: String| Error::InvalidMetadata {
+        key: key.to_owned(),
+        reason,
+    };
+    let parsed_key = AsciiMetadataKey::from_bytes(key.as_bytes()).map_err(|_| {
+        invalid(
+            "a key must be lowercase ASCII letters, digits, `-`, `_` and `.`, and not end in `-bin`"
+                .to_owned(),
+        )
+    })?;
+    let parsed_value = AsciiMetadataValue::try_from(value)
+        .map_err(|_| invalid("a value must be visible ASCII text".to_owned()))?;
+    Ok((parsed_key, parsed_value))
+}
+
+/// A correlation id as a header value.
+pub(crate) fn correlation_value(id: &str) -> Result<AsciiMetadataValue, Error> {
+    ascii_entry(CORRELATION_HEADER, id).map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_raise_the_message_limit_above_tonics() {
+        let builder = SessionContextBuilder::new("h:1", "s");
+        assert!(builder.max_message_size > 4 * 1024 * 1024);
+        assert_eq!(builder.call_timeout, DEFAULT_CALL_TIMEOUT);
+    }
+
+    #[test]
+    fn metadata_and_correlation_id_become_headers() {
+        let map = SessionContextBuilder::new("h:1", "s")
+            .metadata("x-team", "search")
+            .correlation_id("req-1")
+            .metadata_map()
+            .unwrap();
+        assert_eq!(map.get("x-team").unwrap(), "search");
+        assert_eq!(map.get(CORRELATION_HEADER).unwrap(), "req-1");
+    }
+
+    #[test]
+    fn bad_metadata_names_the_key() {
+        let error = SessionContextBuilder::new("h:1", "s")
+            .metadata("Bad Key", "v")
+            .metadata_map()
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidMetadata { key, .. } if key == "Bad Key"),
+            "{error:?}"
+        );
+        let error = SessionContextBuilder::new("h:1", "s")
+            .correlation_id("line\nbreak")
+            .metadata_map()
+            .unwrap_err();
+        assert!(error.to_string().contains(CORRELATION_HEADER), "{error}");
+    }
+}

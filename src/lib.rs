@@ -1,0 +1,50 @@
+//! snakepit-bridge: Rust workers for the [snakepit](https://hex.pm/packages/snakepit) Elixir
+//! host, over the host's own gRPC protocol.
+//!
+//! A worker connects a [`SessionContext`] to the host, lists the Elixir tools the host exposes
+//! to its session, and calls them. Values travel as JSON inside `google.protobuf.Any`, exactly
+//! as a snakepit host expects; failures come back as one [`Error`] type with variants to match.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use serde::Deserialize;
+//! use serde_json::json;
+//! use snakepit_bridge::host::{demo_tools, EmbeddedHost};
+//! use snakepit_bridge::SessionContext;
+//!
+//! #[derive(Deserialize)]
+//! struct Fibonacci {
+//!     sequence: Vec<u64>,
+//!     sum: u64,
+//! }
+//!
+//! // An in-process host with snakepit's demo tools; a real worker gets the address and
+//! // session id from snakepit on its command line.
+//! let host = EmbeddedHost::builder().tools(demo_tools()).session("s1").start().await?;
+//!
+//! let ctx = SessionContext::connect(host.grpc_address(), "s1").await?;
+//! let fib: Fibonacci = ctx.call_elixir_tool_as("calculate_fibonacci", &json!({"n": 10})).await?;
+//! assert_eq!(fib.sequence.len(), 10);
+//! assert_eq!(fib.sum, 88);
+//! # Ok(()) }
+//! ```
+//!
+//! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
+//!   plain programs.
+//! - [`host::EmbeddedHost`] is a real gRPC server with snakepit's behaviour, for tests, examples
+//!   and local development.
+//! - [`proto`] holds the wire types, for raw calls.
+#![warn(missing_docs)]
+
+pub use snakepit_bridge_runtime::{
+    blocking, host, json_any, proto, ElixirTools, Error, HostParameter, HostTool, ParameterError,
+    Parameters, SessionContext, SessionContextBuilder, SessionInfo, ToolResponse,
+    CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
+    JSON_TYPE_URL,
+};
+
+/// Tool-name rules and suggestions shared by the runtime and the macros.
+pub mod spec {
+    pub use snakepit_bridge_spec::*;
+}

@@ -1,0 +1,135 @@
+//! The examples behave as documented: `demo`, and `demo_host` + `worker` as two processes.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+/// The path of an example binary, built by `cargo test` next to the test binaries.
+fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(example(name))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run example {name} (build it with `cargo test`): {e}"))
+}
+
+/// Kills the host process even when an assertion fails.
+struct HostProcess(Child);
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_demo_host(session: &str) -> (HostProcess, String) {
+    let mut child = Command::new(example("demo_host"))
+        .args(["127.0.0.1:0", "--session", session])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("demo_host starts");
+    let stdout = child.stdout.take().unwrap();
+    let host = HostProcess(child);
+    let mut first_line = String::new();
+    BufReader::new(stdout).read_line(&mut first_line).unwrap();
+    let address = first_line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first_line:?}"))
+        .to_owned();
+    (host, address)
+}
+
+#[test]
+fn demo_lists_the_tools_and_shows_the_three_results() {
+    let output = run("demo", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(r#"Discovered available Elixir tools: ["calculate_fibonacci", "parse_json", "process_list"]"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""sequence":[0,1,1,2,3,5,8,13,21,34,55,89],"sum":232"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""data":{"hello":"world","is_rust":true}"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#""operation":"sum","result":15"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn worker_calls_a_demo_host_in_another_process() {
+    let (_host, address) = start_demo_host("two-process");
+    let output = run("worker", &[&address, "two-process"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Calling 'calculate_fibonacci' tool..."),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#""sum":232"#), "{stdout}");
+    assert!(stdout.contains("Rust worker finished."), "{stdout}");
+}
+
+#[test]
+fn worker_in_a_session_created_by_initialize_session_sees_no_tools_until_created() {
+    let (_host, address) = start_demo_host("named");
+    // An unknown session lists no tools, so the worker calls nothing and still succeeds.
+    let output = run("worker", &[&address, "other-session"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        stdout.contains("Discovered available Elixir tools: []"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Calling"), "{stdout}");
+}
+
+#[test]
+fn worker_with_wrong_arguments_prints_usage_and_exits_1() {
+    let output = run("worker", &["only-one"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage:"));
+}
+
+#[test]
+fn worker_without_a_host_prints_the_error_and_exits_1() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let output = run("worker", &[&address, "s"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("could not connect to the snakepit host at"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn demo_host_with_a_bad_address_prints_usage_and_exits_1() {
+    let output = run("demo_host", &["not-an-address"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Usage:"));
+}
