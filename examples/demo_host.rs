@@ -8,6 +8,7 @@
 //! The tools are exposed in the named session and in every session created through
 //! `InitializeSession`. Prints `listening on <addr>` once ready.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -60,10 +61,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", host.address());
-    println!(
+    // Whoever reads stdout may stop reading after the first line: a closed pipe must not stop
+    // the host, so write errors are ignored rather than panicking as `println!` would.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on {}", host.address());
+    let _ = writeln!(
+        stdout,
         "session: {session} (tools are also exposed in sessions created by InitializeSession)"
     );
+    let _ = stdout.flush();
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("cannot wait for Ctrl-C: {error}");
     }

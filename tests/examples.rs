@@ -22,8 +22,11 @@ fn run(name: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run example {name} (build it with `cargo test`): {e}"))
 }
 
-/// Kills the host process even when an assertion fails.
-struct HostProcess(Child);
+/// Kills the host process even when an assertion fails; keeps its stdout open meanwhile.
+struct HostProcess(
+    Child,
+    #[allow(dead_code)] BufReader<std::process::ChildStdout>,
+);
 
 impl Drop for HostProcess {
     fn drop(&mut self) {
@@ -38,10 +41,10 @@ fn start_demo_host(session: &str) -> (HostProcess, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("demo_host starts");
-    let stdout = child.stdout.take().unwrap();
-    let host = HostProcess(child);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first_line = String::new();
-    BufReader::new(stdout).read_line(&mut first_line).unwrap();
+    stdout.read_line(&mut first_line).unwrap();
+    let host = HostProcess(child, stdout);
     let address = first_line
         .trim()
         .strip_prefix("listening on ")
