@@ -5,6 +5,8 @@
 //! cargo run --example demo
 //! ```
 
+#[path = "support/demo_tools.rs"]
+mod demo_tools;
 #[path = "support/worker_logic.rs"]
 mod worker_logic;
 

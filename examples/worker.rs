@@ -7,6 +7,8 @@
 //!
 //! Try it against `cargo run --example demo_host -- 127.0.0.1:50051`.
 
+#[path = "support/demo_tools.rs"]
+mod demo_tools;
 #[path = "support/worker_logic.rs"]
 mod worker_logic;
 

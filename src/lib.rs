@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 //!
+//! - [`elixir_tools`] turns a trait into typed tool calls: `ctx.calculate_fibonacci(12).await?`.
 //! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
 //!   plain programs.
 //! - [`host::EmbeddedHost`] is a real gRPC server with snakepit's behaviour, for tests, examples
@@ -38,11 +39,24 @@
 #![warn(missing_docs)]
 
 pub use snakepit_bridge_runtime::{
-    blocking, host, json_any, proto, ElixirTools, Error, HostParameter, HostTool, ParameterError,
-    Parameters, SessionContext, SessionContextBuilder, SessionInfo, ToolResponse,
-    CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
-    JSON_TYPE_URL,
+    blocking, host, json_any, proto, BlockingToolCaller, DeclaredParameter, DeclaredTool,
+    DeclaredTools, ElixirTools, Error, HostParameter, HostTool, Mismatch, MismatchKind,
+    ParameterError, Parameters, SessionContext, SessionContextBuilder, SessionInfo, ToolCaller,
+    ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,
 };
+
+/// schemars, for deriving `JsonSchema` on argument and result types, which puts their JSON
+/// Schemas in the declared tools and the generated docs.
+pub use schemars;
+
+#[doc = include_str!("elixir_tools.md")]
+pub use snakepit_bridge_macros::elixir_tools;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use snakepit_bridge_runtime::__private::*;
+}
 
 /// Tool-name rules and suggestions shared by the runtime and the macros.
 pub mod spec {

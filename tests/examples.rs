@@ -64,17 +64,16 @@ fn demo_lists_the_tools_and_shows_the_three_results() {
     );
     assert!(stdout.contains(r#"Discovered available Elixir tools: ["calculate_fibonacci", "parse_json", "process_list"]"#), "{stdout}");
     assert!(
-        stdout.contains(r#""sequence":[0,1,1,2,3,5,8,13,21,34,55,89],"sum":232"#),
+        stdout.contains("sequence [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89], sum 232"),
         "{stdout}"
     );
     assert!(
-        stdout.contains(r#""data":{"hello":"world","is_rust":true}"#),
+        stdout.contains(
+            r#"keys ["hello", "is_rust"], size Some(2), data {"hello":"world","is_rust":true}"#
+        ),
         "{stdout}"
     );
-    assert!(
-        stdout.contains(r#""operation":"sum","result":15"#),
-        "{stdout}"
-    );
+    assert!(stdout.contains("sum of [1,2,3,4,5] = 15"), "{stdout}");
 }
 
 #[test]
@@ -91,7 +90,7 @@ fn worker_calls_a_demo_host_in_another_process() {
         stdout.contains("Calling 'calculate_fibonacci' tool..."),
         "{stdout}"
     );
-    assert!(stdout.contains(r#""sum":232"#), "{stdout}");
+    assert!(stdout.contains("sum 232"), "{stdout}");
     assert!(stdout.contains("Rust worker finished."), "{stdout}");
 }
 
@@ -107,6 +106,26 @@ fn worker_in_a_session_created_by_initialize_session_sees_no_tools_until_created
         "{stdout}"
     );
     assert!(!stdout.contains("Calling"), "{stdout}");
+}
+
+#[test]
+fn tool_docs_prints_the_markdown_reference() {
+    let output = run("tool_docs", &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(stdout.starts_with("# DemoTools\n"), "{stdout}");
+    assert!(
+        stdout.contains("## `calculate_fibonacci`\n\nCalculate the first `n` Fibonacci numbers."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| `n` | integer | yes | `u32` |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"sequence\": {"),
+        "the result schema is shown: {stdout}"
+    );
 }
 
 #[test]

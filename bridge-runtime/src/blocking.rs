@@ -158,6 +158,11 @@ impl SessionContext {
         self.wait(self.inner.call_with_parameters(tool, parameters))
     }
 
+    /// See [`crate::SessionContext::verify`].
+    pub fn verify<D: crate::DeclaredTools>(&self) -> Result<(), Error> {
+        self.wait(self.inner.verify::<D>())
+    }
+
     /// See [`crate::SessionContext::initialize_session`].
     pub fn initialize_session<I, K, V>(&self, metadata: I) -> Result<ElixirTools, Error>
     where

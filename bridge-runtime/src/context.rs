@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::address::endpoint_uri;
 use crate::codec::{Parameters, ToolResponse};
+use crate::declaration::{check_declared, DeclaredTools};
 use crate::options::{correlation_value, SessionContextBuilder, CORRELATION_HEADER};
 use crate::proto;
 use crate::proto::bridge_service_client::BridgeServiceClient;
@@ -284,6 +285,15 @@ impl SessionContext {
         Ok(ToolResponse::new(tool, response))
     }
 
+    /// Checks the tools `D` declares (the `{Trait}Declaration` of an `#[elixir_tools]` trait)
+    /// against the host's tool list: `Err(Error::Mismatch)` lists every missing tool, missing
+    /// required parameter, unknown parameter and incompatible type, so a worker can fail fast at
+    /// start-up.
+    pub async fn verify<D: DeclaredTools>(&self) -> Result<(), Error> {
+        let host = self.elixir_tools().await?;
+        check_declared(D::TRAIT_NAME, &D::tools(), &host)
+    }
+
     /// Creates the session on the host, or returns it as it is if it exists (`InitializeSession`
     /// is idempotent). Returns the tools the host lists in its answer.
     pub async fn initialize_session<I, K, V>(&self, metadata: I) -> Result<ElixirTools, Error>
@@ -438,8 +448,12 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // Layers often repeat their inner error's text; say each thing once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

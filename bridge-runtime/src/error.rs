@@ -145,6 +145,18 @@ pub enum Error {
         message: String,
     },
 
+    /// The host disagrees with the tools a trait declares (from `SessionContext::verify`).
+    #[error(
+        "the host disagrees with the tools `{declaration}` declares: {}",
+        list_mismatches(mismatches)
+    )]
+    Mismatch {
+        /// The declaring trait.
+        declaration: String,
+        /// Every disagreement, in declaration order.
+        mismatches: Vec<snakepit_bridge_spec::Mismatch>,
+    },
+
     /// The blocking API was used from inside an async runtime, where it would deadlock.
     #[error("the blocking SessionContext was used inside an async runtime; use the async `snakepit_bridge::SessionContext` there, or call from a plain thread")]
     BlockingInAsyncContext,
@@ -190,6 +202,14 @@ fn tool_not_found(
         text.push_str(&format!(" Available tools: {}", available.join(", ")));
     }
     text
+}
+
+fn list_mismatches(mismatches: &[snakepit_bridge_spec::Mismatch]) -> String {
+    mismatches
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn parameter_problem(parameter: Option<&str>, reason: &str) -> String {

@@ -24,20 +24,29 @@
 
 mod address;
 pub mod blocking;
+mod caller;
 mod codec;
 mod context;
+mod declaration;
 mod error;
 pub mod host;
 mod options;
 pub mod proto;
 mod tool_list;
 
+#[doc(hidden)]
+pub mod __private;
+
+pub use caller::{BlockingToolCaller, ToolCaller};
 pub use codec::{json_any, ParameterError, Parameters, ToolResponse, JSON_TYPE_URL};
 pub use context::{SessionContext, SessionInfo};
+pub use declaration::DeclaredTools;
 pub use error::Error;
 pub use options::{
     SessionContextBuilder, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE,
 };
-pub use snakepit_bridge_spec::{HostParameter, HostTool};
+pub use snakepit_bridge_spec::{
+    DeclaredParameter, DeclaredTool, HostParameter, HostTool, Mismatch, MismatchKind, ValueKind,
+};
 pub use tool_list::ElixirTools;

@@ -7,12 +7,27 @@
 //!   (`GetExposedElixirTools`), in a serde-friendly form.
 //! - [`validate_tool_name`]: snakepit's rule for tool names.
 //! - [`closest_name`]: the "did you mean ...?" suggestion used in error messages.
+//! - [`DeclaredTool`]: a tool as a worker declares it with `#[elixir_tools]`.
+//! - [`compare_tools`]: the one comparison of declared tools with the host's, behind the
+//!   runtime check, the compile-time check and the CLI; [`is_compatible`] is its type table.
+//! - [`declared_tools_markdown`] and [`host_tools_markdown`]: Markdown references.
+//! - [`Manifest`]: the committed snapshot of the host's tool list; [`tool_drift`] compares two.
 #![warn(missing_docs)]
 
+mod compare;
+mod compatibility;
+mod declared;
 mod host_tools;
+mod manifest;
+mod markdown;
 mod suggest;
 mod tool_name;
 
+pub use compare::{compare_tools, Mismatch, MismatchKind};
+pub use compatibility::{accepted_kinds, is_compatible};
+pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
 pub use host_tools::{HostParameter, HostTool};
+pub use manifest::{tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION};
+pub use markdown::{declared_tools_markdown, host_tools_markdown};
 pub use suggest::closest_name;
 pub use tool_name::{validate_tool_name, ToolNameError, MAX_TOOL_NAME_BYTES};

@@ -138,6 +138,22 @@ impl Parameters {
         self.values.get(name).map(|any| any.value.as_slice())
     }
 
+    /// The parameter `name` decoded as `T`, if present and of that shape: for fake callers.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        serde_json::from_slice(self.json(name)?).ok()
+    }
+
+    /// All parameters as one JSON object (a parameter that is not JSON becomes null).
+    pub fn to_json_object(&self) -> serde_json::Map<String, Value> {
+        self.values
+            .iter()
+            .map(|(name, any)| {
+                let value = serde_json::from_slice(&any.value).unwrap_or(Value::Null);
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
     /// The names of the parameters, in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.values.keys().map(String::as_str)

@@ -67,6 +67,25 @@ impl ToolResponse {
         }
     }
 
+    /// A successful response with `result` as its JSON result: for fake [`crate::ToolCaller`]s
+    /// in tests.
+    pub fn from_json<T: serde::Serialize + ?Sized>(tool: &str, result: &T) -> Self {
+        ToolResponse {
+            tool: tool.to_owned(),
+            result: serde_json::to_vec(result).unwrap_or_else(|_| b"null".to_vec()),
+            result_type_url: super::JSON_TYPE_URL.to_owned(),
+            binary_result: Bytes::new(),
+            metadata: HashMap::new(),
+            execution_time: Duration::ZERO,
+        }
+    }
+
+    /// Sets the binary data, for fakes of tools that return bytes.
+    pub fn with_binary_result(mut self, data: impl Into<Bytes>) -> Self {
+        self.binary_result = data.into();
+        self
+    }
+
     /// The tool that answered.
     pub fn tool(&self) -> &str {
         &self.tool

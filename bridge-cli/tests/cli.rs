@@ -1,0 +1,285 @@
+//! `snakepit-tools` as a user runs it, against the embedded host over TCP.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::json;
+use snakepit_bridge_runtime::host::{demo_tools, ElixirTool, EmbeddedHost};
+use snakepit_bridge_spec::Manifest;
+
+const SESSION: &str = "demo-session";
+
+/// The embedded host on a runtime of its own, as a separate service would be.
+struct Host {
+    runtime: tokio::runtime::Runtime,
+    host: Option<EmbeddedHost>,
+}
+
+impl Host {
+    fn start() -> Host {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let host = runtime
+            .block_on(
+                EmbeddedHost::builder()
+                    .tools(demo_tools())
+                    .session(SESSION)
+                    .start(),
+            )
+            .unwrap();
+        Host {
+            runtime,
+            host: Some(host),
+        }
+    }
+
+    fn host(&self) -> &EmbeddedHost {
+        self.host.as_ref().unwrap()
+    }
+
+    fn address(&self) -> String {
+        self.host().grpc_address()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if let Some(host) = self.host.take() {
+            self.runtime.block_on(host.shutdown());
+        }
+    }
+}
+
+fn tools(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn snapshot(host: &Host, session: &str, path: &Path) -> Output {
+    tools(&[
+        "snapshot",
+        "--address",
+        &host.address(),
+        "--session",
+        session,
+        "-o",
+        path.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn snapshot_writes_the_hosts_tools_sorted() {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elixir_tools.json");
+    let output = snapshot(&host, SESSION, &path);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "wrote 3 tools of session `demo-session` to {}\n",
+            path.display()
+        )
+    );
+
+    let written = std::fs::read_to_string(&path).unwrap();
+    let manifest = Manifest::from_json(&written).unwrap();
+    let expected = Manifest::new(SESSION, demo_tools().iter().map(|tool| tool.spec().clone()));
+    assert_eq!(manifest, expected);
+    // Exactly the stable form: a snapshot of an unchanged host is byte-for-byte the same.
+    assert_eq!(written, expected.to_json());
+}
+
+#[test]
+fn snapshot_of_an_unknown_session_warns() {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = snapshot(&host, "nobody", &dir.path().join("t.json"));
+    assert!(output.status.success());
+    assert!(text(&output.stderr).contains("warning: the host lists no tools for session `nobody`"));
+}
+
+#[test]
+fn check_passes_when_the_host_matches() {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elixir_tools.json");
+    assert!(snapshot(&host, SESSION, &path).status.success());
+    let output = tools(&[
+        "check",
+        "--manifest",
+        path.to_str().unwrap(),
+        "--address",
+        &host.address(),
+        "--session",
+        SESSION,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("matches the host: 3 tools"),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
+fn check_exits_1_with_a_readable_diff_when_the_host_drifted() {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elixir_tools.json");
+    assert!(snapshot(&host, SESSION, &path).status.success());
+
+    assert!(host.host().remove_tool(SESSION, "parse_json"));
+    host.host()
+        .expose(
+            SESSION,
+            ElixirTool::new("add", |_| Ok(json!(0))).required("a", "integer"),
+        )
+        .unwrap();
+    let changed = ElixirTool::new("calculate_fibonacci", |_| Ok(json!(0)))
+        .description("Calculate Fibonacci sequence up to n terms")
+        .required("n", "string");
+    host.host().expose(SESSION, changed).unwrap();
+
+    let output = tools(&[
+        "check",
+        "--manifest",
+        path.to_str().unwrap(),
+        "--address",
+        &host.address(),
+        "--session",
+        SESSION,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = text(&output.stderr);
+    assert!(
+        report.contains("+ tool `add` is exposed by the host but not recorded"),
+        "{report}"
+    );
+    assert!(
+        report.contains("- tool `parse_json` is recorded but no longer exposed by the host"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("~ tool `calculate_fibonacci`:\n      parameter `n`: type integer -> string"),
+        "{report}"
+    );
+    assert!(report.contains("parameter `n`: description"), "{report}");
+    assert!(
+        report.contains("refresh the manifest with `snakepit-tools snapshot"),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_unreachable_host_is_a_one_line_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let output = tools(&[
+        "snapshot",
+        "--address",
+        &address,
+        "--session",
+        SESSION,
+        "--timeout",
+        "2",
+        "-o",
+        "/nonexistent/x.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: could not connect to the snakepit host at {address}"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_host_that_never_answers_times_out_instead_of_hanging() {
+    // Accepts TCP connections (the kernel's backlog does) but never speaks HTTP/2.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let output = tools(&[
+        "snapshot",
+        "--address",
+        &address,
+        "--session",
+        SESSION,
+        "--timeout",
+        "1",
+        "-o",
+        dir.path().join("t.json").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("got no answer from {address} within 1s")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("raise --timeout"), "{stderr}");
+    drop(listener);
+}
+
+#[test]
+fn docs_prints_a_markdown_reference_of_the_manifest() {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elixir_tools.json");
+    assert!(snapshot(&host, SESSION, &path).status.success());
+    let output = tools(&["docs", "--manifest", path.to_str().unwrap()]);
+    assert!(output.status.success());
+    let markdown = text(&output.stdout);
+    assert!(
+        markdown.starts_with("# Elixir tools of session `demo-session`\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "| `operation` | string | no | `\"sum\"` | Operation: sum, max, min, mean, reverse |"
+        ),
+        "{markdown}"
+    );
+    let order: Vec<usize> = [
+        "## `calculate_fibonacci`",
+        "## `parse_json`",
+        "## `process_list`",
+    ]
+    .iter()
+    .map(|heading| markdown.find(heading).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]));
+}
+
+#[test]
+fn a_missing_or_broken_manifest_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = tools(&["docs", "--manifest", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).starts_with(&format!(
+        "error: cannot read the manifest {}",
+        missing.display()
+    )));
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"format_version\": 7}").unwrap();
+    let output = tools(&["docs", "--manifest", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("format_version 7 is not supported"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -1,0 +1,191 @@
+//! The build-time check of a trait against the host's tool-list snapshot (the manifest of
+//! `#[elixir_tools(manifest = "...")]`), through the same comparison as the runtime's
+//! `verify`: `snakepit_bridge_spec::compare_tools`.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use snakepit_bridge_spec::{
+    compare_tools, DeclaredParameter, DeclaredTool, Manifest, Mismatch, MismatchKind,
+};
+
+use crate::errors::Errors;
+use crate::model::{ToolArg, ToolMethod, ToolTrait};
+use crate::type_text::type_text;
+
+/// Where relative manifest paths are resolved instead of the crate's directory.
+pub(crate) const MANIFEST_DIR_VARIABLE: &str = "SNAKEPIT_TOOLS_MANIFEST_DIR";
+
+/// Checks `model` against its manifest, if it names one, reporting each mismatch at its own
+/// tokens. Returns code that makes Cargo rebuild the crate when the manifest (or the variable)
+/// changes.
+pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
+    let Some(manifest_lit) = &model.manifest else {
+        return TokenStream::new();
+    };
+    let written = manifest_lit.value();
+    let base = std::env::var_os(MANIFEST_DIR_VARIABLE)
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let path = resolve(&base, &written);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            errors.at(
+                manifest_lit,
+                format!(
+                    "cannot read the tool manifest {}: {error}; create it from a running host with \
+                     `snakepit-tools snapshot --address HOST:PORT --session SESSION -o {written}`",
+                    path.display()
+                ),
+            );
+            return TokenStream::new();
+        }
+    };
+    let manifest = match Manifest::from_json(&text) {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            errors.at(
+                manifest_lit,
+                format!(
+                    "the tool manifest {} is not valid: {error}; write it anew with \
+                     `snakepit-tools snapshot --address HOST:PORT --session SESSION -o {written}`",
+                    path.display()
+                ),
+            );
+            return tracking(&path);
+        }
+    };
+    let declared: Vec<DeclaredTool> = model
+        .methods
+        .iter()
+        .filter(|m| m.valid)
+        .map(declared_tool)
+        .collect();
+    for mismatch in compare_tools(&declared, &manifest.tools) {
+        if let Some(method) = model.methods.iter().find(|m| m.ident == mismatch.method) {
+            errors.push(placed(&mismatch, method));
+        }
+    }
+    tracking(&path)
+}
+
+/// `written` against `base`, unless it is absolute.
+fn resolve(base: &Path, written: &str) -> PathBuf {
+    let written = Path::new(written);
+    if written.is_absolute() {
+        written.to_owned()
+    } else {
+        base.join(written)
+    }
+}
+
+/// Makes rustc record the manifest and the variable as inputs of the crate, so that Cargo
+/// rebuilds it when either changes.
+fn tracking(path: &Path) -> TokenStream {
+    let path = path.to_string_lossy();
+    quote! {
+        const _: &[u8] = ::core::include_bytes!(#path);
+        const _: ::core::option::Option<&str> = ::core::option_env!(#MANIFEST_DIR_VARIABLE);
+    }
+}
+
+/// What the macro knows of a method, as the comparison takes it (schemas are runtime data).
+fn declared_tool(method: &ToolMethod) -> DeclaredTool {
+    DeclaredTool {
+        name: method.tool_name.clone(),
+        method: method.ident.to_string(),
+        description: method.description.clone(),
+        parameters: method
+            .args
+            .iter()
+            .map(|arg| DeclaredParameter {
+                name: arg.wire_name.clone(),
+                argument: arg.ident.to_string(),
+                required: !arg.optional,
+                kind: arg.kind,
+                rust_type: type_text(&arg.value_ty),
+                schema: serde_json::Value::Null,
+            })
+            .collect(),
+        result_type: type_text(&method.output),
+        result_schema: serde_json::Value::Null,
+    }
+}
+
+/// The mismatch as an error placed where it is: the tool name, the method, the argument's
+/// name, or its whole type.
+fn placed(mismatch: &Mismatch, method: &ToolMethod) -> syn::Error {
+    let message = mismatch.message();
+    let at_method = || syn::Error::new(method.ident.span(), &message);
+    let arg = |name: &str| method.args.iter().find(|a| a.ident == name);
+    match &mismatch.kind {
+        MismatchKind::MissingTool { .. } => syn::Error::new(method.tool_name_span, &message),
+        MismatchKind::MissingParameter { .. } => at_method(),
+        MismatchKind::UnknownParameter { argument, .. } => match arg(argument) {
+            Some(arg) => syn::Error::new(arg.wire_name_span, &message),
+            None => at_method(),
+        },
+        MismatchKind::OptionalButRequired { argument, .. } => match arg(argument) {
+            Some(arg) => syn::Error::new_spanned(&arg.ty, &message),
+            None => at_method(),
+        },
+        MismatchKind::IncompatibleType {
+            argument,
+            host_type,
+            ..
+        } => match arg(argument) {
+            Some(arg) => {
+                syn::Error::new_spanned(&arg.ty, with_kind_hint(message.clone(), arg, host_type))
+            }
+            None => at_method(),
+        },
+    }
+}
+
+/// For a type the macro only guessed at, how to say what it really sends.
+fn with_kind_hint(message: String, arg: &ToolArg, host_type: &str) -> String {
+    if !arg.kind_guessed {
+        return message;
+    }
+    let kind = snakepit_bridge_spec::accepted_kinds(host_type)
+        .and_then(|kinds| kinds.first())
+        .map_or("any", |kind| kind.host_type_name());
+    format!(
+        "{message} (the macro takes `{}` for a struct); if it serializes as `{host_type}`, mark \
+         the argument #[param(kind = \"{kind}\")]",
+        type_text(&arg.value_ty)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_against_the_base_and_absolute_ones_stand() {
+        assert_eq!(
+            resolve(Path::new("/crate"), "tools.json"),
+            Path::new("/crate/tools.json")
+        );
+        assert_eq!(
+            resolve(Path::new("/crate"), "/etc/tools.json"),
+            Path::new("/etc/tools.json")
+        );
+    }
+
+    #[test]
+    fn tracking_code_includes_the_manifest_and_reads_the_variable() {
+        let code = tracking(Path::new("/crate/tools.json")).to_string();
+        assert!(
+            code.contains("include_bytes ! (\"/crate/tools.json\")"),
+            "{code}"
+        );
+        assert!(
+            code.contains("option_env ! (\"SNAKEPIT_TOOLS_MANIFEST_DIR\")"),
+            "{code}"
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! The tool manifest: a committed snapshot of the host's tool list, the input of the
+//! compile-time check, written and verified by the `snakepit-tools` CLI.
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "session": "demo-session",
+//!   "tools": [
+//!     {
+//!       "name": "calculate_fibonacci",
+//!       "description": "Calculate Fibonacci sequence up to n terms",
+//!       "parameters": [
+//!         { "name": "n", "type": "integer", "required": true, "description": "Number of terms" }
+//!       ]
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! Tools are sorted by name (the host lists them in hash order), parameters keep the host's
+//! order, and the JSON is pretty-printed with a final newline, so that diffs stay small.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::HostTool;
+
+/// The manifest format this version reads and writes.
+pub const MANIFEST_FORMAT_VERSION: u32 = 1;
+
+/// A snapshot of the tools a host exposes to one session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The format's version, [`MANIFEST_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The session whose tools were listed.
+    pub session: String,
+    /// The tools, sorted by name.
+    pub tools: Vec<HostTool>,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug)]
+pub enum ManifestError {
+    /// The text is not a manifest (bad JSON or missing fields).
+    Invalid(serde_json::Error),
+    /// The manifest was written in a format this version does not read.
+    UnsupportedVersion {
+        /// The version found.
+        found: u32,
+    },
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::Invalid(error) => write!(f, "{error}"),
+            ManifestError::UnsupportedVersion { found } => write!(
+                f,
+                "format_version {found} is not supported (this version reads {MANIFEST_FORMAT_VERSION})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Manifest {
+    /// A manifest of `tools` for `session`, sorted by tool name.
+    pub fn new(session: impl Into<String>, tools: impl IntoIterator<Item = HostTool>) -> Self {
+        let mut tools: Vec<HostTool> = tools.into_iter().collect();
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        Manifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            session: session.into(),
+            tools,
+        }
+    }
+
+    /// Reads a manifest from its JSON text.
+    pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        // Check the version first, so a newer format is reported as such, not as bad fields.
+        if let Ok(Version { format_version }) = serde_json::from_str::<Version>(text) {
+            if format_version != MANIFEST_FORMAT_VERSION {
+                return Err(ManifestError::UnsupportedVersion {
+                    found: format_version,
+                });
+            }
+        }
+        let mut manifest: Manifest = serde_json::from_str(text).map_err(ManifestError::Invalid)?;
+        manifest.tools.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(manifest)
+    }
+
+    /// The manifest as pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a manifest always serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// How the host's live tool list differs from a recorded one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolDrift {
+    /// The host exposes a tool the record lacks.
+    Added(String),
+    /// The record has a tool the host no longer exposes.
+    Removed(String),
+    /// The tool exists in both, with these differences.
+    Changed {
+        /// The tool.
+        tool: String,
+        /// One readable line per difference.
+        changes: Vec<String>,
+    },
+}
+
+impl fmt::Display for ToolDrift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolDrift::Added(tool) => {
+                write!(f, "+ tool `{tool}` is exposed by the host but not recorded")
+            }
+            ToolDrift::Removed(tool) => write!(
+                f,
+                "- tool `{tool}` is recorded but no longer exposed by the host"
+            ),
+            ToolDrift::Changed { tool, changes } => {
+                write!(f, "~ tool `{tool}`:")?;
+                for change in changes {
+                    write!(f, "\n    {change}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Every difference between the `recorded` tools and the `live` ones, by tool name.
+pub fn tool_drift(recorded: &[HostTool], live: &[HostTool]) -> Vec<ToolDrift> {
+    use std::collections::BTreeMap;
+    let recorded: BTreeMap<&str, &HostTool> =
+        recorded.iter().map(|t| (t.name.as_str(), t)).collect();
+    let live: BTreeMap<&str, &HostTool> = live.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut names: Vec<&str> = recorded.keys().chain(live.keys()).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| match (recorded.get(name), live.get(name)) {
+            (None, Some(_)) => Some(ToolDrift::Added(name.to_owned())),
+            (Some(_), None) => Some(ToolDrift::Removed(name.to_owned())),
+            (Some(old), Some(new)) => {
+                let changes = tool_changes(old, new);
+                (!changes.is_empty()).then(|| ToolDrift::Changed {
+                    tool: name.to_owned(),
+                    changes,
+                })
+            }
+            (None, None) => None,
+        })
+        .collect()
+}
+
+fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
+    let mut changes = Vec::new();
+    if old.description != new.description {
+        changes.push(format!(
+            "description: {:?} -> {:?}",
+            old.description, new.description
+        ));
+    }
+    if old.supports_streaming != new.supports_streaming {
+        changes.push(format!(
+            "supports_streaming: {} -> {}",
+            old.supports_streaming, new.supports_streaming
+        ));
+    }
+    if old.metadata != new.metadata {
+        changes.push(format!(
+            "metadata: {:?} -> {:?}",
+            old.metadata, new.metadata
+        ));
+    }
+    for param in &old.parameters {
+        let Some(now) = new.parameter(&param.name) else {
+            changes.push(format!("parameter `{}` removed", param.name));
+            continue;
+        };
+        let name = &param.name;
+        if param.type_name != now.type_name {
+            changes.push(format!(
+                "parameter `{name}`: type {} -> {}",
+                param.type_name, now.type_name
+            ));
+        }
+        if param.required != now.required {
+            let word = |required: bool| if required { "required" } else { "optional" };
+            changes.push(format!(
+                "parameter `{name}`: {} -> {}",
+                word(param.required),
+                word(now.required)
+            ));
+        }
+        if param.default != now.default {
+            changes.push(format!(
+                "parameter `{name}`: default {:?} -> {:?}",
+                param.default, now.default
+            ));
+        }
+        if param.description != now.description {
+            changes.push(format!(
+                "parameter `{name}`: description {:?} -> {:?}",
+                param.description, now.description
+            ));
+        }
+        if param.validation != now.validation {
+            changes.push(format!(
+                "parameter `{name}`: validation {} -> {}",
+                param.validation, now.validation
+            ));
+        }
+    }
+    for param in &new.parameters {
+        if old.parameter(&param.name).is_none() {
+            let required = if param.required {
+                "required"
+            } else {
+                "optional"
+            };
+            changes.push(format!(
+                "parameter `{}` added ({}, {required})",
+                param.name, param.type_name
+            ));
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::HostParameter;
+
+    fn tool(name: &str, params: Vec<HostParameter>) -> HostTool {
+        HostTool {
+            name: name.into(),
+            description: format!("{name} tool"),
+            parameters: params,
+            metadata: Default::default(),
+            supports_streaming: false,
+        }
+    }
+
+    #[test]
+    fn round_trips_sorted_pretty_json() {
+        let manifest = Manifest::new(
+            "s",
+            [
+                tool("b", vec![]),
+                tool("a", vec![HostParameter::new("n", "integer", true)]),
+            ],
+        );
+        assert_eq!(manifest.tools[0].name, "a");
+        let text = manifest.to_json();
+        assert!(
+            text.starts_with(
+                "{\n  \"format_version\": 1,\n  \"session\": \"s\",\n  \"tools\": [\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("}\n"));
+        assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
+    }
+
+    #[test]
+    fn reading_sorts_tools_written_by_hand() {
+        let text =
+            json!({"format_version": 1, "session": "s", "tools": [{"name": "z"}, {"name": "a"}]})
+                .to_string();
+        let manifest = Manifest::from_json(&text).unwrap();
+        assert_eq!(
+            manifest
+                .tools
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "z"]
+        );
+    }
+
+    #[test]
+    fn a_newer_format_is_reported_as_such() {
+        let text = json!({"format_version": 2, "session": "s", "tools": "who knows"}).to_string();
+        let error = Manifest::from_json(&text).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "format_version 2 is not supported (this version reads 1)"
+        );
+    }
+
+    #[test]
+    fn bad_json_says_where() {
+        let error =
+            Manifest::from_json("{\n  \"format_version\": 1,\n  \"tools\": [}").unwrap_err();
+        assert!(error.to_string().contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn drift_lists_added_removed_and_changed_tools() {
+        let recorded = [
+            tool("gone", vec![]),
+            tool("same", vec![]),
+            tool(
+                "changed",
+                vec![
+                    HostParameter::new("n", "integer", true),
+                    HostParameter::new("old", "string", false),
+                ],
+            ),
+        ];
+        let live = [
+            tool("new", vec![]),
+            tool("same", vec![]),
+            tool(
+                "changed",
+                vec![
+                    HostParameter::new("n", "string", false),
+                    HostParameter::new("extra", "list", true),
+                ],
+            ),
+        ];
+        let drift = tool_drift(&recorded, &live);
+        assert_eq!(
+            drift,
+            vec![
+                ToolDrift::Changed {
+                    tool: "changed".into(),
+                    changes: vec![
+                        "parameter `n`: type integer -> string".into(),
+                        "parameter `n`: required -> optional".into(),
+                        "parameter `old` removed".into(),
+                        "parameter `extra` added (list, required)".into(),
+                    ],
+                },
+                ToolDrift::Removed("gone".into()),
+                ToolDrift::Added("new".into()),
+            ]
+        );
+        assert_eq!(
+            drift[1].to_string(),
+            "- tool `gone` is recorded but no longer exposed by the host"
+        );
+        assert!(tool_drift(&live, &live).is_empty());
+    }
+}

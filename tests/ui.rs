@@ -1,0 +1,12 @@
+//! The compile errors users see from `#[elixir_tools]`, pinned as `.stderr` snapshots, and the
+//! features that must compile. Refresh snapshots with `TRYBUILD=overwrite cargo test --test ui`.
+
+#[test]
+fn ui() {
+    // trybuild compiles the cases in a crate of its own under target/; manifests named in the
+    // cases are resolved from this crate's directory instead.
+    std::env::set_var("SNAKEPIT_TOOLS_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR"));
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/pass/*.rs");
+    cases.compile_fail("tests/ui/fail/*.rs");
+}
