@@ -41,9 +41,9 @@
 pub use snakepit_bridge_runtime::{
     blocking, host, json_any, proto, BlockingToolCaller, DeclaredParameter, DeclaredTool,
     DeclaredTools, ElixirTools, Error, HostParameter, HostTool, Mismatch, MismatchKind,
-    ParameterError, Parameters, SessionContext, SessionContextBuilder, SessionInfo, ToolCaller,
-    ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,
+    ParameterError, Parameters, SessionContext, SessionContextBuilder, SessionInfo, TlsOptions,
+    ToolCaller, ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,
 };
 
 /// schemars, for deriving `JsonSchema` on argument and result types, which puts their JSON

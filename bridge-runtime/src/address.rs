@@ -4,8 +4,9 @@ use tonic::transport::Uri;
 
 use crate::Error;
 
-/// The URI to dial for `address`: `host:port` gets `http://` in front; a URI must be `http`.
-pub(crate) fn endpoint_uri(address: &str) -> Result<Uri, Error> {
+/// The URI to dial for `address`: `host:port` gets `http://` in front (`https://` with `tls`);
+/// a URI must be `http` or `https`.
+pub(crate) fn endpoint_uri(address: &str, tls: bool) -> Result<Uri, Error> {
     let invalid = |reason: &str| Error::InvalidAddress {
         address: address.to_owned(),
         reason: reason.to_owned(),
@@ -14,19 +15,21 @@ pub(crate) fn endpoint_uri(address: &str) -> Result<Uri, Error> {
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
     }
-    let text =
-        match trimmed.split_once("://") {
-            Some(("http", _)) => trimmed.to_owned(),
-            Some(("https", _)) => return Err(invalid(
-                "TLS (`https://`) is not supported yet; the snakepit host serves plaintext HTTP/2",
-            )),
-            Some((scheme, _)) => {
-                return Err(invalid(&format!(
-                    "the scheme `{scheme}` is not supported, use `http`"
-                )))
-            }
-            None => format!("http://{trimmed}"),
-        };
+    let text = match trimmed.split_once("://") {
+        Some(("http", _)) if tls => {
+            return Err(invalid(
+                "it says `http://`, but TLS options are set; use `https://` or `host:port`",
+            ))
+        }
+        Some(("http" | "https", _)) => trimmed.to_owned(),
+        Some((scheme, _)) => {
+            return Err(invalid(&format!(
+                "the scheme `{scheme}` is not supported, use `http` or `https`"
+            )))
+        }
+        None if tls => format!("https://{trimmed}"),
+        None => format!("http://{trimmed}"),
+    };
     let uri: Uri = text
         .parse()
         .map_err(|error: tonic::codegen::http::uri::InvalidUri| invalid(&error.to_string()))?;
@@ -46,34 +49,49 @@ mod tests {
     #[test]
     fn host_port_becomes_an_http_uri() {
         assert_eq!(
-            endpoint_uri("localhost:50051").unwrap().to_string(),
+            endpoint_uri("localhost:50051", false).unwrap().to_string(),
             "http://localhost:50051/"
         );
         assert_eq!(
-            endpoint_uri(" 127.0.0.1:9 ").unwrap().to_string(),
+            endpoint_uri(" 127.0.0.1:9 ", false).unwrap().to_string(),
             "http://127.0.0.1:9/"
         );
-        assert_eq!(endpoint_uri("[::1]:50051").unwrap().port_u16(), Some(50051));
+        assert_eq!(
+            endpoint_uri("[::1]:50051", false).unwrap().port_u16(),
+            Some(50051)
+        );
     }
 
     #[test]
     fn http_uris_pass_through() {
         assert_eq!(
-            endpoint_uri("http://host:1").unwrap().to_string(),
+            endpoint_uri("http://host:1", false).unwrap().to_string(),
             "http://host:1/"
         );
     }
 
     #[test]
+    fn tls_makes_host_port_an_https_uri() {
+        assert_eq!(
+            endpoint_uri("localhost:1", true).unwrap().scheme_str(),
+            Some("https")
+        );
+        assert_eq!(
+            endpoint_uri("https://h:1", false).unwrap().scheme_str(),
+            Some("https")
+        );
+    }
+
+    #[test]
     fn bad_addresses_say_why() {
-        let reason = |address: &str| match endpoint_uri(address) {
+        let reason = |address: &str| match endpoint_uri(address, false) {
             Err(Error::InvalidAddress { reason, .. }) => reason,
             other => panic!("expected an invalid address, got {other:?}"),
         };
         assert_eq!(reason(""), "it is empty");
         assert_eq!(reason("localhost"), "it names no port");
         assert!(reason("ftp://x:1").contains("`ftp`"));
-        assert!(reason("https://x:1").contains("TLS"));
+        assert!(endpoint_uri("http://x:1", true).is_err());
         assert!(!reason("host:port").is_empty());
     }
 }

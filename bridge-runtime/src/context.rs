@@ -54,6 +54,7 @@ struct Shared {
     address: String,
     session_id: String,
     call_timeout: Duration,
+    max_message_size: usize,
     metadata: MetadataMap,
     tools: ToolCache,
 }
@@ -100,14 +101,24 @@ impl SessionContext {
 
     pub(crate) async fn from_builder(options: SessionContextBuilder) -> Result<Self, Error> {
         let metadata = options.metadata_map()?;
-        let uri = endpoint_uri(&options.address)?;
+        let uri = endpoint_uri(&options.address, options.tls.is_some())?;
         let connect_error = |reason: String| Error::Connect {
             address: options.address.clone(),
             reason,
         };
-        let endpoint = Endpoint::from(uri)
+        let tls = match (&options.tls, uri.scheme_str()) {
+            (Some(tls), _) => Some(tls.client_config()),
+            (None, Some("https")) => Some(crate::TlsOptions::new().client_config()),
+            (None, _) => None,
+        };
+        let mut endpoint = Endpoint::from(uri)
             .connect_timeout(options.connect_timeout)
             .tcp_nodelay(true);
+        if let Some(tls) = tls {
+            endpoint = endpoint.tls_config(tls).map_err(|error| {
+                connect_error(format!("invalid TLS options: {}", error_chain(&error)))
+            })?;
+        }
         // The endpoint's own timeout covers TCP only; this one also covers the HTTP/2 handshake
         // with a peer that accepts but never answers.
         let channel = tokio::time::timeout(options.connect_timeout, endpoint.connect())
@@ -129,6 +140,7 @@ impl SessionContext {
                 address: options.address,
                 session_id: options.session_id,
                 call_timeout: options.call_timeout,
+                max_message_size: options.max_message_size,
                 metadata,
                 tools: ToolCache::default(),
             }),
@@ -271,18 +283,7 @@ impl SessionContext {
                 client.execute_elixir_tool(request).await
             })
             .await?;
-        if !response.success {
-            let message = if response.error_message.is_empty() {
-                "the host reported a failure without a message".to_owned()
-            } else {
-                response.error_message
-            };
-            return Err(Error::ToolFailed {
-                tool: tool.to_owned(),
-                message,
-            });
-        }
-        Ok(ToolResponse::new(tool, response))
+        ToolResponse::from_proto(tool, response)
     }
 
     /// Checks the tools `D` declares (the `{Trait}Declaration` of an `#[elixir_tools]` trait)
@@ -405,9 +406,21 @@ impl SessionContext {
         send: F,
     ) -> Result<Resp, Error>
     where
+        Req: prost::Message,
         F: FnOnce(BridgeServiceClient<Channel>, Request<Req>) -> Fut,
         Fut: Future<Output = Result<Response<Resp>, Status>>,
     {
+        // Checked here, because tonic reports an oversized request only as a broken stream.
+        let size = message.encoded_len();
+        if size > self.shared.max_message_size {
+            return Err(Error::MessageTooLarge {
+                operation: operation.into(),
+                detail: format!(
+                    "the request is {size} bytes, over the limit of {} bytes",
+                    self.shared.max_message_size
+                ),
+            });
+        }
         let limit = self.shared.call_timeout;
         let mut request = Request::new(message);
         *request.metadata_mut() = self.shared.metadata.clone();

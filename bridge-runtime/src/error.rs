@@ -170,7 +170,17 @@ impl Error {
     /// Maps a gRPC status from `operation` onto the variant a caller can act on.
     pub(crate) fn from_status(operation: impl Into<String>, status: tonic::Status) -> Error {
         let operation = operation.into();
-        let message = status.message().to_owned();
+        let mut message = status.message().to_owned();
+        // Transport failures say only "transport error"; the cause is in the sources.
+        let mut source = std::error::Error::source(&status);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
         if message.contains("message length too large") {
             return Error::MessageTooLarge {
                 operation,
@@ -224,6 +234,9 @@ fn status_hint(code: tonic::Code) -> &'static str {
         tonic::Code::Unavailable => " (is the host running and reachable?)",
         tonic::Code::Unimplemented => {
             " (the server does not implement this RPC: is it a snakepit host?)"
+        }
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
+            " (the host wants credentials: set `bearer_token` or `metadata` on the SessionContext builder)"
         }
         _ => "",
     }

@@ -43,8 +43,8 @@ pub use context::{SessionContext, SessionInfo};
 pub use declaration::DeclaredTools;
 pub use error::Error;
 pub use options::{
-    SessionContextBuilder, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_MESSAGE_SIZE,
+    SessionContextBuilder, TlsOptions, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use snakepit_bridge_spec::{
     DeclaredParameter, DeclaredTool, HostParameter, HostTool, Mismatch, MismatchKind, ValueKind,

@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `connect` is called"]
 pub struct SessionContextBuilder {
     pub(crate) address: String,
@@ -43,8 +43,102 @@ pub struct SessionContextBuilder {
     pub(crate) connect_timeout: Duration,
     pub(crate) call_timeout: Duration,
     pub(crate) max_message_size: usize,
+    pub(crate) tls: Option<TlsOptions>,
     metadata: Vec<(String, String)>,
     correlation_id: Option<String>,
+}
+
+/// Prints no metadata value: they may be credentials.
+impl std::fmt::Debug for SessionContextBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.metadata.iter().map(|(key, _)| key.as_str()).collect();
+        f.debug_struct("SessionContextBuilder")
+            .field("address", &self.address)
+            .field("session_id", &self.session_id)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("call_timeout", &self.call_timeout)
+            .field("max_message_size", &self.max_message_size)
+            .field("tls", &self.tls)
+            .field("metadata_keys", &keys)
+            .field("correlation_id", &self.correlation_id)
+            .finish()
+    }
+}
+
+/// TLS to the host (rustls): a custom CA, a client certificate for mutual TLS, the server name.
+///
+/// Without a CA, the host's certificate is checked against the Mozilla root certificates
+/// (webpki-roots).
+///
+/// ```
+/// use snakepit_bridge_runtime::TlsOptions;
+/// # let (ca_pem, cert_pem, key_pem) = ("", "", "");
+/// let tls = TlsOptions::new()
+///     .ca_certificate_pem(ca_pem)
+///     .client_identity_pem(cert_pem, key_pem)
+///     .domain_name("snakepit.internal");
+/// ```
+#[derive(Clone, Default)]
+pub struct TlsOptions {
+    pub(crate) ca_pem: Option<Vec<u8>>,
+    pub(crate) identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+    pub(crate) domain_name: Option<String>,
+}
+
+impl TlsOptions {
+    /// TLS with the default roots and the address's host name.
+    pub fn new() -> Self {
+        TlsOptions::default()
+    }
+
+    /// Trust the CA certificate(s) in `pem` (instead of the default roots).
+    pub fn ca_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.ca_pem = Some(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Present this client certificate and private key (mutual TLS).
+    pub fn client_identity_pem(
+        mut self,
+        cert_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> Self {
+        self.identity_pem = Some((cert_pem.as_ref().to_vec(), key_pem.as_ref().to_vec()));
+        self
+    }
+
+    /// The name the host's certificate must carry, when it differs from the address's host.
+    pub fn domain_name(mut self, name: impl Into<String>) -> Self {
+        self.domain_name = Some(name.into());
+        self
+    }
+
+    pub(crate) fn client_config(&self) -> tonic::transport::ClientTlsConfig {
+        use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+        let mut config = ClientTlsConfig::new();
+        config = match &self.ca_pem {
+            Some(pem) => config.ca_certificate(Certificate::from_pem(pem)),
+            None => config.with_webpki_roots(),
+        };
+        if let Some((cert, key)) = &self.identity_pem {
+            config = config.identity(Identity::from_pem(cert, key));
+        }
+        if let Some(name) = &self.domain_name {
+            config = config.domain_name(name.clone());
+        }
+        config
+    }
+}
+
+/// Says what is set, never the key material.
+impl std::fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("custom_ca", &self.ca_pem.is_some())
+            .field("client_identity", &self.identity_pem.is_some())
+            .field("domain_name", &self.domain_name)
+            .finish()
+    }
 }
 
 impl SessionContextBuilder {
@@ -55,6 +149,7 @@ impl SessionContextBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            tls: None,
             metadata: Vec::new(),
             correlation_id: None,
         }
@@ -81,6 +176,19 @@ impl SessionContextBuilder {
     /// A gRPC metadata entry (an HTTP/2 header) sent with every call.
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.push((key.into(), value.into()));
+        self
+    }
+
+    /// A bearer token sent with every call as `authorization: Bearer <token>`. It is never
+    /// logged, nor shown by `Debug`.
+    pub fn bearer_token(self, token: impl AsRef<str>) -> Self {
+        let value = format!("Bearer {}", token.as_ref());
+        self.metadata("authorization", value)
+    }
+
+    /// Connect over TLS (rustls). An `https://` address uses TLS with default options too.
+    pub fn tls(mut self, options: TlsOptions) -> Self {
+        self.tls = Some(options);
         self
     }
 
@@ -125,8 +233,10 @@ fn ascii_entry(key: &str, value: &str) -> Result<(AsciiMetadataKey, AsciiMetadat
                 .to_owned(),
         )
     })?;
-    let parsed_value = AsciiMetadataValue::try_from(value)
+    let mut parsed_value = AsciiMetadataValue::try_from(value)
         .map_err(|_| invalid("a value must be visible ASCII text".to_owned()))?;
+    // Keeps credentials out of HPACK's tables and of any debug output of the headers.
+    parsed_value.set_sensitive(true);
     Ok((parsed_key, parsed_value))
 }
 
@@ -155,6 +265,23 @@ mod tests {
             .unwrap();
         assert_eq!(map.get("x-team").unwrap(), "search");
         assert_eq!(map.get(CORRELATION_HEADER).unwrap(), "req-1");
+    }
+
+    #[test]
+    fn debug_shows_no_metadata_value_nor_key_material() {
+        let builder = SessionContextBuilder::new("h:1", "s")
+            .bearer_token("s3cr3t-token")
+            .metadata("x-api-key", "k3y")
+            .tls(TlsOptions::new().client_identity_pem("CERT", "PRIVATE KEY DATA"));
+        let text = format!("{builder:?}");
+        for secret in ["s3cr3t-token", "k3y", "PRIVATE KEY DATA"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("\"authorization\""), "{text}");
+        assert!(text.contains("client_identity: true"), "{text}");
+        let map = builder.metadata_map().unwrap();
+        assert_eq!(map.get("authorization").unwrap(), "Bearer s3cr3t-token");
+        assert!(map.get("authorization").unwrap().is_sensitive());
     }
 
     #[test]

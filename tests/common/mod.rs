@@ -32,3 +32,56 @@ pub fn unused_address() -> String {
     drop(listener);
     address.to_string()
 }
+
+/// A host on a runtime of its own, which can be killed as a process would be: all its tasks
+/// and connections dropped at once.
+pub struct IsolatedHost {
+    runtime: Option<tokio::runtime::Runtime>,
+    host: Option<EmbeddedHost>,
+}
+
+impl IsolatedHost {
+    /// Starts `builder` on a new runtime; callable from async code.
+    pub async fn start(builder: snakepit_bridge::host::EmbeddedHostBuilder) -> IsolatedHost {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let host = runtime
+            .spawn(builder.start())
+            .await
+            .unwrap()
+            .expect("the host starts");
+        IsolatedHost {
+            runtime: Some(runtime),
+            host: Some(host),
+        }
+    }
+
+    pub fn host(&self) -> &EmbeddedHost {
+        self.host.as_ref().unwrap()
+    }
+
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.host().address()
+    }
+
+    /// Drops every task of the host at once, without a graceful shutdown.
+    pub fn kill(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+        drop(self.host.take());
+    }
+}
+
+impl Drop for IsolatedHost {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

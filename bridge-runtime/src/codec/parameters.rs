@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::json_any;
@@ -85,24 +86,26 @@ impl Parameters {
                 &found.path_text(),
             ));
         }
-        let value = serde_json::to_value(params).map_err(|error| ParameterError {
+        // Serialized once, then split into each parameter's exact bytes: no `Value` tree in
+        // between, so integers of any width and floats keep their exact text.
+        let json = serde_json::to_vec(params).map_err(|error| ParameterError {
             parameter: None,
             reason: format!("could not be serialized to JSON: {error}"),
         })?;
-        let Value::Object(object) = value else {
-            return Err(ParameterError {
+        let object: HashMap<String, Box<RawValue>> =
+            serde_json::from_slice(&json).map_err(|_| ParameterError {
                 parameter: None,
                 reason: format!(
                     "parameters must serialize to a JSON object of named values (a struct or a \
                      map), but they serialized to {}",
-                    describe_kind(&value)
+                    describe_json(&json)
                 ),
-            });
-        };
+            })?;
         let mut encoded = Parameters::with_capacity(object.len());
-        for (name, value) in object {
-            let json = serde_json::to_vec(&value).map_err(|error| serialize_error(&name, error))?;
-            encoded.values.insert(name, json_any(json));
+        for (name, raw) in object {
+            encoded
+                .values
+                .insert(name, json_any(raw.get().as_bytes().to_vec()));
         }
         Ok(encoded)
     }
@@ -196,14 +199,15 @@ fn serialize_error(name: &str, error: serde_json::Error) -> ParameterError {
     }
 }
 
-fn describe_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// What kind of JSON text `json` is, by its first byte.
+fn describe_json(json: &[u8]) -> &'static str {
+    match json.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'{') => "an object with keys that are not strings",
+        _ => "a number",
     }
 }
 
@@ -250,6 +254,22 @@ mod tests {
         .unwrap();
         assert_eq!(params.json("list"), Some(&b"[1,2]"[..]));
         assert_eq!(params.json("operation"), Some(&b"null"[..]));
+    }
+
+    #[test]
+    fn integers_wider_than_64_bits_are_exact_from_a_struct() {
+        #[derive(Serialize)]
+        struct Wide {
+            big: u128,
+            small: i128,
+        }
+        let params = Parameters::from_serialize(&Wide {
+            big: u128::MAX,
+            small: i128::MIN,
+        })
+        .unwrap();
+        assert_eq!(params.json("big"), Some(u128::MAX.to_string().as_bytes()));
+        assert_eq!(params.json("small"), Some(i128::MIN.to_string().as_bytes()));
     }
 
     #[test]

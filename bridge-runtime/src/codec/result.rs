@@ -12,7 +12,25 @@ use crate::Error;
 
 /// Decodes a result's JSON bytes as `T`, telling "not JSON at all" apart from "JSON of another
 /// shape".
+///
+/// A `serde_json::Value` holds integers only up to 64 bits and would quietly round a wider one
+/// (Elixir integers are unbounded) to a float: for `Value`, such a result is an error instead.
+/// Typed results decode wide integers exactly into `i128`/`u128` fields, and fail on narrower
+/// integer fields.
 pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Result<T, Error> {
+    if std::any::type_name::<T>() == std::any::type_name::<Value>() {
+        if let Some(digits) = super::wide_integers::find_wide_integer(json) {
+            return Err(Error::UnexpectedResult {
+                tool: tool.to_owned(),
+                expected: std::any::type_name::<T>(),
+                reason: format!(
+                    "the integer {digits} is wider than 64 bits, which a JSON value cannot hold \
+                     exactly; decode the result into a type with an i128, u128 or String field \
+                     (call_elixir_tool_as)"
+                ),
+            });
+        }
+    }
     if json.is_empty() {
         return Err(Error::UndecodableResult {
             tool: tool.to_owned(),
@@ -50,7 +68,24 @@ pub struct ToolResponse {
 }
 
 impl ToolResponse {
-    pub(crate) fn new(tool: &str, response: ExecuteElixirToolResponse) -> Self {
+    /// The answer of `tool` as the host sent it: the response of a successful call, or
+    /// [`Error::ToolFailed`] with the host's message when `success` is false.
+    pub fn from_proto(tool: &str, response: ExecuteElixirToolResponse) -> Result<Self, Error> {
+        if !response.success {
+            let message = if response.error_message.is_empty() {
+                "the host reported a failure without a message".to_owned()
+            } else {
+                response.error_message
+            };
+            return Err(Error::ToolFailed {
+                tool: tool.to_owned(),
+                message,
+            });
+        }
+        Ok(ToolResponse::new(tool, response))
+    }
+
+    fn new(tool: &str, response: ExecuteElixirToolResponse) -> Self {
         let (result, result_type_url) = match response.result {
             Some(any) => (any.value, any.type_url),
             None => (Vec::new(), String::new()),
@@ -176,6 +211,32 @@ mod tests {
     fn an_empty_result_is_a_clear_error() {
         let error = decode_json::<Value>("t", b"").unwrap_err();
         assert!(error.to_string().contains("empty result"), "{error}");
+    }
+
+    #[test]
+    fn integers_wider_than_64_bits_are_refused_as_values_but_decode_into_i128() {
+        let json = b"{\"big\":1180591620717411303424}";
+        let error = decode_json::<Value>("t", json).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("the integer 1180591620717411303424 is wider than 64 bits"),
+            "{error}"
+        );
+        #[derive(Deserialize)]
+        struct Wide {
+            big: u128,
+        }
+        assert_eq!(decode_json::<Wide>("t", json).unwrap().big, 1 << 70);
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct Narrow {
+            big: u64,
+        }
+        assert!(matches!(
+            decode_json::<Narrow>("t", json),
+            Err(Error::UnexpectedResult { .. })
+        ));
     }
 
     #[test]

@@ -33,6 +33,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use demo::demo_tools;
 pub use tool::{ElixirTool, ToolOutput, ToolParams};
@@ -63,6 +65,9 @@ pub enum HostError {
         #[source]
         reason: snakepit_bridge_spec::ToolNameError,
     },
+    /// The TLS certificate, key or client CA could not be used.
+    #[error("the embedded host cannot serve TLS: {0}")]
+    Tls(String),
     /// The session could not be created.
     #[error("the embedded host could not create session `{session}`: {reason}")]
     Session {
@@ -93,19 +98,66 @@ pub struct RecordedCall {
 }
 
 /// Options of an [`EmbeddedHost`]; start one with [`EmbeddedHost::builder`].
-#[derive(Debug)]
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct EmbeddedHostBuilder {
     bind: SocketAddr,
+    tls: Option<HostTls>,
+    bearer_token: Option<String>,
     tools: Vec<ElixirTool>,
     sessions: Vec<String>,
     expose_in_new_sessions: bool,
     max_sessions: usize,
     session_ttl: Duration,
     max_message_size: usize,
+    max_concurrent_streams: u32,
+}
+
+/// The host's TLS identity and, for mutual TLS, the CA its clients' certificates must chain to.
+struct HostTls {
+    cert_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+    client_ca_pem: Option<Vec<u8>>,
+}
+
+/// Prints no token and no key material.
+impl std::fmt::Debug for EmbeddedHostBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedHostBuilder")
+            .field("bind", &self.bind)
+            .field("tls", &self.tls.is_some())
+            .field("requires_token", &self.bearer_token.is_some())
+            .field("tools", &self.tools)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EmbeddedHostBuilder {
+    /// Serves TLS with this certificate chain and private key (PEM).
+    pub fn tls(mut self, cert_pem: impl AsRef<[u8]>, key_pem: impl AsRef<[u8]>) -> Self {
+        self.tls = Some(HostTls {
+            cert_pem: cert_pem.as_ref().to_vec(),
+            key_pem: key_pem.as_ref().to_vec(),
+            client_ca_pem: self.tls.and_then(|tls| tls.client_ca_pem),
+        });
+        self
+    }
+
+    /// Requires clients to present a certificate signed by this CA (mutual TLS); needs
+    /// [`tls`](Self::tls).
+    pub fn client_ca_pem(mut self, ca_pem: impl AsRef<[u8]>) -> Self {
+        if let Some(tls) = &mut self.tls {
+            tls.client_ca_pem = Some(ca_pem.as_ref().to_vec());
+        }
+        self
+    }
+
+    /// Refuses every call without `authorization: Bearer <token>` (status `Unauthenticated`).
+    pub fn require_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
     /// The address to listen on; by default an ephemeral loopback port (`127.0.0.1:0`).
     pub fn bind(mut self, address: SocketAddr) -> Self {
         self.bind = address;
@@ -157,6 +209,14 @@ impl EmbeddedHostBuilder {
         self
     }
 
+    /// The most calls in flight on one connection (default 1,000), advertised to clients in
+    /// HTTP/2 SETTINGS so that they queue the rest. Without a limit, a burst of thousands of
+    /// calls trips h2's flood protection, which closes the connection.
+    pub fn max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.max_concurrent_streams = streams;
+        self
+    }
+
     /// Binds the socket and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<EmbeddedHost, HostError> {
         for tool in &self.tools {
@@ -201,15 +261,31 @@ impl EmbeddedHostBuilder {
         })
         .max_decoding_message_size(self.max_message_size)
         .max_encoding_message_size(self.max_message_size);
+        let expected = self.bearer_token.map(|token| format!("Bearer {token}"));
+        let service = InterceptedService::new(service, move |request: tonic::Request<()>| {
+            check_bearer_token(expected.as_deref(), &request)?;
+            Ok(request)
+        });
+        let mut server = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .max_concurrent_streams(self.max_concurrent_streams);
+        if let Some(tls) = self.tls {
+            let mut config =
+                ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
+            if let Some(ca) = tls.client_ca_pem {
+                config = config.client_ca_root(Certificate::from_pem(ca));
+            }
+            server = server
+                .tls_config(config)
+                .map_err(|error| HostError::Tls(error.to_string()))?;
+        }
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(
-            tonic::transport::Server::builder()
-                .tcp_nodelay(true)
-                .add_service(service)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                    let _ = stopped.await;
-                }),
-        );
+        let task = tokio::spawn(server.add_service(service).serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         tracing::debug!(%address, "embedded snakepit host listening");
         Ok(EmbeddedHost {
             address,
@@ -240,12 +316,15 @@ impl EmbeddedHost {
     pub fn builder() -> EmbeddedHostBuilder {
         EmbeddedHostBuilder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: None,
+            bearer_token: None,
             tools: Vec::new(),
             sessions: Vec::new(),
             expose_in_new_sessions: true,
             max_sessions: 10_000,
             session_ttl: Duration::from_secs(3600),
             max_message_size: usize::MAX,
+            max_concurrent_streams: 1000,
         }
     }
 
@@ -330,6 +409,36 @@ impl EmbeddedHost {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+/// `Ok` when no token is required or the request carries it.
+fn check_bearer_token(
+    expected: Option<&str>,
+    request: &tonic::Request<()>,
+) -> Result<(), tonic::Status> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let given = request
+        .metadata()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok());
+    // Compared in full whatever the first difference, so timing does not reveal the token.
+    let matches = given.is_some_and(|given| {
+        given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(tonic::Status::unauthenticated(
+            "missing or invalid bearer token",
+        ))
     }
 }
 

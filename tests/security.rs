@@ -1,0 +1,245 @@
+//! TLS (with a custom CA, and mutual TLS), bearer tokens, and what never reaches the logs.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::SESSION;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+};
+use serde_json::json;
+use snakepit_bridge::host::{demo_tools, ElixirTool, EmbeddedHost};
+use snakepit_bridge::{Error, SessionContext, TlsOptions};
+
+/// A test CA, and certificates it signed: the host's for `localhost`, and a client's.
+struct Pki {
+    ca_pem: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+fn pki() -> Pki {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf = |names: Vec<String>, usage: ExtendedKeyUsagePurpose| {
+        let mut params = CertificateParams::new(names).unwrap();
+        params.extended_key_usages = vec![usage];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    Pki {
+        ca_pem: ca.pem(),
+        server: leaf(
+            vec!["localhost".into()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ),
+        client: leaf(vec!["worker".into()], ExtendedKeyUsagePurpose::ClientAuth),
+    }
+}
+
+fn localhost(host: &EmbeddedHost) -> String {
+    format!("localhost:{}", host.address().port())
+}
+
+#[tokio::test]
+async fn calls_travel_over_tls_to_a_host_with_a_custom_ca() {
+    let pki = pki();
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .tls(&pki.server.0, &pki.server.1)
+        .start()
+        .await
+        .unwrap();
+    let ctx = SessionContext::builder(localhost(&host), SESSION)
+        .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem))
+        .connect()
+        .await
+        .unwrap();
+    let result = ctx
+        .call_elixir_tool("calculate_fibonacci", json!({"n": 5}))
+        .await
+        .unwrap();
+    assert_eq!(result["sum"], 7);
+
+    // Without TLS, the same host answers nothing useful.
+    let plain = SessionContext::builder(localhost(&host), SESSION)
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .call_timeout(std::time::Duration::from_secs(2))
+        .connect()
+        .await;
+    if let Ok(plain) = plain {
+        assert!(plain.ping("x").await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn a_host_certificate_from_another_ca_is_refused() {
+    let (pki, other) = (pki(), pki());
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .tls(&pki.server.0, &pki.server.1)
+        .start()
+        .await
+        .unwrap();
+    let outcome = SessionContext::builder(localhost(&host), SESSION)
+        .tls(TlsOptions::new().ca_certificate_pem(&other.ca_pem))
+        .connect()
+        .await;
+    let error = match outcome {
+        Err(error) => error,
+        Ok(ctx) => ctx.ping("x").await.unwrap_err(),
+    };
+    let text = error.to_string();
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
+    let pki = pki();
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .tls(&pki.server.0, &pki.server.1)
+        .client_ca_pem(&pki.ca_pem)
+        .start()
+        .await
+        .unwrap();
+    let with_identity = SessionContext::builder(localhost(&host), SESSION)
+        .tls(
+            TlsOptions::new()
+                .ca_certificate_pem(&pki.ca_pem)
+                .client_identity_pem(&pki.client.0, &pki.client.1),
+        )
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(with_identity.ping("mtls").await.unwrap(), "pong: mtls");
+
+    let without_identity = SessionContext::builder(localhost(&host), SESSION)
+        .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem))
+        .connect()
+        .await;
+    let refused = match without_identity {
+        Err(error) => Err(error),
+        Ok(ctx) => ctx.ping("x").await,
+    };
+    assert!(
+        refused.is_err(),
+        "a client without a certificate must be refused"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_requires_a_token_refuses_calls_without_it() {
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .require_bearer_token("t0ken")
+        .start()
+        .await
+        .unwrap();
+    let anonymous = SessionContext::connect(host.grpc_address(), SESSION)
+        .await
+        .unwrap();
+    let error = anonymous.elixir_tools().await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Status {
+                code: tonic::Code::Unauthenticated,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("set `bearer_token`"), "{error}");
+
+    let wrong = SessionContext::builder(host.grpc_address(), SESSION)
+        .bearer_token("guess")
+        .connect()
+        .await
+        .unwrap();
+    assert!(wrong.ping("x").await.is_err());
+
+    let authorized = SessionContext::builder(host.grpc_address(), SESSION)
+        .bearer_token("t0ken")
+        .connect()
+        .await
+        .unwrap();
+    let result = authorized
+        .call_elixir_tool("calculate_fibonacci", json!({"n": 3}))
+        .await
+        .unwrap();
+    assert_eq!(result["sum"], 2);
+    assert!(host.recorded_calls()[0].headers["authorization"].starts_with("Bearer "));
+}
+
+/// Everything the subscriber writes, kept for inspection.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn parameter_values_tokens_and_results_never_reach_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let secret_tool = ElixirTool::new("vault", |_| Ok(json!({"answer": "r3sult-s3cret"})));
+            let host = EmbeddedHost::builder()
+                .tool(secret_tool)
+                .session(SESSION)
+                .require_bearer_token("t0ken-s3cret")
+                .start()
+                .await
+                .unwrap();
+            let ctx = SessionContext::builder(host.grpc_address(), SESSION)
+                .bearer_token("t0ken-s3cret")
+                .connect()
+                .await
+                .unwrap();
+            let result = ctx
+                .call_elixir_tool("vault", json!({"password": "p4ssw0rd-param"}))
+                .await
+                .unwrap();
+            assert_eq!(result["answer"], "r3sult-s3cret");
+            let _ = ctx
+                .call_elixir_tool("vault", json!({"password": f64::NAN.to_string()}))
+                .await;
+            host.shutdown().await;
+        });
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("call_elixir_tool"),
+        "the call's span is logged: {logs}"
+    );
+    assert!(logs.contains("vault"), "with the tool's name");
+    for secret in ["p4ssw0rd-param", "t0ken-s3cret", "r3sult-s3cret"] {
+        assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
+    }
+}
