@@ -17,15 +17,7 @@ async fn concurrent_calls_each_get_their_own_result() {
         tokio::task::yield_now().await;
         Ok(json!({"id": params.get("id").cloned()}))
     });
-    let host = EmbeddedHost::builder()
-        .tool(echo)
-        .session(SESSION)
-        .start()
-        .await
-        .unwrap();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
-        .await
-        .unwrap();
+    let (_host, ctx) = common::host_and_context([echo]).await;
 
     let tasks: Vec<_> = (0..500u64)
         .map(|id| {

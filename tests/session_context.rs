@@ -125,15 +125,7 @@ async fn binary_results_arrive_in_binary_result() {
             info: json!({"format": "png"}),
         })
     });
-    let host = EmbeddedHost::builder()
-        .tool(tool)
-        .session(SESSION)
-        .start()
-        .await
-        .unwrap();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
-        .await
-        .unwrap();
+    let (_host, ctx) = common::host_and_context([tool]).await;
     let response = ctx.call_elixir_tool_raw("render", json!({})).await.unwrap();
     assert_eq!(&response.binary_result()[..], &[0x89, b'P', b'N', b'G', 0]);
     assert_eq!(response.value().unwrap(), json!({"format": "png"}));
@@ -324,15 +316,7 @@ async fn an_unencodable_result_carries_the_raw_text() {
     let tool = ElixirTool::new("term", |_| {
         Ok(ToolOutput::Unencodable("%{pid: #PID<0.42.0>}".into()))
     });
-    let host = EmbeddedHost::builder()
-        .tool(tool)
-        .session(SESSION)
-        .start()
-        .await
-        .unwrap();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
-        .await
-        .unwrap();
+    let (_host, ctx) = common::host_and_context([tool]).await;
     match ctx.call_elixir_tool("term", json!({})).await.unwrap_err() {
         Error::UndecodableResult { tool, raw, .. } => {
             assert_eq!(tool, "term");
@@ -513,15 +497,7 @@ async fn metadata_and_correlation_ids_travel_as_headers() {
 #[tokio::test]
 async fn results_above_tonics_default_4_mib_are_received() {
     let big = ElixirTool::new("big", |_| Ok(json!("x".repeat(6 * 1024 * 1024))));
-    let host = EmbeddedHost::builder()
-        .tool(big)
-        .session(SESSION)
-        .start()
-        .await
-        .unwrap();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
-        .await
-        .unwrap();
+    let (host, ctx) = common::host_and_context([big]).await;
     let value = ctx.call_elixir_tool("big", json!({})).await.unwrap();
     assert_eq!(value.as_str().map(str::len), Some(6 * 1024 * 1024));
 

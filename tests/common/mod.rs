@@ -16,13 +16,25 @@ pub async fn demo_host() -> EmbeddedHost {
         .expect("the embedded host starts")
 }
 
-/// A demo host and a context connected to it in [`SESSION`].
-pub async fn demo_host_and_context() -> (EmbeddedHost, SessionContext) {
-    let host = demo_host().await;
+/// A host exposing `tools` in [`SESSION`], and a context connected to it there.
+pub async fn host_and_context(
+    tools: impl IntoIterator<Item = snakepit_bridge::host::ElixirTool>,
+) -> (EmbeddedHost, SessionContext) {
+    let host = EmbeddedHost::builder()
+        .tools(tools)
+        .session(SESSION)
+        .start()
+        .await
+        .expect("the embedded host starts");
     let ctx = SessionContext::connect(host.grpc_address(), SESSION)
         .await
         .expect("the context connects");
     (host, ctx)
+}
+
+/// A demo host and a context connected to it in [`SESSION`].
+pub async fn demo_host_and_context() -> (EmbeddedHost, SessionContext) {
+    host_and_context(demo_tools()).await
 }
 
 /// A loopback address nothing listens on.
