@@ -45,10 +45,12 @@ pub struct Manifest {
 pub enum ManifestError {
     /// The text is not a manifest (bad JSON or missing fields).
     Invalid(serde_json::Error),
+    /// The text is JSON, but not an object.
+    NotAnObject,
     /// The manifest was written in a format this version does not read.
     UnsupportedVersion {
         /// The version found.
-        found: u32,
+        found: u64,
     },
 }
 
@@ -56,6 +58,7 @@ impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ManifestError::Invalid(error) => write!(f, "{error}"),
+            ManifestError::NotAnObject => f.write_str("a manifest is a JSON object with `format_version`, `session` and `tools`"),
             ManifestError::UnsupportedVersion { found } => write!(
                 f,
                 "format_version {found} is not supported (this version reads {MANIFEST_FORMAT_VERSION})"
@@ -80,19 +83,22 @@ impl Manifest {
 
     /// Reads a manifest from its JSON text.
     pub fn from_json(text: &str) -> Result<Self, ManifestError> {
-        #[derive(Deserialize)]
-        struct Version {
-            format_version: u32,
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(ManifestError::Invalid)?;
+        // Only the object form: serde would also take a struct written as an array, which would
+        // slip past the version check.
+        let Some(object) = value.as_object() else {
+            return Err(ManifestError::NotAnObject);
+        };
+        // The version first, so a newer format is reported as such, not as bad fields.
+        let version = object
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64);
+        if let Some(found) = version.filter(|v| *v != u64::from(MANIFEST_FORMAT_VERSION)) {
+            return Err(ManifestError::UnsupportedVersion { found });
         }
-        // Check the version first, so a newer format is reported as such, not as bad fields.
-        if let Ok(Version { format_version }) = serde_json::from_str::<Version>(text) {
-            if format_version != MANIFEST_FORMAT_VERSION {
-                return Err(ManifestError::UnsupportedVersion {
-                    found: format_version,
-                });
-            }
-        }
-        let mut manifest: Manifest = serde_json::from_str(text).map_err(ManifestError::Invalid)?;
+        let mut manifest: Manifest =
+            serde_json::from_value(value).map_err(ManifestError::Invalid)?;
         manifest.tools.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(manifest)
     }
@@ -305,6 +311,15 @@ mod tests {
             error.to_string(),
             "format_version 2 is not supported (this version reads 1)"
         );
+    }
+
+    #[test]
+    fn the_array_form_of_the_struct_is_refused() {
+        // Found by the fuzzer: serde reads a struct from an array too, with any version.
+        let error = Manifest::from_json(r#"[13, "s", []]"#).unwrap_err();
+        assert!(matches!(error, ManifestError::NotAnObject), "{error}");
+        let error = Manifest::from_json(r#"[1, "s", []]"#).unwrap_err();
+        assert!(matches!(error, ManifestError::NotAnObject), "{error}");
     }
 
     #[test]
