@@ -7,17 +7,23 @@ Parameters are sent the way the real host wants them (raw JSON bytes inside Any)
 snakepit's own Python client does it (which a real host rejects for strings).
 """
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
 
 import grpc
+import grpc_tools
 from grpc_tools import protoc
 
 address, session, proto_dir = sys.argv[1:4]
 stubs = tempfile.mkdtemp()
-protoc.main(["", f"-I{proto_dir}", f"--python_out={stubs}", f"--grpc_python_out={stubs}", "snakepit_bridge.proto"])
+well_known = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+status = protoc.main(
+    ["", f"-I{proto_dir}", f"-I{well_known}", f"--python_out={stubs}", f"--grpc_python_out={stubs}", "snakepit_bridge.proto"]
+)
+assert status == 0, "grpc_tools could not compile the proto"
 sys.path.insert(0, stubs)
 import snakepit_bridge_pb2 as pb  # noqa: E402
 import snakepit_bridge_pb2_grpc as pb_grpc  # noqa: E402

@@ -506,6 +506,13 @@ fn python_comparison(address: &str) {
     println!();
 }
 
+/// Whether a section runs: all of them, unless `SNAKEPIT_BENCH` names some (`latency,payload`).
+fn selected(section: &str) -> bool {
+    std::env::var("SNAKEPIT_BENCH").map_or(true, |only| {
+        only.split(',').any(|name| name.trim() == section)
+    })
+}
+
 fn main() {
     if std::env::args().any(|arg| arg == "--serve") {
         return serve();
@@ -531,11 +538,20 @@ fn main() {
             raw_call(&raw, raw_request("add", &[("a", b"1"), ("b", b"1")])).await;
         }
         println!("# snakepit-bridge benchmarks\n");
-        latency(&address, &ctx, &raw).await;
-        throughput(&ctx, &raw).await;
-        payloads(&ctx, &raw).await;
-        tool_list_cache(&ctx).await;
+        if selected("latency") {
+            latency(&address, &ctx, &raw).await;
+        }
+        if selected("throughput") {
+            throughput(&ctx, &raw).await;
+        }
+        if selected("payload") {
+            payloads(&ctx, &raw).await;
+        }
+        if selected("cache") {
+            tool_list_cache(&ctx).await;
+        }
     });
-    println!("## 5. Compile time\n\nRun by `bench/compile_time.sh` (see `bench/run.sh`).\n");
-    python_comparison(&address);
+    if selected("python") {
+        python_comparison(&address);
+    }
 }

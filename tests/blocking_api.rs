@@ -83,14 +83,31 @@ fn errors_are_the_same_as_async() {
 }
 
 #[test]
-fn refuses_to_block_inside_an_async_runtime() {
+fn works_inside_spawn_blocking_and_even_inside_an_async_task() {
     let (runtime, host) = host();
     let ctx = SessionContext::connect(host.grpc_address(), SESSION).unwrap();
-    let inside = runtime.block_on(async { ctx.ping("x") });
-    assert!(
-        matches!(inside, Err(Error::BlockingInAsyncContext)),
-        "{inside:?}"
-    );
+    let from_blocking_pool = runtime.block_on({
+        let ctx = ctx.clone();
+        async move {
+            tokio::task::spawn_blocking(move || ctx.ping("pool"))
+                .await
+                .unwrap()
+        }
+    });
+    assert_eq!(from_blocking_pool.unwrap(), "pong: pool");
+    // Not recommended (it blocks the task's thread), but it answers rather than panicking.
+    let inside_task = runtime.block_on(async { ctx.ping("task") });
+    assert_eq!(inside_task.unwrap(), "pong: task");
+    // Connecting from inside a runtime works as well.
+    let connected = runtime.block_on({
+        let address = host.grpc_address();
+        async move {
+            tokio::task::spawn_blocking(move || SessionContext::connect(address, SESSION))
+                .await
+                .unwrap()
+        }
+    });
+    assert!(connected.unwrap().heartbeat().unwrap());
     // Dropping the last clone inside a runtime must not panic either.
     runtime.block_on(async move { drop(ctx) });
 }

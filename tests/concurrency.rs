@@ -70,3 +70,10 @@ async fn concurrent_first_uses_of_the_tool_list_fetch_it_once() {
         .unwrap();
     assert!(!ctx.elixir_tools().await.unwrap().contains_key("late"));
 }
+
+#[test]
+fn contexts_are_clone_send_and_sync() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<SessionContext>();
+    shareable::<snakepit_bridge::blocking::SessionContext>();
+}

@@ -513,3 +513,30 @@ async fn results_above_tonics_default_4_mib_are_received() {
     assert!(matches!(error, Error::MessageTooLarge { .. }), "{error:?}");
     assert!(error.to_string().contains("max_message_size"), "{error}");
 }
+
+#[tokio::test]
+async fn the_deadline_reaches_the_host_only_when_asked() {
+    let host = demo_host().await;
+    for propagate in [false, true] {
+        let ctx = SessionContext::builder(host.grpc_address(), SESSION)
+            .call_timeout(Duration::from_secs(7))
+            .propagate_deadline(propagate)
+            .connect()
+            .await
+            .unwrap();
+        ctx.call_elixir_tool("calculate_fibonacci", json!({"n": 1}))
+            .await
+            .unwrap();
+        let call = host.recorded_calls().pop().unwrap();
+        match call.headers.get("grpc-timeout") {
+            Some(timeout) => {
+                assert!(propagate, "sent without being asked: {timeout}");
+                assert!(
+                    timeout.ends_with('u') || timeout.ends_with('m') || timeout.ends_with('S'),
+                    "{timeout}"
+                );
+            }
+            None => assert!(!propagate, "asked for, but not sent"),
+        }
+    }
+}

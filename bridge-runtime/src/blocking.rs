@@ -14,8 +14,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Do not use it from inside an async runtime: calls there return
-//! [`Error::BlockingInAsyncContext`] instead of blocking the runtime's thread.
+//! It works from any thread, `tokio::task::spawn_blocking` included. From inside an async task
+//! it works too, but blocks that task's worker thread while it waits: use the async
+//! [`crate::SessionContext`] there.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 use crate::codec::{Parameters, ToolResponse};
 use crate::context::SessionInfo;
+use crate::declaration::check_declared;
 use crate::options::SessionContextBuilder;
 use crate::tool_list::ElixirTools;
 use crate::Error;
@@ -37,20 +39,53 @@ pub struct SessionContext {
     runtime: Arc<BackgroundRuntime>,
 }
 
-/// The runtime behind the blocking calls. Dropping a tokio runtime inside async code panics, so
-/// it is shut down in the background instead, which is safe anywhere.
+/// The runtime behind the blocking calls.
 #[derive(Debug)]
 struct BackgroundRuntime(Option<tokio::runtime::Runtime>);
 
 impl BackgroundRuntime {
-    fn block_on<F: Future>(&self, work: F) -> F::Output {
-        self.0
-            .as_ref()
-            .expect("present until dropped")
-            .block_on(work)
+    fn start() -> Result<Self, Error> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("snakepit-bridge-blocking")
+            .enable_all()
+            .build()
+            .map(|runtime| BackgroundRuntime(Some(runtime)))
+            .map_err(Error::Runtime)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("present until dropped")
+    }
+
+    /// Runs `work` and waits for it.
+    ///
+    /// On a plain thread the calling thread drives the call itself. Where a tokio runtime is
+    /// current (inside `spawn_blocking`, or, not recommended, inside an async task) starting
+    /// a runtime there would panic, so the call runs on this runtime's worker and the calling
+    /// thread waits for the answer on a channel.
+    fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.runtime().block_on(work);
+        }
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        self.runtime().spawn(async move {
+            let _ = answer.send(work.await);
+        });
+        answered.recv().unwrap_or_else(|_| {
+            Err(Error::Runtime(std::io::Error::other(
+                "the runtime of the blocking SessionContext stopped before the call finished",
+            )))
+        })
     }
 }
 
+/// Dropping a tokio runtime inside async code panics, so it is shut down in the background
+/// instead, which is safe anywhere.
 impl Drop for BackgroundRuntime {
     fn drop(&mut self) {
         if let Some(runtime) = self.0.take() {
@@ -78,24 +113,22 @@ impl SessionContext {
     }
 
     pub(crate) fn from_builder(options: SessionContextBuilder) -> Result<Self, Error> {
-        refuse_inside_async()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("snakepit-bridge-blocking")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let runtime = BackgroundRuntime(Some(runtime));
-        let inner = runtime.block_on(crate::SessionContext::from_builder(options))?;
+        let runtime = BackgroundRuntime::start()?;
+        let inner = runtime.run(crate::SessionContext::from_builder(options))?;
         Ok(SessionContext {
             inner,
             runtime: Arc::new(runtime),
         })
     }
 
-    fn wait<T>(&self, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        refuse_inside_async()?;
-        self.runtime.block_on(work)
+    /// Runs `call` with a clone of the async context, and waits for it.
+    fn wait<T, F, Fut>(&self, call: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(crate::SessionContext) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        self.runtime.run(call(self.inner.clone()))
     }
 
     /// The async context behind this one, sharing its connection.
@@ -118,17 +151,17 @@ impl SessionContext {
 
     /// See [`crate::SessionContext::elixir_tools`].
     pub fn elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
-        self.wait(self.inner.elixir_tools())
+        self.wait(|ctx| async move { ctx.elixir_tools().await })
     }
 
     /// See [`crate::SessionContext::refresh_elixir_tools`].
     pub fn refresh_elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
-        self.wait(self.inner.refresh_elixir_tools())
+        self.wait(|ctx| async move { ctx.refresh_elixir_tools().await })
     }
 
     /// See [`crate::SessionContext::call_elixir_tool`].
     pub fn call_elixir_tool<P: Serialize>(&self, tool: &str, params: P) -> Result<Value, Error> {
-        self.wait(self.inner.call_elixir_tool(tool, params))
+        self.call_elixir_tool_raw(tool, params)?.value()
     }
 
     /// See [`crate::SessionContext::call_elixir_tool_as`].
@@ -137,7 +170,7 @@ impl SessionContext {
         R: DeserializeOwned,
         P: Serialize + ?Sized,
     {
-        self.wait(self.inner.call_elixir_tool_as(tool, params))
+        self.call_elixir_tool_raw(tool, params)?.decode()
     }
 
     /// See [`crate::SessionContext::call_elixir_tool_raw`].
@@ -146,7 +179,8 @@ impl SessionContext {
         tool: &str,
         params: P,
     ) -> Result<ToolResponse, Error> {
-        self.wait(self.inner.call_elixir_tool_raw(tool, params))
+        let parameters = Parameters::from_serialize(&params).map_err(|e| e.for_tool(tool))?;
+        self.call_with_parameters(tool, parameters)
     }
 
     /// See [`crate::SessionContext::call_with_parameters`].
@@ -155,12 +189,14 @@ impl SessionContext {
         tool: &str,
         parameters: Parameters,
     ) -> Result<ToolResponse, Error> {
-        self.wait(self.inner.call_with_parameters(tool, parameters))
+        let tool = tool.to_owned();
+        self.wait(|ctx| async move { ctx.call_with_parameters(&tool, parameters).await })
     }
 
     /// See [`crate::SessionContext::verify`].
     pub fn verify<D: crate::DeclaredTools>(&self) -> Result<(), Error> {
-        self.wait(self.inner.verify::<D>())
+        let host = self.elixir_tools()?;
+        check_declared(D::TRAIT_NAME, &D::tools(), &host)
     }
 
     /// See [`crate::SessionContext::initialize_session`].
@@ -170,33 +206,31 @@ impl SessionContext {
         K: Into<String>,
         V: Into<String>,
     {
-        self.wait(self.inner.initialize_session(metadata))
+        let metadata: Vec<(String, String)> = metadata
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect();
+        self.wait(|ctx| async move { ctx.initialize_session(metadata).await })
     }
 
     /// See [`crate::SessionContext::get_session`].
     pub fn get_session(&self) -> Result<SessionInfo, Error> {
-        self.wait(self.inner.get_session())
+        self.wait(|ctx| async move { ctx.get_session().await })
     }
 
     /// See [`crate::SessionContext::ping`].
     pub fn ping(&self, message: &str) -> Result<String, Error> {
-        self.wait(self.inner.ping(message))
+        let message = message.to_owned();
+        self.wait(|ctx| async move { ctx.ping(&message).await })
     }
 
     /// See [`crate::SessionContext::heartbeat`].
     pub fn heartbeat(&self) -> Result<bool, Error> {
-        self.wait(self.inner.heartbeat())
+        self.wait(|ctx| async move { ctx.heartbeat().await })
     }
 
     /// See [`crate::SessionContext::cleanup`].
     pub fn cleanup(&self) -> Result<(), Error> {
-        self.wait(self.inner.cleanup())
-    }
-}
-
-fn refuse_inside_async() -> Result<(), Error> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(_) => Err(Error::BlockingInAsyncContext),
-        Err(_) => Ok(()),
+        self.wait(|ctx| async move { ctx.cleanup().await })
     }
 }

@@ -157,10 +157,6 @@ pub enum Error {
         mismatches: Vec<snakepit_bridge_spec::Mismatch>,
     },
 
-    /// The blocking API was used from inside an async runtime, where it would deadlock.
-    #[error("the blocking SessionContext was used inside an async runtime; use the async `snakepit_bridge::SessionContext` there, or call from a plain thread")]
-    BlockingInAsyncContext,
-
     /// The blocking API could not start its background runtime.
     #[error("could not start the runtime of the blocking SessionContext: {0}")]
     Runtime(#[source] std::io::Error),

@@ -244,7 +244,7 @@ mod tests {
     async fn refresh_replaces_the_list_and_a_failed_fetch_keeps_nothing() {
         let cache = ToolCache::default();
         let failed = cache
-            .get_or_fetch(|| async { Err(Error::BlockingInAsyncContext) })
+            .get_or_fetch(|| async { Err(Error::Runtime(std::io::Error::other("down"))) })
             .await;
         assert!(failed.is_err());
         cache

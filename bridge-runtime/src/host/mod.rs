@@ -32,8 +32,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use demo::demo_tools;
@@ -266,9 +266,8 @@ impl EmbeddedHostBuilder {
             check_bearer_token(expected.as_deref(), &request)?;
             Ok(request)
         });
-        let mut server = tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            .max_concurrent_streams(self.max_concurrent_streams);
+        let mut server =
+            tonic::transport::Server::builder().max_concurrent_streams(self.max_concurrent_streams);
         if let Some(tls) = self.tls {
             let mut config =
                 ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
@@ -280,8 +279,12 @@ impl EmbeddedHostBuilder {
                 .map_err(|error| HostError::Tls(error.to_string()))?;
         }
         let (stop, stopped) = oneshot::channel::<()>();
+        // Nagle off on every accepted socket: with it, each small answer waits ~40 ms for the
+        // client's delayed ACK. (The builder's `tcp_nodelay` only reaches sockets that tonic
+        // accepts itself.)
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let task = tokio::spawn(server.add_service(service).serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
+            incoming,
             async {
                 let _ = stopped.await;
             },
