@@ -45,16 +45,28 @@ fn localhost(host: &EmbeddedHost) -> String {
     format!("localhost:{}", host.address().port())
 }
 
+/// A host with the demo tools serving TLS with `pki`'s certificate; with `mutual`, it also
+/// requires client certificates from `pki`'s CA.
+async fn tls_host(pki: &Pki, mutual: bool) -> EmbeddedHost {
+    let mut builder = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .tls(&pki.server.0, &pki.server.1);
+    if mutual {
+        builder = builder.client_ca_pem(&pki.ca_pem);
+    }
+    builder.start().await.unwrap()
+}
+
+/// Connects with `builder` and pings: a refusal may come at either step.
+async fn ping_through(builder: snakepit_bridge::SessionContextBuilder) -> Result<String, Error> {
+    builder.connect().await?.ping("x").await
+}
+
 #[tokio::test]
 async fn calls_travel_over_tls_to_a_host_with_a_custom_ca() {
     let pki = pki();
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .session(SESSION)
-        .tls(&pki.server.0, &pki.server.1)
-        .start()
-        .await
-        .unwrap();
+    let host = tls_host(&pki, false).await;
     let ctx = SessionContext::builder(localhost(&host), SESSION)
         .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem))
         .connect()
@@ -69,32 +81,17 @@ async fn calls_travel_over_tls_to_a_host_with_a_custom_ca() {
     // Without TLS, the same host answers nothing useful.
     let plain = SessionContext::builder(localhost(&host), SESSION)
         .connect_timeout(std::time::Duration::from_secs(2))
-        .call_timeout(std::time::Duration::from_secs(2))
-        .connect()
-        .await;
-    if let Ok(plain) = plain {
-        assert!(plain.ping("x").await.is_err());
-    }
+        .call_timeout(std::time::Duration::from_secs(2));
+    assert!(ping_through(plain).await.is_err());
 }
 
 #[tokio::test]
 async fn a_host_certificate_from_another_ca_is_refused() {
     let (pki, other) = (pki(), pki());
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .session(SESSION)
-        .tls(&pki.server.0, &pki.server.1)
-        .start()
-        .await
-        .unwrap();
-    let outcome = SessionContext::builder(localhost(&host), SESSION)
-        .tls(TlsOptions::new().ca_certificate_pem(&other.ca_pem))
-        .connect()
-        .await;
-    let error = match outcome {
-        Err(error) => error,
-        Ok(ctx) => ctx.ping("x").await.unwrap_err(),
-    };
+    let host = tls_host(&pki, false).await;
+    let wrong_ca = SessionContext::builder(localhost(&host), SESSION)
+        .tls(TlsOptions::new().ca_certificate_pem(&other.ca_pem));
+    let error = ping_through(wrong_ca).await.unwrap_err();
     let text = error.to_string();
     assert!(text.to_lowercase().contains("certificate"), "{text}");
 }
@@ -102,35 +99,18 @@ async fn a_host_certificate_from_another_ca_is_refused() {
 #[tokio::test]
 async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     let pki = pki();
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .session(SESSION)
-        .tls(&pki.server.0, &pki.server.1)
-        .client_ca_pem(&pki.ca_pem)
-        .start()
-        .await
-        .unwrap();
-    let with_identity = SessionContext::builder(localhost(&host), SESSION)
-        .tls(
-            TlsOptions::new()
-                .ca_certificate_pem(&pki.ca_pem)
-                .client_identity_pem(&pki.client.0, &pki.client.1),
-        )
-        .connect()
-        .await
-        .unwrap();
-    assert_eq!(with_identity.ping("mtls").await.unwrap(), "pong: mtls");
+    let host = tls_host(&pki, true).await;
+    let with_identity = SessionContext::builder(localhost(&host), SESSION).tls(
+        TlsOptions::new()
+            .ca_certificate_pem(&pki.ca_pem)
+            .client_identity_pem(&pki.client.0, &pki.client.1),
+    );
+    assert_eq!(ping_through(with_identity).await.unwrap(), "pong: x");
 
     let without_identity = SessionContext::builder(localhost(&host), SESSION)
-        .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem))
-        .connect()
-        .await;
-    let refused = match without_identity {
-        Err(error) => Err(error),
-        Ok(ctx) => ctx.ping("x").await,
-    };
+        .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem));
     assert!(
-        refused.is_err(),
+        ping_through(without_identity).await.is_err(),
         "a client without a certificate must be refused"
     );
 }

@@ -72,6 +72,15 @@ fn snapshot(host: &Host, session: &str, path: &Path) -> Output {
     ])
 }
 
+/// A running host, and a folder holding its snapshot as `elixir_tools.json`.
+fn snapshotted() -> (Host, tempfile::TempDir) {
+    let host = Host::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = snapshot(&host, SESSION, &dir.path().join("elixir_tools.json"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    (host, dir)
+}
+
 #[test]
 fn snapshot_writes_the_hosts_tools_sorted() {
     let host = Host::start();
@@ -106,10 +115,8 @@ fn snapshot_of_an_unknown_session_warns() {
 
 #[test]
 fn check_passes_when_the_host_matches() {
-    let host = Host::start();
-    let dir = tempfile::tempdir().unwrap();
+    let (host, dir) = snapshotted();
     let path = dir.path().join("elixir_tools.json");
-    assert!(snapshot(&host, SESSION, &path).status.success());
     let output = tools(&[
         "check",
         "--manifest",
@@ -129,10 +136,8 @@ fn check_passes_when_the_host_matches() {
 
 #[test]
 fn check_exits_1_with_a_readable_diff_when_the_host_drifted() {
-    let host = Host::start();
-    let dir = tempfile::tempdir().unwrap();
+    let (host, dir) = snapshotted();
     let path = dir.path().join("elixir_tools.json");
-    assert!(snapshot(&host, SESSION, &path).status.success());
 
     assert!(host.host().remove_tool(SESSION, "parse_json"));
     host.host()
@@ -234,10 +239,8 @@ fn a_host_that_never_answers_times_out_instead_of_hanging() {
 
 #[test]
 fn docs_prints_a_markdown_reference_of_the_manifest() {
-    let host = Host::start();
-    let dir = tempfile::tempdir().unwrap();
+    let (_host, dir) = snapshotted();
     let path = dir.path().join("elixir_tools.json");
-    assert!(snapshot(&host, SESSION, &path).status.success());
     let output = tools(&["docs", "--manifest", path.to_str().unwrap()]);
     assert!(output.status.success());
     let markdown = text(&output.stdout);
