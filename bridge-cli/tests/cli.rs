@@ -72,6 +72,19 @@ fn snapshot(host: &Host, session: &str, path: &Path) -> Output {
     ])
 }
 
+/// `snakepit-tools check` of the manifest at `path` against `host`.
+fn check(host: &Host, path: &Path) -> Output {
+    tools(&[
+        "check",
+        "--manifest",
+        path.to_str().unwrap(),
+        "--address",
+        &host.address(),
+        "--session",
+        SESSION,
+    ])
+}
+
 /// A running host, and a folder holding its snapshot as `elixir_tools.json`.
 fn snapshotted() -> (Host, tempfile::TempDir) {
     let host = Host::start();
@@ -117,15 +130,7 @@ fn snapshot_of_an_unknown_session_warns() {
 fn check_passes_when_the_host_matches() {
     let (host, dir) = snapshotted();
     let path = dir.path().join("elixir_tools.json");
-    let output = tools(&[
-        "check",
-        "--manifest",
-        path.to_str().unwrap(),
-        "--address",
-        &host.address(),
-        "--session",
-        SESSION,
-    ]);
+    let output = check(&host, &path);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(
         text(&output.stdout).contains("matches the host: 3 tools"),
@@ -151,15 +156,7 @@ fn check_exits_1_with_a_readable_diff_when_the_host_drifted() {
         .required("n", "string");
     host.host().expose(SESSION, changed).unwrap();
 
-    let output = tools(&[
-        "check",
-        "--manifest",
-        path.to_str().unwrap(),
-        "--address",
-        &host.address(),
-        "--session",
-        SESSION,
-    ]);
+    let output = check(&host, &path);
     assert_eq!(output.status.code(), Some(1));
     let report = text(&output.stderr);
     assert!(

@@ -17,6 +17,7 @@ use tracing::Instrument;
 use crate::address::endpoint_uri;
 use crate::codec::{Parameters, ToolResponse};
 use crate::declaration::{check_declared, DeclaredTools};
+use crate::error::append_sources;
 use crate::options::{correlation_value, SessionContextBuilder, CORRELATION_HEADER};
 use crate::proto;
 use crate::proto::bridge_service_client::BridgeServiceClient;
@@ -484,15 +485,6 @@ fn is_deadline(status: &Status) -> bool {
 /// An error and its sources, as one line: tonic's own `Display` says only "transport error".
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // Layers often repeat their inner error's text; say each thing once.
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
+    append_sources(&mut text, error.source());
     text
 }

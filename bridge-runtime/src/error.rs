@@ -168,15 +168,7 @@ impl Error {
         let operation = operation.into();
         let mut message = status.message().to_owned();
         // Transport failures say only "transport error"; the cause is in the sources.
-        let mut source = std::error::Error::source(&status);
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            source = cause.source();
-        }
+        append_sources(&mut message, std::error::Error::source(&status));
         if message.contains("message length too large") {
             return Error::MessageTooLarge {
                 operation,
@@ -188,6 +180,22 @@ impl Error {
             code: status.code(),
             message,
         }
+    }
+}
+
+/// Appends each source of an error to `text`, `: `-separated. Layers often repeat their inner
+/// error's text; each thing is said once.
+pub(crate) fn append_sources(
+    text: &mut String,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+) {
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
     }
 }
 
