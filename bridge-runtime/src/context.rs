@@ -172,6 +172,28 @@ impl SessionContext {
         })
     }
 
+    /// A context for another session on the same host, sharing this one's connection and
+    /// options (not its tool cache: each session has its own tools).
+    ///
+    /// A worker uses it to call back into the session of the request it is serving.
+    pub fn for_session(&self, session_id: impl Into<String>) -> Self {
+        let shared = Arc::new(Shared {
+            client: self.shared.client.clone(),
+            address: self.shared.address.clone(),
+            session_id: session_id.into(),
+            call_timeout: self.shared.call_timeout,
+            max_message_size: self.shared.max_message_size,
+            propagate_deadline: self.shared.propagate_deadline,
+            metadata: self.shared.metadata.clone(),
+            tools: ToolCache::default(),
+        });
+        keep_timer_driver_scheduled(Arc::downgrade(&shared), shared.call_timeout);
+        SessionContext {
+            shared,
+            correlation_id: self.correlation_id.clone(),
+        }
+    }
+
     /// The generated gRPC client on this context's connection, for RPCs this API does not wrap.
     pub fn raw_client(&self) -> BridgeServiceClient<Channel> {
         self.shared.client.clone()
@@ -463,7 +485,11 @@ impl SessionContext {
 /// due sooner than any deadline spares the calls that wake-up; it costs one wake-up per period.
 fn keep_timer_driver_scheduled(context: std::sync::Weak<Shared>, call_timeout: Duration) {
     let period = (call_timeout / 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
-    tokio::spawn(async move {
+    // Outside a runtime (a blocking context's `for_session`) there is no driver to spare.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         while context.strong_count() > 0 {

@@ -1,0 +1,384 @@
+//! What snakepit tells a worker at launch: its command line and environment
+//! (worker-protocol.md sections 1.1 and 1.2), read tolerantly.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The worker's launch settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerConfig {
+    /// `--port`: the port to listen on; 0 lets the OS pick one.
+    pub port: u16,
+    /// `--elixir-address` (or `SNAKEPIT_GRPC_ADDRESS` / `SNAKEPIT_ELIXIR_ADDRESS`): the host's
+    /// own gRPC server, for calls back into Elixir. `None` runs the worker standalone.
+    pub elixir_address: Option<String>,
+    /// `--snakepit-run-id`, if given.
+    pub run_id: Option<String>,
+    /// `--snakepit-instance-name`, if given.
+    pub instance_name: Option<String>,
+    /// `SNAKEPIT_READY_FILE`: where to write the bound port once serving.
+    pub ready_file: Option<PathBuf>,
+    /// `SNAKEPIT_HEARTBEAT_CONFIG` (over the `--heartbeat-*` flags).
+    pub heartbeat: HeartbeatConfig,
+    /// `SNAKEPIT_LOG_LEVEL`.
+    pub log_level: LogLevel,
+    /// `SNAKEPIT_PROCESS_GROUP`: call `setsid()` so the host can stop the whole group.
+    pub process_group: bool,
+}
+
+/// The worker's heartbeats to the host, as `SNAKEPIT_HEARTBEAT_CONFIG` sets them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeatConfig {
+    /// Whether to send heartbeats at all.
+    pub enabled: bool,
+    /// Time between heartbeats.
+    pub interval: Duration,
+    /// Deadline of one heartbeat.
+    pub timeout: Duration,
+    /// Consecutive misses after which the host counts as gone.
+    pub max_missed: u32,
+    /// Wait before the first heartbeat.
+    pub initial_delay: Duration,
+    /// Whether the worker exits when the host is gone.
+    pub dependent: bool,
+}
+
+impl Default for HeartbeatConfig {
+    /// snakepit's defaults: every 2 s, 10 s deadline, 3 misses, dependent.
+    fn default() -> Self {
+        HeartbeatConfig {
+            enabled: true,
+            interval: Duration::from_millis(2000),
+            timeout: Duration::from_millis(10_000),
+            max_missed: 3,
+            initial_delay: Duration::ZERO,
+            dependent: true,
+        }
+    }
+}
+
+impl HeartbeatConfig {
+    /// Applies the keys of a JSON object (`enabled`, `interval_ms`, `timeout_ms`,
+    /// `max_missed_heartbeats`, `initial_delay_ms`, `dependent`; also `ping_interval_ms`), as
+    /// snakepit's Python worker does: unknown keys and values of the wrong type are ignored.
+    pub fn apply_json(&mut self, text: &str) -> Result<(), String> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|error| format!("SNAKEPIT_HEARTBEAT_CONFIG is not JSON: {error}"))?;
+        let Value::Object(map) = value else {
+            return Err("SNAKEPIT_HEARTBEAT_CONFIG is not a JSON object".to_owned());
+        };
+        for (key, value) in &map {
+            let millis = || {
+                value
+                    .as_f64()
+                    .filter(|ms| *ms >= 0.0)
+                    .map(|ms| Duration::from_millis(ms as u64))
+            };
+            match key.as_str() {
+                "enabled" => self.enabled = truthy(value).unwrap_or(self.enabled),
+                "dependent" => self.dependent = truthy(value).unwrap_or(self.dependent),
+                "interval_ms" | "ping_interval_ms" => {
+                    self.interval = millis().unwrap_or(self.interval)
+                }
+                "timeout_ms" => self.timeout = millis().unwrap_or(self.timeout),
+                "initial_delay_ms" => self.initial_delay = millis().unwrap_or(self.initial_delay),
+                "max_missed_heartbeats" => {
+                    if let Some(n) = value.as_u64() {
+                        self.max_missed = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `SNAKEPIT_LOG_LEVEL`: `debug`, `info`, `warning`, `error` (the default) or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Everything down to debug.
+    Debug,
+    /// Info and above.
+    Info,
+    /// Warnings and errors.
+    Warning,
+    /// Errors only (snakepit's default).
+    Error,
+    /// Nothing.
+    None,
+}
+
+impl LogLevel {
+    /// Reads snakepit's names (and `warn`, `trace`), case-insensitively; `None` when unknown.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        Some(match text.trim().to_ascii_lowercase().as_str() {
+            "debug" | "trace" => LogLevel::Debug,
+            "info" => LogLevel::Info,
+            "warning" | "warn" => LogLevel::Warning,
+            "error" => LogLevel::Error,
+            "none" | "off" => LogLevel::None,
+            _ => return None,
+        })
+    }
+
+    /// The `tracing` filter directive for this level.
+    pub fn directive(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warn",
+            LogLevel::Error => "error",
+            LogLevel::None => "off",
+        }
+    }
+}
+
+/// The flags that take a value; any other `--flag` is ignored, with its value if it has one.
+const VALUE_FLAGS: &[&str] = &[
+    "--port",
+    "--elixir-address",
+    "--snakepit-run-id",
+    "--run-id",
+    "--snakepit-instance-name",
+    "--snakepit-instance-token",
+    "--adapter",
+    "--heartbeat-interval-ms",
+    "--heartbeat-timeout-ms",
+    "--heartbeat-max-missed",
+    "--heartbeat-initial-delay-ms",
+];
+
+impl WorkerConfig {
+    /// Reads the worker's command line and environment as snakepit sets them.
+    pub fn from_process() -> Result<WorkerConfig, String> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let env: HashMap<String, String> = std::env::vars().collect();
+        WorkerConfig::from_args_and_env(&args, &env)
+    }
+
+    /// Reads `args` (without the program name) and `env`. Unknown flags are ignored, since
+    /// snakepit appends flags of its own; a bad value of a known flag is an error.
+    pub fn from_args_and_env(
+        args: &[String],
+        env: &HashMap<String, String>,
+    ) -> Result<WorkerConfig, String> {
+        let flags = read_flags(args);
+        let flag = |name: &str| flags.get(name).cloned();
+        let port = match flag("--port") {
+            Some(text) => text
+                .parse::<u16>()
+                .map_err(|_| format!("--port {text:?} is not a port number (0 to 65535)"))?,
+            None => 0,
+        };
+        let elixir_address = flag("--elixir-address")
+            .or_else(|| env.get("SNAKEPIT_GRPC_ADDRESS").cloned())
+            .or_else(|| env.get("SNAKEPIT_ELIXIR_ADDRESS").cloned())
+            .filter(|address| !address.trim().is_empty());
+
+        let mut heartbeat = HeartbeatConfig::default();
+        let flag_ms = |name: &str| -> Result<Option<Duration>, String> {
+            flag(name)
+                .map(|text| {
+                    text.parse::<u64>()
+                        .map(Duration::from_millis)
+                        .map_err(|_| format!("{name} {text:?} is not a number of milliseconds"))
+                })
+                .transpose()
+        };
+        if flags.contains_key("--heartbeat-enabled") {
+            heartbeat.enabled = true;
+        }
+        if let Some(interval) = flag_ms("--heartbeat-interval-ms")? {
+            heartbeat.interval = interval;
+        }
+        if let Some(timeout) = flag_ms("--heartbeat-timeout-ms")? {
+            heartbeat.timeout = timeout;
+        }
+        if let Some(delay) = flag_ms("--heartbeat-initial-delay-ms")? {
+            heartbeat.initial_delay = delay;
+        }
+        if let Some(text) = flag("--heartbeat-max-missed") {
+            heartbeat.max_missed = text
+                .parse::<u32>()
+                .map_err(|_| format!("--heartbeat-max-missed {text:?} is not a count"))?
+                .max(1);
+        }
+        if flags.contains_key("--heartbeat-dependent") {
+            heartbeat.dependent = true;
+        }
+        if flags.contains_key("--heartbeat-independent") {
+            heartbeat.dependent = false;
+        }
+        // The environment wins over the flags, as in snakepit's Python worker.
+        if let Some(json) = env
+            .get("SNAKEPIT_HEARTBEAT_CONFIG")
+            .filter(|s| !s.trim().is_empty())
+        {
+            heartbeat.apply_json(json)?;
+        }
+
+        let log_level = env
+            .get("SNAKEPIT_LOG_LEVEL")
+            .and_then(|text| LogLevel::parse(text))
+            .unwrap_or(LogLevel::Error);
+        let process_group = env
+            .get("SNAKEPIT_PROCESS_GROUP")
+            .is_some_and(|text| truthy(&Value::String(text.clone())) == Some(true));
+        Ok(WorkerConfig {
+            port,
+            elixir_address,
+            run_id: flag("--snakepit-run-id").or_else(|| flag("--run-id")),
+            instance_name: flag("--snakepit-instance-name"),
+            ready_file: env
+                .get("SNAKEPIT_READY_FILE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+            heartbeat,
+            log_level,
+            process_group,
+        })
+    }
+}
+
+/// `--flag value` and `--flag=value` pairs; flags without a value map to "".
+fn read_flags(args: &[String]) -> HashMap<String, String> {
+    let mut flags = HashMap::new();
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        if !arg.starts_with("--") {
+            continue;
+        }
+        if let Some((name, value)) = arg.split_once('=') {
+            flags.insert(name.to_owned(), value.to_owned());
+        } else if VALUE_FLAGS.contains(&arg.as_str()) {
+            let value = iter.next_if(|next| !next.starts_with("--")).cloned();
+            flags.insert(arg.clone(), value.unwrap_or_default());
+        } else {
+            // An unknown flag: skip its value too, if it has one.
+            iter.next_if(|next| !next.starts_with("--"));
+            flags.insert(arg.clone(), String::new());
+        }
+    }
+    flags
+}
+
+/// Python's truthy strings (`1,true,t,yes,y,on`) and JSON booleans.
+fn truthy(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(text) => Some(matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "t" | "yes" | "y" | "on"
+        )),
+        Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_snakepits_argv_and_ignores_what_it_does_not_know() {
+        let config = WorkerConfig::from_args_and_env(
+            &args("--adapter my.Adapter --max-workers 4 --port 0 --elixir-address 127.0.0.1:40123 --snakepit-run-id k3x9a2p --snakepit-instance-name dev_app_nonode_nohost --snakepit-instance-token t --unknown-switch"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(config.port, 0);
+        assert_eq!(config.elixir_address.as_deref(), Some("127.0.0.1:40123"));
+        assert_eq!(config.run_id.as_deref(), Some("k3x9a2p"));
+        assert_eq!(
+            config.instance_name.as_deref(),
+            Some("dev_app_nonode_nohost")
+        );
+        assert_eq!(config.heartbeat, HeartbeatConfig::default());
+        assert_eq!(config.log_level, LogLevel::Error);
+        assert!(!config.process_group);
+        assert_eq!(config.ready_file, None);
+    }
+
+    #[test]
+    fn equals_form_and_address_fallbacks() {
+        let config = WorkerConfig::from_args_and_env(
+            &args("--port=50051"),
+            &env(&[
+                ("SNAKEPIT_ELIXIR_ADDRESS", "localhost:1"),
+                ("SNAKEPIT_GRPC_ADDRESS", "localhost:2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.port, 50051);
+        assert_eq!(config.elixir_address.as_deref(), Some("localhost:2"));
+    }
+
+    #[test]
+    fn a_bad_port_is_an_error_that_names_the_flag() {
+        let error = WorkerConfig::from_args_and_env(&args("--port 99999"), &env(&[])).unwrap_err();
+        assert!(error.contains("--port \"99999\""), "{error}");
+    }
+
+    #[test]
+    fn reads_snakepits_environment() {
+        let config = WorkerConfig::from_args_and_env(
+            &args("--heartbeat-interval-ms 50 --heartbeat-independent"),
+            &env(&[
+                ("SNAKEPIT_READY_FILE", "/tmp/snakepit_ready_default_worker_1_5634_87"),
+                ("SNAKEPIT_HEARTBEAT_CONFIG", r#"{"dependent":true,"enabled":true,"initial_delay_ms":0,"interval_ms":2000,"max_missed_heartbeats":3,"timeout_ms":10000,"extra":1}"#),
+                ("SNAKEPIT_LOG_LEVEL", "warning"),
+                ("SNAKEPIT_PROCESS_GROUP", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.ready_file,
+            Some(PathBuf::from(
+                "/tmp/snakepit_ready_default_worker_1_5634_87"
+            ))
+        );
+        // The environment overrides the flags.
+        assert_eq!(config.heartbeat, HeartbeatConfig::default());
+        assert_eq!(config.log_level, LogLevel::Warning);
+        assert!(config.process_group);
+    }
+
+    #[test]
+    fn heartbeat_json_accepts_pythons_spellings() {
+        let mut config = HeartbeatConfig::default();
+        config
+            .apply_json(r#"{"enabled":"no","dependent":"on","ping_interval_ms":250,"timeout_ms":"x","max_missed_heartbeats":0}"#)
+            .unwrap();
+        assert!(!config.enabled);
+        assert!(config.dependent);
+        assert_eq!(config.interval, Duration::from_millis(250));
+        assert_eq!(config.timeout, Duration::from_millis(10_000));
+        assert_eq!(config.max_missed, 1);
+        assert!(config
+            .apply_json("[1]")
+            .unwrap_err()
+            .contains("not a JSON object"));
+    }
+
+    #[test]
+    fn log_levels() {
+        assert_eq!(LogLevel::parse("ERROR"), Some(LogLevel::Error));
+        assert_eq!(LogLevel::parse("none").unwrap().directive(), "off");
+        assert_eq!(LogLevel::parse("loud"), None);
+    }
+}

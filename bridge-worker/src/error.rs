@@ -1,0 +1,200 @@
+//! A tool's failure, and how it travels to the host: `success = false` with `error_message` a
+//! JSON object `{type, message, stacktrace, traceback, context}`, which snakepit turns into
+//! `Snakepit.Error.<type>` (worker-protocol.md 3.4).
+
+use std::fmt;
+
+use serde_json::{json, Map, Value};
+
+/// Why a tool call failed: a type name the host maps to an Elixir error struct, and a message.
+///
+/// snakepit maps `ValueError`, `KeyError`, `IndexError`, `TypeError`, `AttributeError`,
+/// `ImportError`, `RuntimeError`, `NotImplementedError`, `FileNotFoundError`,
+/// `PermissionError` and `ZeroDivisionError` to `Snakepit.Error.<type>`, and any other type to
+/// `Snakepit.Error.PythonException` (with the type name kept in `python_type`).
+///
+/// ```
+/// use snakepit_bridge_worker::ToolError;
+/// let error = ToolError::value_error("n must be positive");
+/// assert_eq!(error.type_name(), "ValueError");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolError {
+    type_name: String,
+    message: String,
+    context: Map<String, Value>,
+    stacktrace: Vec<String>,
+}
+
+impl ToolError {
+    /// A failure of type `type_name` (e.g. `"ValueError"`).
+    pub fn new(type_name: impl Into<String>, message: impl Into<String>) -> Self {
+        ToolError {
+            type_name: type_name.into(),
+            message: message.into(),
+            context: Map::new(),
+            stacktrace: Vec::new(),
+        }
+    }
+
+    /// `ValueError`: an argument has the right type but a bad value.
+    pub fn value_error(message: impl Into<String>) -> Self {
+        Self::new("ValueError", message)
+    }
+
+    /// `TypeError`: an argument of the wrong type, missing or unexpected.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new("TypeError", message)
+    }
+
+    /// `RuntimeError`: anything else that went wrong.
+    pub fn runtime_error(message: impl Into<String>) -> Self {
+        Self::new("RuntimeError", message)
+    }
+
+    /// `KeyError`: a key that does not exist.
+    pub fn key_error(message: impl Into<String>) -> Self {
+        Self::new("KeyError", message)
+    }
+
+    /// `NotImplementedError`.
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new("NotImplementedError", message)
+    }
+
+    /// Adds an entry to the error's `context` map (merged with `tool_name` and `session_id`).
+    pub fn with_context(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.context.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a line to the error's stack trace.
+    pub fn with_stack_line(mut self, line: impl Into<String>) -> Self {
+        self.stacktrace.push(line.into());
+        self
+    }
+
+    /// The type name.
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `error_message` JSON the host expects, for a call of `tool` in `session`.
+    pub fn to_error_message(&self, tool: &str, session: &str) -> String {
+        let mut context = self.context.clone();
+        context.insert("tool_name".to_owned(), Value::from(tool));
+        context.insert("session_id".to_owned(), Value::from(session));
+        let traceback: String = if self.stacktrace.is_empty() {
+            format!("{}: {}\n", self.type_name, self.message)
+        } else {
+            self.stacktrace
+                .iter()
+                .map(|line| format!("{line}\n"))
+                .collect()
+        };
+        json!({
+            "type": self.type_name,
+            "message": self.message,
+            "stacktrace": self.stacktrace,
+            "traceback": traceback,
+            "context": context,
+        })
+        .to_string()
+    }
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.type_name, self.message)
+    }
+}
+
+impl std::error::Error for ToolError {}
+
+/// A failed call back into Elixir fails the tool with `RuntimeError` and the call's message.
+impl From<snakepit_bridge_runtime::Error> for ToolError {
+    fn from(error: snakepit_bridge_runtime::Error) -> Self {
+        ToolError::runtime_error(error.to_string())
+    }
+}
+
+/// JSON that does not fit fails the tool with `ValueError`.
+impl From<serde_json::Error> for ToolError {
+    fn from(error: serde_json::Error) -> Self {
+        ToolError::value_error(error.to_string())
+    }
+}
+
+/// I/O errors fail the tool with Python's names: `FileNotFoundError`, `PermissionError`, else
+/// `OSError`.
+impl From<std::io::Error> for ToolError {
+    fn from(error: std::io::Error) -> Self {
+        let type_name = match error.kind() {
+            std::io::ErrorKind::NotFound => "FileNotFoundError",
+            std::io::ErrorKind::PermissionDenied => "PermissionError",
+            _ => "OSError",
+        };
+        ToolError::new(type_name, error.to_string())
+    }
+}
+
+/// A plain message fails the tool with `RuntimeError`.
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError::runtime_error(message)
+    }
+}
+
+/// A plain message fails the tool with `RuntimeError`.
+impl From<&str> for ToolError {
+    fn from(message: &str) -> Self {
+        ToolError::runtime_error(message)
+    }
+}
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-text payload".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_message_is_the_json_the_host_translates() {
+        let error = ToolError::value_error("This is a demonstration ValueError")
+            .with_context("function", "f");
+        let text = error.to_error_message("error_demo", "session_1_2");
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["type"], "ValueError");
+        assert_eq!(value["message"], "This is a demonstration ValueError");
+        assert_eq!(value["stacktrace"], json!([]));
+        assert_eq!(
+            value["traceback"],
+            "ValueError: This is a demonstration ValueError\n"
+        );
+        assert_eq!(
+            value["context"],
+            json!({"tool_name": "error_demo", "session_id": "session_1_2", "function": "f"})
+        );
+    }
+
+    #[test]
+    fn conversions_pick_pythons_type_names() {
+        let not_found = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        assert_eq!(ToolError::from(not_found).type_name(), "FileNotFoundError");
+        assert_eq!(ToolError::from("boom").type_name(), "RuntimeError");
+        let json_error = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_eq!(ToolError::from(json_error).type_name(), "ValueError");
+    }
+}

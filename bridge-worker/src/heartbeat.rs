@@ -1,0 +1,150 @@
+//! The worker's side of host liveness: heartbeats to the host as `SNAKEPIT_HEARTBEAT_CONFIG`
+//! says, and the one place that decides the worker should stop.
+//!
+//! snakepit reaps orphaned Python workers only; a Rust worker must notice by itself that the
+//! host is gone (worker-protocol.md 5 and 8).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use snakepit_bridge_runtime::proto;
+use tokio::sync::watch;
+
+use crate::config::HeartbeatConfig;
+use crate::host_link::HostLink;
+
+/// Why the worker stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// SIGTERM or SIGINT (the host's graceful stop).
+    Signal(&'static str),
+    /// stdin closed: the host closed the port or died.
+    StdinClosed,
+    /// The host missed too many heartbeats.
+    HostGone {
+        /// Consecutive misses.
+        missed: u32,
+    },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Signal(name) => write!(f, "{name} received"),
+            StopReason::StdinClosed => f.write_str("stdin closed (the host is gone)"),
+            StopReason::HostGone { missed } => {
+                write!(
+                    f,
+                    "the host missed {missed} heartbeats in a row (the host is gone)"
+                )
+            }
+        }
+    }
+}
+
+/// The worker's stop switch, shared by everything that can decide the worker should stop.
+#[derive(Debug, Clone)]
+pub(crate) struct StopSwitch(Arc<watch::Sender<Option<StopReason>>>);
+
+impl StopSwitch {
+    pub(crate) fn new() -> StopSwitch {
+        StopSwitch(Arc::new(watch::channel(None).0))
+    }
+
+    /// Asks the worker to stop; the first reason wins.
+    pub(crate) fn stop(&self, reason: StopReason) {
+        self.0.send_if_modified(|current| {
+            if current.is_some() {
+                return false;
+            }
+            *current = Some(reason);
+            true
+        });
+    }
+
+    /// Waits until the worker should stop.
+    pub(crate) async fn stopped(&self) -> StopReason {
+        let mut receiver = self.0.subscribe();
+        loop {
+            if let Some(reason) = receiver.borrow_and_update().clone() {
+                return reason;
+            }
+            if receiver.changed().await.is_err() {
+                // Unreachable while `self` holds the sender; stop rather than hang.
+                return StopReason::StdinClosed;
+            }
+        }
+    }
+}
+
+/// Starts one heartbeat loop per session, as snakepit's Python worker does.
+#[derive(Debug)]
+pub(crate) struct Heartbeats {
+    config: HeartbeatConfig,
+    link: Arc<HostLink>,
+    stop: StopSwitch,
+    started: Mutex<HashSet<String>>,
+}
+
+impl Heartbeats {
+    pub(crate) fn new(config: HeartbeatConfig, link: Arc<HostLink>, stop: StopSwitch) -> Self {
+        Heartbeats {
+            config,
+            link,
+            stop,
+            started: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Starts heartbeats for `session` unless they run already (or are off, or there is no
+    /// host).
+    pub(crate) fn ensure(&self, session: &str) {
+        if !self.config.enabled || !self.link.is_connected() || session.is_empty() {
+            return;
+        }
+        if !self
+            .started
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session.to_owned())
+        {
+            return;
+        }
+        let Ok(ctx) = self.link.session(session) else {
+            return;
+        };
+        let config = self.config.clone();
+        let stop = self.stop.clone();
+        let session = session.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(config.initial_delay).await;
+            let mut missed = 0;
+            loop {
+                let request = proto::HeartbeatRequest {
+                    session_id: session.clone(),
+                    client_time: Some(SystemTime::now().into()),
+                };
+                let mut client = ctx.raw_client();
+                // Any answer counts, `session_valid` included or not, as in snakepit's worker.
+                let answered = tokio::time::timeout(config.timeout, client.heartbeat(request))
+                    .await
+                    .is_ok_and(|outcome| outcome.is_ok());
+                if answered {
+                    missed = 0;
+                } else {
+                    missed += 1;
+                    tracing::warn!(session = %session, missed, "the host did not answer a heartbeat");
+                    if missed >= config.max_missed {
+                        if config.dependent {
+                            stop.stop(StopReason::HostGone { missed });
+                            return;
+                        }
+                        missed = 0;
+                    }
+                }
+                tokio::time::sleep(config.interval).await;
+            }
+        });
+    }
+}

@@ -1,0 +1,188 @@
+//! What a tool answers: a JSON result, binary data, or a stream of chunks.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::stream::ChunkStream;
+use crate::ToolError;
+
+/// The outcome of one tool call.
+pub type Outcome = Result<Answer, ToolError>;
+
+/// A tool's answer.
+pub enum Answer {
+    /// A unary answer.
+    Value(ToolOutput),
+    /// A stream of chunks (a streaming tool).
+    Stream(ChunkStream),
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Value(output) => f.debug_tuple("Value").field(output).finish(),
+            Answer::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// A unary answer as it goes on the wire: the result's JSON bytes and the binary result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolOutput {
+    /// The result as JSON text.
+    pub json: Vec<u8>,
+    /// `binary_result` (empty when none).
+    pub binary: Bytes,
+}
+
+/// An answer in `binary_result`, with a JSON result describing it (`{}` by default), which
+/// snakepit hands to Elixir as `{:binary, bytes}` (or `{:binary, bytes, info}` when the info is
+/// not empty).
+///
+/// ```
+/// use snakepit_bridge_worker::BinaryResult;
+/// let answer = BinaryResult::new(vec![1, 2, 3]).with_info(serde_json::json!({"format": "raw"}));
+/// assert_eq!(answer.data().len(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinaryResult {
+    data: Bytes,
+    info: Value,
+}
+
+impl BinaryResult {
+    /// `data` as the binary result, with `{}` as the JSON result.
+    pub fn new(data: impl Into<Bytes>) -> Self {
+        BinaryResult {
+            data: data.into(),
+            info: Value::Object(Default::default()),
+        }
+    }
+
+    /// Sets the JSON result that goes with the data.
+    pub fn with_info(mut self, info: impl Into<Value>) -> Self {
+        self.info = info.into();
+        self
+    }
+
+    /// The data.
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+}
+
+/// A value a tool can answer with: anything `Serialize` (sent as JSON), or a [`BinaryResult`].
+#[diagnostic::on_unimplemented(
+    message = "a tool cannot answer with `{Self}`",
+    note = "a tool answers `Result<T, E>` where `T` implements `serde::Serialize` or is `BinaryResult`"
+)]
+pub trait IntoToolOutput {
+    /// The answer on the wire.
+    fn into_tool_output(self) -> Result<ToolOutput, ToolError>;
+}
+
+impl<T: Serialize> IntoToolOutput for T {
+    fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
+        let json = serde_json::to_vec(&self).map_err(|error| {
+            ToolError::runtime_error(format!(
+                "the tool's result cannot be written as JSON: {error}"
+            ))
+        })?;
+        Ok(ToolOutput {
+            json,
+            binary: Bytes::new(),
+        })
+    }
+}
+
+impl IntoToolOutput for BinaryResult {
+    fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
+        Ok(ToolOutput {
+            json: self.info.to_string().into_bytes(),
+            binary: self.data,
+        })
+    }
+}
+
+/// What a unary tool method returns: `Result<T, E>` (or an alias of it), `T` an
+/// [`IntoToolOutput`] and `E` convertible into [`ToolError`].
+#[diagnostic::on_unimplemented(
+    message = "a tool method cannot return `{Self}`",
+    note = "tool methods return `Result<T, E>` where `T: serde::Serialize` (or `BinaryResult`) and `E: Into<ToolError>`, since a call can fail"
+)]
+pub trait ToolReturn {
+    /// The call's outcome.
+    fn into_outcome(self) -> Outcome;
+}
+
+impl<T: IntoToolOutput, E: Into<ToolError>> ToolReturn for Result<T, E> {
+    fn into_outcome(self) -> Outcome {
+        self.map_err(Into::into)?
+            .into_tool_output()
+            .map(Answer::Value)
+    }
+}
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// How a tool call runs: an `async fn` tool as a task, a plain `fn` tool on a blocking thread
+/// (so that it never holds up heartbeats or other calls).
+pub enum Invocation {
+    /// An `async fn` tool.
+    Async(BoxFuture<Outcome>),
+    /// A plain `fn` tool.
+    Blocking(Box<dyn FnOnce() -> Outcome + Send + 'static>),
+}
+
+impl Invocation {
+    /// An `async fn` tool's call.
+    pub fn future(future: impl Future<Output = Outcome> + Send + 'static) -> Self {
+        Invocation::Async(Box::pin(future))
+    }
+
+    /// A plain `fn` tool's call.
+    pub fn blocking(work: impl FnOnce() -> Outcome + Send + 'static) -> Self {
+        Invocation::Blocking(Box::new(work))
+    }
+}
+
+impl std::fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Invocation::Async(_) => "Invocation::Async",
+            Invocation::Blocking(_) => "Invocation::Blocking",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_become_json_and_binary_results() {
+        let Ok(Answer::Value(output)) =
+            Ok::<_, ToolError>(serde_json::json!({"a": 1})).into_outcome()
+        else {
+            panic!("a value")
+        };
+        assert_eq!(output.json, br#"{"a":1}"#);
+        assert!(output.binary.is_empty());
+
+        let Ok(Answer::Value(output)) =
+            Ok::<_, ToolError>(BinaryResult::new(vec![9])).into_outcome()
+        else {
+            panic!("a value")
+        };
+        assert_eq!(output.json, b"{}");
+        assert_eq!(&output.binary[..], &[9]);
+
+        let error = Err::<u8, _>("boom").into_outcome().unwrap_err();
+        assert_eq!(error.type_name(), "RuntimeError");
+    }
+}
