@@ -53,6 +53,18 @@ pub use schemars;
 #[doc = include_str!("elixir_tools.md")]
 pub use snakepit_bridge_macros::elixir_tools;
 
+#[doc = include_str!("worker_tools.md")]
+pub use snakepit_bridge_macros::worker_tools;
+
+/// The worker side: a Rust program that a snakepit pool launches and drives.
+///
+/// Write the tools as methods of an `impl` block under [`worker_tools`](crate::worker_tools),
+/// then hand the type to [`Worker`](worker::Worker) in `main`. See the crate docs of
+/// `snakepit-bridge-worker` for what the runtime does.
+pub mod worker {
+    pub use snakepit_bridge_worker::*;
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use snakepit_bridge_runtime::__private::*;

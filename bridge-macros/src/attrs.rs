@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 use syn::{Attribute, LitStr};
 
 use crate::errors::Errors;
@@ -85,6 +86,108 @@ pub(crate) fn param_options(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> 
         }
     }
     options
+}
+
+/// Options of `#[tool(...)]` on a `#[worker_tools]` method.
+#[derive(Default)]
+pub(crate) struct WorkerToolOptions {
+    /// `name = "..."`: the tool's name, when it differs from the method's.
+    pub(crate) name: Option<LitStr>,
+    /// `streaming`: the method returns a stream of chunks (needed when the return type is a
+    /// named stream type rather than `impl Stream<...>`).
+    pub(crate) streaming: Option<Span>,
+    /// `skip`: a public method that is not a tool.
+    pub(crate) skip: Option<Span>,
+}
+
+/// Options of `#[param(...)]` on a `#[worker_tools]` argument.
+#[derive(Default)]
+pub(crate) struct WorkerParamOptions {
+    /// `rename = "..."`: the parameter's name on the wire.
+    pub(crate) rename: Option<LitStr>,
+    /// `kind = "..."`: the host type registered for the parameter.
+    pub(crate) kind: Option<LitStr>,
+    /// `default = <expr>`: the value when the call leaves the parameter out.
+    pub(crate) default: Option<syn::Expr>,
+    /// `binary`: the value comes from `binary_parameters`.
+    pub(crate) binary: Option<Span>,
+    /// `rest`: every parameter no other argument takes (Python's `**kwargs`).
+    pub(crate) rest: Option<Span>,
+}
+
+/// Reads and removes the `#[tool(...)]` attributes of a worker tool method.
+pub(crate) fn worker_tool_options(
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> WorkerToolOptions {
+    let mut options = WorkerToolOptions::default();
+    for attr in take(attrs, "tool") {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                set_once(&mut options.name, meta.value()?.parse()?, "name")
+            } else if meta.path.is_ident("streaming") {
+                set_flag(&mut options.streaming, &meta, "streaming")
+            } else if meta.path.is_ident("skip") {
+                set_flag(&mut options.skip, &meta, "skip")
+            } else {
+                Err(meta.error(
+                    "unknown key of #[tool]; use `name = \"tool_name\"`, `streaming` or `skip`",
+                ))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+    options
+}
+
+/// Reads and removes the `#[param(...)]` attributes of a worker tool argument.
+pub(crate) fn worker_param_options(
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> WorkerParamOptions {
+    let mut options = WorkerParamOptions::default();
+    for attr in take(attrs, "param") {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                set_once(&mut options.rename, meta.value()?.parse()?, "rename")
+            } else if meta.path.is_ident("kind") {
+                set_once(&mut options.kind, meta.value()?.parse()?, "kind")
+            } else if meta.path.is_ident("default") {
+                let expr: syn::Expr = meta.value()?.parse()?;
+                if options.default.is_some() {
+                    return Err(syn::Error::new_spanned(expr, "`default` is given twice; keep one"));
+                }
+                options.default = Some(expr);
+                Ok(())
+            } else if meta.path.is_ident("binary") {
+                set_flag(&mut options.binary, &meta, "binary")
+            } else if meta.path.is_ident("rest") {
+                set_flag(&mut options.rest, &meta, "rest")
+            } else {
+                Err(meta.error(
+                    "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest` or `kind = \"integer\"`",
+                ))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+    options
+}
+
+fn set_flag(
+    slot: &mut Option<Span>,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    key: &str,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!("`{key}` is given twice; keep one")));
+    }
+    *slot = Some(meta.path.span());
+    Ok(())
 }
 
 /// The doc comment of `attrs` as text: one line per `///` line, common indentation removed.

@@ -20,6 +20,10 @@ impl Errors {
         self.push(syn::Error::new_spanned(at, message));
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
         self.0
             .as_ref()

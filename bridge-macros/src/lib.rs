@@ -16,6 +16,7 @@ mod manifest_check;
 mod model;
 mod parse;
 mod type_text;
+mod worker_tools;
 
 use proc_macro::TokenStream;
 
@@ -24,4 +25,11 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn elixir_tools(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::elixir_tools(args.into(), input.into()).into()
+}
+
+/// Serves the public methods of an `impl` block as the tools of a snakepit worker. See
+/// `snakepit_bridge::worker_tools` for the full documentation.
+#[proc_macro_attribute]
+pub fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream {
+    worker_tools::worker_tools(args.into(), input.into()).into()
 }

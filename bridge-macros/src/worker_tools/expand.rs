@@ -1,0 +1,211 @@
+//! Writes the `ToolSet` implementation of a `#[worker_tools]` block: the tools as data
+//! (`tool_definitions`, registered with the host) and `invoke`, which decodes a call's
+//! parameters and runs the method (an `async fn` as a task, a plain `fn` on a blocking thread).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerImpl, WorkerTool};
+use super::parse::parse_impl;
+use crate::errors::Errors;
+
+/// The entry point: parses, checks and expands, returning the code and every error together.
+pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    if !args.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &args,
+            "#[worker_tools] takes no options; name tools with #[tool(name = \"...\")] on methods",
+        ));
+    }
+    let item = match syn::parse2::<syn::Item>(input.clone()) {
+        Ok(syn::Item::Impl(item)) => item,
+        Ok(_) => {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                "#[worker_tools] goes on an `impl` block of tool methods, such as \
+                 `impl MyTools { pub fn my_tool(&self, n: u32) -> Result<u32, ToolError> { .. } }`",
+            ));
+            let errors = errors.to_compile_errors();
+            return quote!(#input #errors);
+        }
+        Err(error) => {
+            let error = error.to_compile_error();
+            return quote!(#input #error);
+        }
+    };
+    let model = parse_impl(item, &mut errors);
+    let item = &model.item;
+    // With errors, only the block itself (without the macro's attributes), so that its uses
+    // raise no follow-on errors.
+    let tool_set = if errors.is_empty() {
+        tool_set_impl(&model)
+    } else {
+        TokenStream::new()
+    };
+    let errors = errors.to_compile_errors();
+    quote!(#item #tool_set #errors)
+}
+
+fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
+    let self_ty = &model.item.self_ty;
+    let definitions = model.tools.iter().map(definition);
+    let arms = model.tools.iter().map(arm);
+    quote! {
+        impl ::snakepit_bridge::worker::ToolSet for #self_ty {
+            fn tool_definitions() -> ::std::vec::Vec<::snakepit_bridge::worker::ToolDefinition> {
+                #[allow(unused_imports)]
+                use ::snakepit_bridge::worker::__private::{DefaultViaAnything as _, DefaultViaSerialize as _};
+                ::std::vec![#(#definitions),*]
+            }
+
+            fn type_name() -> &'static str {
+                ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#self_ty))
+            }
+
+            fn invoke(
+                self: &::std::sync::Arc<Self>,
+                mut __call: ::snakepit_bridge::worker::ToolCall,
+            ) -> ::std::result::Result<
+                ::snakepit_bridge::worker::Invocation,
+                ::snakepit_bridge::worker::ToolError,
+            > {
+                match __call.tool_name() {
+                    #(#arms)*
+                    __other => ::std::result::Result::Err(
+                        ::snakepit_bridge::worker::__private::unknown_tool::<Self>(__other),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn definition(tool: &WorkerTool) -> TokenStream {
+    let name = &tool.tool_name;
+    let method = tool.method.to_string();
+    let description = &tool.description;
+    let streaming = tool.answer != AnswerShape::Unary;
+    let parameters = tool.args.iter().filter_map(|arg| match &arg.source {
+        ArgSource::Parameter(parameter) => Some(parameter_definition(parameter)),
+        ArgSource::Context { .. } => None,
+    });
+    quote! {
+        ::snakepit_bridge::worker::__private::tool(
+            #name, #method, #description, ::std::vec![#(#parameters),*], #streaming,
+        )
+    }
+}
+
+fn parameter_definition(parameter: &Parameter) -> TokenStream {
+    let name = &parameter.wire_name;
+    let type_name = &parameter.type_name;
+    let required = parameter.taking.required();
+    let binary = matches!(parameter.taking, Taking::Binary { .. });
+    let default = match &parameter.taking {
+        Taking::Default(expr) => {
+            let value_ty = &parameter.value_ty;
+            let value = default_value(expr);
+            quote! {{
+                let __default: #value_ty = #value;
+                (&::snakepit_bridge::worker::__private::DefaultProbe(&__default)).default_json()
+            }}
+        }
+        _ => quote!(::std::option::Option::None),
+    };
+    quote! {
+        ::snakepit_bridge::worker::__private::parameter(#name, #type_name, #required, #default, #binary)
+    }
+}
+
+/// A default as written; a string literal converts into the argument's type (`String`,
+/// `PathBuf`, ...), so `default = "pong"` works for a `String`.
+fn default_value(expr: &syn::Expr) -> TokenStream {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }) => {
+            quote_spanned!(expr.span()=> ::std::convert::Into::into(#expr))
+        }
+        other => quote!(#other),
+    }
+}
+
+fn arm(tool: &WorkerTool) -> TokenStream {
+    let name = &tool.tool_name;
+    let method = &tool.method;
+    let mut takes = Vec::new();
+    let mut passes = Vec::new();
+    for arg in &tool.args {
+        let ident = &arg.ident;
+        let local = quote::format_ident!("__arg_{}", syn::ext::IdentExt::unraw(ident));
+        let ty = &arg.ty;
+        match &arg.source {
+            ArgSource::Context { by_ref } => {
+                takes.push(quote!(let #local = __call.context();));
+                passes.push(if *by_ref {
+                    quote!(&#local)
+                } else {
+                    quote!(#local)
+                });
+            }
+            ArgSource::Parameter(parameter) => {
+                let wire = &parameter.wire_name;
+                let value_ty = &parameter.value_ty;
+                let take = match &parameter.taking {
+                    Taking::Required => quote_spanned!(ty.span()=> __call.required::<#ty>(#wire)?),
+                    Taking::Optional => {
+                        quote_spanned!(ty.span()=> __call.optional::<#value_ty>(#wire)?)
+                    }
+                    Taking::Default(expr) => {
+                        let value = default_value(expr);
+                        quote_spanned!(ty.span()=> __call.or_default::<#ty>(#wire, || #value)?)
+                    }
+                    Taking::Binary { optional: false } => {
+                        quote_spanned!(ty.span()=> __call.binary::<#ty>(#wire)?)
+                    }
+                    Taking::Binary { optional: true } => {
+                        quote_spanned!(ty.span()=> __call.optional_binary::<#value_ty>(#wire)?)
+                    }
+                    Taking::Rest => {
+                        quote_spanned!(ty.span()=> ::std::iter::FromIterator::from_iter(__call.rest()?))
+                    }
+                };
+                takes.push(quote!(let #local: #ty = #take;));
+                passes.push(quote!(#local));
+            }
+        }
+    }
+    let call = if tool.is_async {
+        quote!(__this.#method(#(#passes),*).await)
+    } else {
+        quote!(__this.#method(#(#passes),*))
+    };
+    let span = tool.output_span;
+    let outcome = match tool.answer {
+        AnswerShape::Unary => {
+            quote_spanned!(span=> ::snakepit_bridge::worker::__private::outcome(#call))
+        }
+        AnswerShape::Stream => {
+            quote_spanned!(span=> ::snakepit_bridge::worker::__private::stream_outcome(#call))
+        }
+        AnswerShape::FallibleStream => {
+            quote_spanned!(span=> ::snakepit_bridge::worker::__private::fallible_stream_outcome(#call))
+        }
+    };
+    let invocation = if tool.is_async {
+        quote!(::snakepit_bridge::worker::Invocation::future(async move { #outcome }))
+    } else {
+        quote!(::snakepit_bridge::worker::Invocation::blocking(move || #outcome))
+    };
+    quote! {
+        #name => {
+            #(#takes)*
+            __call.finish()?;
+            let __this = ::std::sync::Arc::clone(self);
+            ::std::result::Result::Ok(#invocation)
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Reads a `#[worker_tools]` block into the [`model`](super::model), reporting every problem at
+//! its own tokens and carrying on.
+
+use std::collections::HashMap;
+
+use snakepit_bridge_spec::{validate_tool_name, ValueKind};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
+
+use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
+use crate::attrs::{self, span_or};
+use crate::classify::{classify, option_inner};
+use crate::errors::Errors;
+
+pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl {
+    if let Some((_, path, _)) = &item.trait_ {
+        errors.at(
+            path,
+            "#[worker_tools] goes on an inherent `impl` block (`impl MyTools { ... }`), not on a trait implementation",
+        );
+    }
+    if !item.generics.params.is_empty() {
+        errors.at(
+            &item.generics,
+            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type",
+        );
+    }
+    let mut tools = Vec::new();
+    let mut names: HashMap<String, syn::Ident> = HashMap::new();
+    for impl_item in &mut item.items {
+        let ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        let options = attrs::worker_tool_options(&mut method.attrs, errors);
+        let is_public = matches!(method.vis, Visibility::Public(_));
+        if options.skip.is_some() {
+            strip_param_attributes(method);
+            continue;
+        }
+        if !is_public {
+            if let Some(name) = &options.name {
+                errors.at(name, "only `pub` methods are tools; make the method `pub`");
+            }
+            continue;
+        }
+        let Some(tool) = parse_method(method, options, errors) else {
+            continue;
+        };
+        if let Some(first) = names.get(&tool.tool_name) {
+            errors.at(
+                &method.sig.ident,
+                format!(
+                    "tool `{}` is already served by method `{first}`; name each tool once",
+                    tool.tool_name
+                ),
+            );
+        } else {
+            names.insert(tool.tool_name.clone(), tool.method.clone());
+        }
+        tools.push(tool);
+    }
+    if tools.is_empty() && errors.is_empty() {
+        errors.push(syn::Error::new(
+            item.impl_token.span,
+            "this #[worker_tools] block has no tools: each `pub fn` or `pub async fn` taking `&self` is one",
+        ));
+    }
+    WorkerImpl { item, tools }
+}
+
+fn strip_param_attributes(method: &mut ImplItemFn) {
+    for input in &mut method.sig.inputs {
+        if let FnArg::Typed(pat_type) = input {
+            pat_type.attrs.retain(|attr| !attr.path().is_ident("param"));
+        }
+    }
+}
+
+fn parse_method(
+    method: &mut ImplItemFn,
+    options: attrs::WorkerToolOptions,
+    errors: &mut Errors,
+) -> Option<WorkerTool> {
+    let description = attrs::doc_text(&method.attrs);
+    let sig = &mut method.sig;
+    let ident = sig.ident.clone();
+
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(receiver))
+            if receiver.reference.is_some()
+                && receiver.mutability.is_none()
+                && receiver.colon_token.is_none() => {}
+        Some(FnArg::Receiver(receiver)) => {
+            errors.at(
+                receiver,
+                "tool methods take `&self` (calls run concurrently); keep mutable state behind a Mutex",
+            );
+            strip_param_attributes(method);
+            return None;
+        }
+        _ => {
+            errors.at(
+                &ident,
+                "a `pub fn` in a #[worker_tools] block is a tool and takes `&self`; add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
+            );
+            strip_param_attributes(method);
+            return None;
+        }
+    }
+    for param in &sig.generics.params {
+        errors.at(
+            param,
+            "tool methods cannot be generic: the host calls them by name with JSON values; use a concrete type",
+        );
+    }
+    if let Some(unsafety) = sig.unsafety {
+        errors.at(unsafety, "tool methods cannot be `unsafe`");
+    }
+
+    let mut args = Vec::new();
+    let mut wire_names: HashMap<String, syn::Ident> = HashMap::new();
+    let mut has_rest = false;
+    for (index, input) in sig.inputs.iter_mut().skip(1).enumerate() {
+        let FnArg::Typed(pat_type) = input else {
+            continue;
+        };
+        let param_options = attrs::worker_param_options(&mut pat_type.attrs, errors);
+        let Some(arg) = parse_arg(pat_type, param_options, index, errors) else {
+            continue;
+        };
+        if let ArgSource::Parameter(parameter) = &arg.source {
+            if matches!(parameter.taking, Taking::Rest) {
+                if has_rest {
+                    errors.at(
+                        &pat_type.pat,
+                        "only one argument can take the rest of the parameters",
+                    );
+                }
+                has_rest = true;
+            }
+            if let Some(first) = wire_names.get(&parameter.wire_name) {
+                errors.at(
+                    &pat_type.pat,
+                    format!(
+                        "parameter `{}` is already taken by argument `{first}`",
+                        parameter.wire_name
+                    ),
+                );
+            } else {
+                wire_names.insert(parameter.wire_name.clone(), arg.ident.clone());
+            }
+        }
+        args.push(arg);
+    }
+
+    let (answer, output_span) = match &sig.output {
+        ReturnType::Default => {
+            errors.push(syn::Error::new(
+                sig.paren_token.span.join(),
+                "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, ToolError>`",
+            ));
+            (AnswerShape::Unary, sig.ident.span())
+        }
+        ReturnType::Type(_, ty) => (answer_shape(ty, options.streaming.is_some()), ty.span()),
+    };
+
+    let tool_name = match &options.name {
+        Some(name) => name.value(),
+        None => ident.unraw().to_string(),
+    };
+    if let Err(reason) = validate_tool_name(&tool_name) {
+        let at = span_or(options.name.as_ref(), ident.span());
+        let fix = if options.name.is_some() {
+            "give a name that follows it"
+        } else {
+            "name the tool with #[tool(name = \"...\")]"
+        };
+        errors.push(syn::Error::new(
+            at,
+            format!("invalid tool name `{tool_name}`: {reason}; {fix}"),
+        ));
+    }
+
+    Some(WorkerTool {
+        method: ident,
+        tool_name,
+        description,
+        is_async: sig.asyncness.is_some(),
+        args,
+        answer,
+        output_span,
+    })
+}
+
+fn parse_arg(
+    pat_type: &syn::PatType,
+    options: attrs::WorkerParamOptions,
+    index: usize,
+    errors: &mut Errors,
+) -> Option<WorkerArg> {
+    let ty = (*pat_type.ty).clone();
+    let ident = match &*pat_type.pat {
+        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+        other => {
+            errors.at(
+                other,
+                "use a plain name for each argument: it is the parameter's name on the wire",
+            );
+            quote::format_ident!("__arg{}", index)
+        }
+    };
+
+    if let Some(by_ref) = context_type(&ty) {
+        return Some(WorkerArg {
+            ident,
+            ty,
+            source: ArgSource::Context { by_ref },
+        });
+    }
+    if let Type::Reference(reference) = &ty {
+        errors.at(
+            reference,
+            "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`",
+        );
+        return None;
+    }
+    let mut impl_trait = FindImplTrait(None);
+    impl_trait.visit_type(&ty);
+    if let Some(found) = impl_trait.0 {
+        errors.at(
+            found,
+            "`impl Trait` cannot be decoded from JSON; use a concrete type",
+        );
+        return None;
+    }
+
+    let wire_name = match &options.rename {
+        Some(rename) => rename.value(),
+        None => ident.unraw().to_string(),
+    };
+    if let Some(rename) = &options.rename {
+        if rename.value().trim().is_empty() {
+            errors.at(rename, "a parameter name cannot be empty");
+        }
+    }
+    let classified = classify(&ty);
+    let optional_inner = option_inner(&ty).cloned();
+    let value_ty = optional_inner.clone().unwrap_or_else(|| ty.clone());
+
+    let sources = [
+        options.default.is_some(),
+        options.binary.is_some(),
+        options.rest.is_some(),
+    ];
+    if sources.iter().filter(|given| **given).count() > 1 {
+        errors.at(
+            &pat_type.pat,
+            "`default`, `binary` and `rest` exclude each other; keep one",
+        );
+    }
+    let mut type_name = classified.kind.host_type_name().to_owned();
+    let taking = if let Some(default) = options.default {
+        if optional_inner.is_some() {
+            errors.at(
+                &ty,
+                "an argument with a default is not an `Option`: the default fills it in",
+            );
+        }
+        Taking::Default(default)
+    } else if options.binary.is_some() {
+        type_name = "bytes".to_owned();
+        Taking::Binary {
+            optional: optional_inner.is_some(),
+        }
+    } else if options.rest.is_some() {
+        type_name = ValueKind::Any.host_type_name().to_owned();
+        Taking::Rest
+    } else if optional_inner.is_some() {
+        Taking::Optional
+    } else {
+        Taking::Required
+    };
+    if let Some(kind) = &options.kind {
+        match ValueKind::from_host_type_name(&kind.value()) {
+            Some(kind) => type_name = kind.host_type_name().to_owned(),
+            None => errors.at(
+                kind,
+                "unknown kind; use one of \"string\", \"integer\", \"float\", \"boolean\", \"list\", \"map\", \"any\"",
+            ),
+        }
+    }
+    Some(WorkerArg {
+        ident,
+        ty,
+        source: ArgSource::Parameter(Parameter {
+            wire_name,
+            type_name,
+            value_ty,
+            taking,
+        }),
+    })
+}
+
+/// `Some(by_ref)` when `ty` is the runtime's `ToolContext` (by reference or by value).
+fn context_type(ty: &Type) -> Option<bool> {
+    let (inner, by_ref) = match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => (&*reference.elem, true),
+        other => (other, false),
+    };
+    let Type::Path(path) = inner else { return None };
+    let last = path.path.segments.last()?;
+    (last.ident == "ToolContext" && last.arguments.is_empty()).then_some(by_ref)
+}
+
+/// What the method answers: a stream when marked `streaming` or when it returns
+/// `impl Stream<...>` (optionally inside `Result`), else one value.
+fn answer_shape(ty: &Type, marked_streaming: bool) -> AnswerShape {
+    let result_ok = result_ok_type(ty);
+    let returns_stream = |ty: &Type| matches!(ty, Type::ImplTrait(bounds) if bounds.bounds.iter().any(|bound| matches!(bound, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == "Stream"))));
+    match result_ok {
+        Some(ok) if marked_streaming || returns_stream(ok) => AnswerShape::FallibleStream,
+        _ if marked_streaming || returns_stream(ty) => AnswerShape::Stream,
+        _ => AnswerShape::Unary,
+    }
+}
+
+/// `T` of a written-out `Result<T, E>`.
+fn result_ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+struct FindImplTrait(Option<syn::TypeImplTrait>);
+
+impl<'ast> Visit<'ast> for FindImplTrait {
+    fn visit_type_impl_trait(&mut self, node: &'ast syn::TypeImplTrait) {
+        self.0.get_or_insert_with(|| node.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn parse(item: ItemImpl) -> (WorkerImpl, String) {
+        let mut errors = Errors::default();
+        let model = parse_impl(item, &mut errors);
+        (model, errors.to_compile_errors().to_string())
+    }
+
+    #[test]
+    fn reads_tools_arguments_and_shapes() {
+        let (model, errors) = parse(parse_quote! {
+            impl Showcase {
+                /// Echo.
+                pub fn ping(&self, #[param(default = "pong")] message: String) -> Result<Value, ToolError> { todo!() }
+                #[tool(name = "add")]
+                pub async fn basic_add(&self, ctx: &ToolContext, a: f64, b: Option<f64>) -> Result<f64, ToolError> { todo!() }
+                pub fn stream_data(&self, count: u32) -> impl Stream<Item = Result<Value, ToolError>> { todo!() }
+                pub fn process(&self, #[param(binary)] data: Vec<u8>, #[param(rest)] kwargs: Map<String, Value>) -> Result<(), ToolError> { todo!() }
+                fn helper(&self) {}
+                #[tool(skip)]
+                pub fn new() -> Self { todo!() }
+            }
+        });
+        assert_eq!(errors, "");
+        let names: Vec<_> = model.tools.iter().map(|t| t.tool_name.as_str()).collect();
+        assert_eq!(names, ["ping", "add", "stream_data", "process"]);
+        assert_eq!(model.tools[0].description, "Echo.");
+        assert!(model.tools[1].is_async);
+        assert!(matches!(
+            model.tools[1].args[0].source,
+            ArgSource::Context { by_ref: true }
+        ));
+        assert_eq!(model.tools[2].answer, AnswerShape::Stream);
+        let ArgSource::Parameter(data) = &model.tools[3].args[0].source else {
+            panic!()
+        };
+        assert_eq!(data.type_name, "bytes");
+        let ArgSource::Parameter(b) = &model.tools[1].args[2].source else {
+            panic!()
+        };
+        assert!(matches!(b.taking, Taking::Optional));
+        assert_eq!(b.type_name, "float");
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let (_, errors) = parse(parse_quote! {
+            impl Broken {
+                pub fn no_self(n: u32) -> Result<u32, ToolError> { todo!() }
+                pub fn borrowed(&self, s: &str) -> Result<u32, ToolError> { todo!() }
+                pub fn generic<T>(&self, t: T) -> Result<u32, ToolError> { todo!() }
+                #[tool(name = "bad name")]
+                pub fn named(&self) -> Result<u32, ToolError> { todo!() }
+                #[tool(name = "named_twice")]
+                pub fn a(&self) -> Result<u32, ToolError> { todo!() }
+                #[tool(name = "named_twice")]
+                pub fn b(&self) -> Result<u32, ToolError> { todo!() }
+                pub fn both(&self, #[param(binary, rest)] x: Vec<u8>) -> Result<u32, ToolError> { todo!() }
+                pub fn nothing(&self) { }
+            }
+        });
+        for expected in [
+            "add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
+            "use `String` for `&str`",
+            "tool methods cannot be generic",
+            "invalid tool name `bad name`",
+            "give a name that follows it",
+            "tool `named_twice` is already served by method `a`",
+            "exclude each other",
+            "add `-> Result<T, ToolError>`",
+        ] {
+            assert!(
+                errors.contains(expected),
+                "missing {expected:?} in {errors}"
+            );
+        }
+        assert!(
+            !errors.contains("name the tool with #[tool(name"),
+            "{errors}"
+        );
+    }
+}
