@@ -264,6 +264,14 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         &self,
         request: Request<proto::ExecuteToolRequest>,
     ) -> Result<Response<Self::ExecuteStreamingToolStream>, Status> {
+        // tonic enforces `grpc-timeout` until the response starts; a stream's deadline also
+        // covers its chunks, so it is enforced here.
+        let deadline = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map(|limit| tokio::time::Instant::now() + limit);
         let (tool, session, outcome) = self.run(request).await;
         let chunks: ChunkStream = match outcome {
             Ok(Answer::Stream(stream)) => stream,
@@ -283,6 +291,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             session.clone(),
             chunks,
             sender.clone(),
+            deadline,
         ));
         // A panic while producing chunks fails the stream instead of ending it quietly.
         tokio::spawn(async move {
@@ -371,13 +380,29 @@ async fn send_chunks(
     session: String,
     mut chunks: ChunkStream,
     sender: mpsc::Sender<Result<proto::ToolChunk, Status>>,
+    deadline: Option<tokio::time::Instant>,
 ) {
     let mut number = 0u64;
     let mut sent_final = false;
+    let expired = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
     loop {
         let next = tokio::select! {
             next = chunks.next() => next,
             () = sender.closed() => return,
+            () = &mut expired => {
+                let _ = sender
+                    .send(Err(Status::deadline_exceeded(format!(
+                        "tool `{tool}` did not finish its stream within the caller's deadline"
+                    ))))
+                    .await;
+                return;
+            }
         };
         let Some(item) = next else { break };
         let message = match item {
@@ -408,5 +433,40 @@ async fn send_chunks(
                 metadata: Default::default(),
             }))
             .await;
+    }
+}
+
+/// A `grpc-timeout` header value (`<up to 8 digits><H|M|S|m|u|n>`) as a duration.
+fn parse_grpc_timeout(text: &str) -> Option<Duration> {
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_grpc_timeouts_as_snakepit_writes_them() {
+        assert_eq!(parse_grpc_timeout("4M"), Some(Duration::from_secs(240)));
+        assert_eq!(parse_grpc_timeout("15M"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_grpc_timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_grpc_timeout("300m"), Some(Duration::from_millis(300)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_grpc_timeout("5"), None);
+        assert_eq!(parse_grpc_timeout("M"), None);
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
     }
 }

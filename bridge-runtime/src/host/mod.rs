@@ -97,6 +97,15 @@ pub struct RecordedCall {
     pub correlation_id: Option<String>,
 }
 
+/// A tool a worker registered with the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredTool {
+    /// The `worker_id` of the `RegisterTools` request.
+    pub worker_id: String,
+    /// The tool as the host stores it (with `supports_streaming` in its metadata).
+    pub tool: snakepit_bridge_spec::HostTool,
+}
+
 /// Options of an [`EmbeddedHost`]; start one with [`EmbeddedHost::builder`].
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct EmbeddedHostBuilder {
@@ -378,6 +387,29 @@ impl EmbeddedHost {
             .sessions()
             .touch(id)
             .is_some_and(|session| session.elixir_tools.remove(name).is_some())
+    }
+
+    /// The tools workers registered in session `id` (`RegisterTools`), sorted by name, each with
+    /// the `worker_id` it was registered under.
+    pub fn worker_tools(&self, id: &str) -> Vec<RegisteredTool> {
+        self.state
+            .sessions()
+            .touch(id)
+            .map(|session| {
+                session
+                    .worker_tools
+                    .values()
+                    .map(|tool| RegisteredTool {
+                        worker_id: session
+                            .worker_ids
+                            .get(&tool.name)
+                            .cloned()
+                            .unwrap_or_default(),
+                        tool: tool.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Whether the session `id` exists (and has not expired).

@@ -253,11 +253,17 @@ impl BridgeService for HostService {
             {
                 return refuse(format!("duplicate_tool: {name}"));
             }
+            // The host records whether the tool streams in its metadata, as snakepit does.
+            let mut metadata = registration.metadata.clone();
+            metadata.insert(
+                "supports_streaming".to_owned(),
+                registration.supports_streaming.to_string(),
+            );
             let spec = proto::ToolSpec {
                 name: name.to_owned(),
                 description: registration.description.clone(),
                 parameters: registration.parameters.clone(),
-                metadata: registration.metadata.clone(),
+                metadata,
                 supports_streaming: registration.supports_streaming,
             };
             batch.insert(name.to_owned(), snakepit_bridge_spec::HostTool::from(spec));
@@ -266,6 +272,11 @@ impl BridgeService for HostService {
             .keys()
             .map(|name| (name.clone(), format!("{}:{name}", request.session_id)))
             .collect();
+        for name in batch.keys() {
+            session
+                .worker_ids
+                .insert(name.clone(), request.worker_id.clone());
+        }
         session.worker_tools.extend(batch);
         Ok(Response::new(proto::RegisterToolsResponse {
             success: true,

@@ -16,6 +16,8 @@ pub(crate) struct Session {
     pub(crate) elixir_tools: BTreeMap<String, ElixirTool>,
     /// Tools registered by workers through `RegisterTools`.
     pub(crate) worker_tools: BTreeMap<String, HostTool>,
+    /// The `worker_id` each registered tool came with (the host routes calls by it).
+    pub(crate) worker_ids: BTreeMap<String, String>,
 }
 
 impl Session {
@@ -97,6 +99,7 @@ impl SessionStore {
                     .map(|t| (t.name().to_owned(), t.clone()))
                     .collect(),
                 worker_tools: BTreeMap::new(),
+                worker_ids: BTreeMap::new(),
             });
         session.last_used = Instant::now();
         Ok(session)

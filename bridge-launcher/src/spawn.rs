@@ -1,0 +1,362 @@
+//! How snakepit builds a worker's command line and environment (worker-protocol.md 1.1, 1.2),
+//! as plain functions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+/// The host's heartbeat settings for a worker (`heartbeat: %{...}` of a pool).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeatSettings {
+    /// Whether the host heartbeats the worker.
+    pub enabled: bool,
+    /// `ping_interval_ms`: time from a pong to the next ping.
+    pub interval: Duration,
+    /// `timeout_ms`: deadline of one heartbeat.
+    pub timeout: Duration,
+    /// `max_missed_heartbeats`.
+    pub max_missed: u32,
+    /// `initial_delay_ms`.
+    pub initial_delay: Duration,
+    /// `dependent`: a failed heartbeat stops the worker.
+    pub dependent: bool,
+}
+
+impl Default for HeartbeatSettings {
+    /// snakepit's defaults.
+    fn default() -> Self {
+        HeartbeatSettings {
+            enabled: true,
+            interval: Duration::from_millis(2000),
+            timeout: Duration::from_millis(10_000),
+            max_missed: 3,
+            initial_delay: Duration::ZERO,
+            dependent: true,
+        }
+    }
+}
+
+impl HeartbeatSettings {
+    /// `SNAKEPIT_HEARTBEAT_CONFIG` as snakepit encodes it: a JSON object with sorted keys,
+    /// `interval_ms` renamed from `ping_interval_ms`.
+    pub fn env_json(&self) -> String {
+        // serde_json's map is sorted, as Jason writes small maps.
+        json!({
+            "dependent": self.dependent,
+            "enabled": self.enabled,
+            "initial_delay_ms": millis(self.initial_delay),
+            "interval_ms": millis(self.interval),
+            "max_missed_heartbeats": self.max_missed,
+            "timeout_ms": millis(self.timeout),
+        })
+        .to_string()
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The arguments after the executable: `[script] <adapter args> --port 0 --elixir-address A
+/// --snakepit-run-id ID --snakepit-instance-name NAME [--snakepit-instance-token T]`, with
+/// snakepit's substring rules: an adapter argument merely *containing* `--port` or
+/// `--elixir-address` (or `--snakepit-instance-name`) suppresses the host's own; the run id is
+/// always appended.
+pub fn worker_argv(
+    script: Option<&str>,
+    adapter_args: &[String],
+    elixir_address: &str,
+    run_id: &str,
+    instance_name: &str,
+    instance_token: Option<&str>,
+) -> Vec<String> {
+    fn add_unless_present(args: &mut Vec<String>, flag: &str, value: &str) {
+        if !args.iter().any(|arg| arg.contains(flag)) {
+            args.push(flag.to_owned());
+            args.push(value.to_owned());
+        }
+    }
+    let mut args: Vec<String> = adapter_args.to_vec();
+    add_unless_present(&mut args, "--port", "0");
+    add_unless_present(&mut args, "--elixir-address", elixir_address);
+    args.push("--snakepit-run-id".to_owned());
+    args.push(run_id.to_owned());
+    add_unless_present(&mut args, "--snakepit-instance-name", instance_name);
+    if let Some(token) = instance_token {
+        add_unless_present(&mut args, "--snakepit-instance-token", &sanitize(token));
+    }
+    match script.filter(|script| !script.is_empty()) {
+        Some(script) => std::iter::once(script.to_owned()).chain(args).collect(),
+        None => args,
+    }
+}
+
+/// The environment snakepit adds for a worker (over the inherited one): the ready file, the
+/// heartbeat config, the log level, the process-group request, and the variables the BEAM and
+/// the process profile set.
+pub fn worker_env(
+    ready_file: &Path,
+    heartbeat: &HeartbeatSettings,
+    log_level: &str,
+    process_group: bool,
+    user_env: &[(String, String)],
+) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    let inherited_or =
+        |key: &str, default: &str| std::env::var(key).unwrap_or_else(|_| default.to_owned());
+    for key in [
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+    ] {
+        env.insert(key.to_owned(), inherited_or(key, "1"));
+    }
+    env.insert(
+        "GRPC_POLL_STRATEGY".to_owned(),
+        inherited_or("GRPC_POLL_STRATEGY", "poll"),
+    );
+    env.insert(
+        "GRPC_VERBOSITY".to_owned(),
+        inherited_or("GRPC_VERBOSITY", "ERROR"),
+    );
+    env.insert("PYTHONUNBUFFERED".to_owned(), "1".to_owned());
+    env.insert("PYTHONNOUSERSITE".to_owned(), "1".to_owned());
+    if process_group {
+        env.insert("SNAKEPIT_PROCESS_GROUP".to_owned(), "1".to_owned());
+    }
+    // The user's adapter_env overrides the defaults (case-insensitively)...
+    for (key, value) in user_env {
+        env.retain(|existing, _| !existing.eq_ignore_ascii_case(key));
+        env.insert(key.clone(), value.clone());
+    }
+    // ...and these three override everything.
+    env.insert(
+        "SNAKEPIT_READY_FILE".to_owned(),
+        ready_file.display().to_string(),
+    );
+    env.insert("SNAKEPIT_HEARTBEAT_CONFIG".to_owned(), heartbeat.env_json());
+    env.insert("SNAKEPIT_LOG_LEVEL".to_owned(), log_level.to_owned());
+    env
+}
+
+/// `<tmp>/snakepit_ready_<worker id, [^a-zA-Z0-9_.-] → _>_<unique int>`.
+pub fn ready_file_path(tmp: &Path, worker_id: &str) -> PathBuf {
+    let sanitized: String = worker_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    tmp.join(format!("snakepit_ready_{sanitized}_{}", unique_integer()))
+}
+
+/// Characters outside `[a-zA-Z0-9_-]` replaced by `_`, as snakepit sanitizes instance names.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A 7-character base36 run id, as `Snakepit.RunId.generate/0`.
+pub fn run_id() -> String {
+    let mut n = random_u64();
+    (0..7)
+        .map(|_| {
+            let digit = (n % 36) as u32;
+            n /= 36;
+            char::from_digit(digit, 36).unwrap_or('0')
+        })
+        .collect()
+}
+
+/// A worker session id, `session_<positive monotonic int>_<system time µs>`.
+pub fn worker_session_id() -> String {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros();
+    format!("session_{}_{micros}", unique_integer())
+}
+
+/// A correlation id, `sp-<24 lowercase hex>`.
+pub fn correlation_id() -> String {
+    format!("sp-{:016x}{:08x}", random_u64(), random_u64() as u32)
+}
+
+/// A worker id as a pool names them: `<pool>_worker_<index>_<unique>`.
+pub fn pool_worker_id(pool: &str, index: usize) -> String {
+    format!("{pool}_worker_{index}_{}", unique_integer())
+}
+
+/// `grpc-timeout` as elixir-grpc 0.11.5 writes it: truncated to one unit.
+pub fn encode_grpc_timeout(timeout: Duration) -> String {
+    let ms = millis(timeout);
+    match ms {
+        0..=999 => format!("{ms}m"),
+        1_000..=59_999 => format!("{}S", ms / 1000),
+        60_000..=3_599_999 => format!("{}M", ms / 60_000),
+        _ => format!("{}H", ms / 3_600_000),
+    }
+}
+
+fn unique_integer() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Random enough for ids and jitter (not for secrets): time, pid and a counter, mixed.
+pub(crate) fn random_u64() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let mut x = nanos
+        ^ (u64::from(std::process::id()) << 32)
+        ^ unique_integer().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // splitmix64
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn argv_is_snakepits() {
+        let argv = worker_argv(
+            Some("/app/priv/python/grpc_server.py"),
+            &strings(&[
+                "--adapter",
+                "snakepit_bridge.adapters.showcase.ShowcaseAdapter",
+            ]),
+            "127.0.0.1:40123",
+            "k3x9a2p",
+            "dev_myapp_nonode_nohost",
+            None,
+        );
+        assert_eq!(
+            argv,
+            strings(&[
+                "/app/priv/python/grpc_server.py",
+                "--adapter",
+                "snakepit_bridge.adapters.showcase.ShowcaseAdapter",
+                "--port",
+                "0",
+                "--elixir-address",
+                "127.0.0.1:40123",
+                "--snakepit-run-id",
+                "k3x9a2p",
+                "--snakepit-instance-name",
+                "dev_myapp_nonode_nohost",
+            ])
+        );
+    }
+
+    #[test]
+    fn substring_rules_and_the_unconditional_run_id() {
+        let argv = worker_argv(
+            None,
+            &strings(&["--port=5000", "--snakepit-run-id", "old"]),
+            "h:1",
+            "abc",
+            "n",
+            Some("a b"),
+        );
+        assert_eq!(
+            argv,
+            strings(&[
+                "--port=5000",
+                "--snakepit-run-id",
+                "old",
+                "--elixir-address",
+                "h:1",
+                "--snakepit-run-id",
+                "abc",
+                "--snakepit-instance-name",
+                "n",
+                "--snakepit-instance-token",
+                "a_b",
+            ])
+        );
+    }
+
+    #[test]
+    fn env_carries_snakepits_variables_with_its_precedence() {
+        let env = worker_env(
+            Path::new("/tmp/snakepit_ready_w_1"),
+            &HeartbeatSettings::default(),
+            "error",
+            true,
+            &[
+                ("omp_num_threads".to_owned(), "4".to_owned()),
+                ("SNAKEPIT_LOG_LEVEL".to_owned(), "debug".to_owned()),
+            ],
+        );
+        assert_eq!(
+            env["SNAKEPIT_HEARTBEAT_CONFIG"],
+            r#"{"dependent":true,"enabled":true,"initial_delay_ms":0,"interval_ms":2000,"max_missed_heartbeats":3,"timeout_ms":10000}"#
+        );
+        assert_eq!(env["SNAKEPIT_LOG_LEVEL"], "error");
+        assert_eq!(env["SNAKEPIT_PROCESS_GROUP"], "1");
+        assert_eq!(env["omp_num_threads"], "4");
+        assert!(!env.contains_key("OMP_NUM_THREADS"));
+    }
+
+    #[test]
+    fn names_and_ids_have_snakepits_shapes() {
+        let path = ready_file_path(Path::new("/tmp"), "default_worker_1/x");
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("snakepit_ready_default_worker_1_x_"),
+            "{name}"
+        );
+        let id = run_id();
+        assert_eq!(id.len(), 7);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        let correlation = correlation_id();
+        assert_eq!(correlation.len(), 27);
+        assert!(correlation[3..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(worker_session_id().starts_with("session_"));
+    }
+
+    #[test]
+    fn deadlines_are_truncated_as_elixir_grpc_writes_them() {
+        let cases = [
+            (298_800, "4M"),
+            (10_000, "10S"),
+            (5_000, "5S"),
+            (900_000, "15M"),
+            (999, "999m"),
+            (7_200_000, "2H"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(encode_grpc_timeout(Duration::from_millis(ms)), text);
+        }
+    }
+}
