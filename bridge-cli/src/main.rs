@@ -4,11 +4,15 @@
 //! snakepit-tools snapshot --address HOST:PORT --session ID [-o elixir_tools.json]
 //! snakepit-tools check --manifest elixir_tools.json --address HOST:PORT --session ID
 //! snakepit-tools docs --manifest elixir_tools.json
+//! snakepit-tools worker [--call TOOL] [--params JSON] [--stream] [--binary NAME=FILE]
+//!                       [--repeat N] [--list] -- COMMAND [ARGS...]
 //! ```
 //!
-//! Exit codes: 0 success, 1 the host differs from the manifest (`check`), 2 any other error.
+//! Exit codes: 0 success, 1 the host differs from the manifest (`check`) or the tool failed
+//! (`worker`), 2 any other error.
 
 mod commands;
+mod worker_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +24,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "snakepit-tools",
     version,
-    about = "Snapshot, check and document a snakepit host's tools"
+    about = "Snapshot, check and document a snakepit host's tools; launch and call a worker"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,6 +68,46 @@ enum Command {
         #[arg(long, default_value = "elixir_tools.json")]
         manifest: PathBuf,
     },
+    /// Launch a worker as snakepit does (with an embedded host exposing the demo Elixir
+    /// tools), then call a tool, stream one, or list the worker's tools.
+    Worker {
+        /// The tool to call; its JSON result is printed on stdout.
+        #[arg(long)]
+        call: Option<String>,
+        /// The call's parameters, a JSON object.
+        #[arg(long, requires = "call")]
+        params: Option<String>,
+        /// Call the tool as a stream: one JSON object per chunk and line.
+        #[arg(long, requires = "call")]
+        stream: bool,
+        /// A binary parameter read from a file, `NAME=FILE` (repeatable).
+        #[arg(long, value_name = "NAME=FILE", requires = "call")]
+        binary: Vec<String>,
+        /// Make N calls, then print the median and p99 latency.
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 1,
+            requires = "call",
+            conflicts_with = "stream"
+        )]
+        repeat: usize,
+        /// List the tools the worker registered with the host.
+        #[arg(long)]
+        list: bool,
+        /// Seconds a call may take.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// Seconds the worker may take to get ready.
+        #[arg(long, default_value_t = 30)]
+        ready_timeout: u64,
+        /// Copy the worker's output to stderr.
+        #[arg(long)]
+        echo: bool,
+        /// The worker's command and arguments.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 impl HostArgs {
@@ -78,19 +122,41 @@ impl HostArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match &cli.command {
-        Command::Snapshot { host, output } => commands::snapshot(&host.host(), output),
-        Command::Check { manifest, host } => commands::check(manifest, &host.host()),
-        Command::Docs { manifest } => commands::docs(manifest),
+    let outcome = match cli.command {
+        Command::Snapshot { host, output } => commands::snapshot(&host.host(), &output),
+        Command::Check { manifest, host } => commands::check(&manifest, &host.host()),
+        Command::Docs { manifest } => commands::docs(&manifest),
+        Command::Worker {
+            call,
+            params,
+            stream,
+            binary,
+            repeat,
+            list,
+            timeout,
+            ready_timeout,
+            echo,
+            command,
+        } => {
+            let outcome = worker_command::run(worker_command::WorkerJob {
+                command,
+                call,
+                params,
+                stream,
+                binary,
+                repeat: repeat.max(1),
+                list,
+                timeout: Duration::from_secs(timeout),
+                ready_timeout: Duration::from_secs(ready_timeout),
+                echo,
+            });
+            print_quietly(&outcome.stdout, &outcome.stderr);
+            return ExitCode::from(outcome.code);
+        }
     };
     match outcome {
         Ok(report) => {
-            if !report.stdout.is_empty() {
-                print!("{}", report.stdout);
-            }
-            if !report.stderr.is_empty() {
-                eprint!("{}", report.stderr);
-            }
+            print_quietly(&report.stdout, &report.stderr);
             if report.differs {
                 ExitCode::from(1)
             } else {
@@ -98,8 +164,16 @@ fn main() -> ExitCode {
             }
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            print_quietly("", &format!("error: {error}\n"));
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints without panicking when stdout or stderr is a closed pipe (`| head`).
+fn print_quietly(stdout: &str, stderr: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(stdout.as_bytes());
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().write_all(stderr.as_bytes());
 }

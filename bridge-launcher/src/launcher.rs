@@ -700,6 +700,17 @@ async fn health_checks(mut client: BridgeServiceClient<Channel>) {
     }
 }
 
+/// The worker's output (the last 4096 bytes of its merged stdout and stderr).
+#[derive(Debug, Clone)]
+pub struct WorkerOutput(Arc<crate::process::OutputTail>);
+
+impl WorkerOutput {
+    /// The output as text.
+    pub fn text(&self) -> String {
+        self.0.text()
+    }
+}
+
 /// A worker launched and initialized as snakepit does it. Dropping it kills the worker.
 pub struct LaunchedWorker {
     client: BridgeServiceClient<Channel>,
@@ -789,6 +800,12 @@ impl LaunchedWorker {
     /// The last 4096 bytes the worker printed.
     pub fn output(&self) -> String {
         self.output.text()
+    }
+
+    /// A handle on the worker's output that outlives the worker (to read what it printed
+    /// while it stopped).
+    pub fn output_handle(&self) -> WorkerOutput {
+        WorkerOutput(self.output.clone())
     }
 
     /// The gRPC client on the worker's connection, for raw calls.

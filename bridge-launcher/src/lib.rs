@@ -32,7 +32,7 @@ pub use decode::{
 };
 pub use launcher::{
     CallError, CallOptions, ChunkControl, HeartbeatStats, LaunchError, LaunchedWorker, Launcher,
-    DEFAULT_EXECUTE_TIMEOUT, DEFAULT_GRACEFUL_TIMEOUT, DEFAULT_READY_TIMEOUT,
+    WorkerOutput, DEFAULT_EXECUTE_TIMEOUT, DEFAULT_GRACEFUL_TIMEOUT, DEFAULT_READY_TIMEOUT,
     DEFAULT_STREAM_TIMEOUT,
 };
 pub use process::{group_alive, process_group_of, Ending, OUTPUT_TAIL_BYTES};

@@ -214,9 +214,11 @@ pub fn encode_grpc_timeout(timeout: Duration) -> String {
     }
 }
 
+/// Unique on this machine, not only in this process: ready files live in the shared temporary
+/// directory, and two launchers (two test processes, say) must never pick the same name.
 fn unique_integer() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    (u64::from(std::process::id()) << 24) + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Random enough for ids and jitter (not for secrets): time, pid and a counter, mixed.

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::call::ToolCall;
 use crate::error::panic_message;
-use crate::heartbeat::Heartbeats;
+use crate::heartbeat::{Heartbeats, StopSwitch};
 use crate::host_link::HostLink;
 use crate::output::{Answer, Invocation, Outcome};
 use crate::stream::ChunkStream;
@@ -32,6 +32,7 @@ pub(crate) struct WorkerService<T> {
     pub(crate) link: Arc<HostLink>,
     pub(crate) heartbeats: Arc<Heartbeats>,
     pub(crate) worker_id: Arc<str>,
+    pub(crate) stop: StopSwitch,
 }
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -107,6 +108,7 @@ impl<T: ToolSet> WorkerService<T> {
             link: self.link.clone(),
             heartbeats: self.heartbeats.clone(),
             worker_id: self.worker_id.clone(),
+            stop: self.stop.clone(),
         }
     }
 }
@@ -353,12 +355,18 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         &self,
         request: Request<Streaming<proto::TelemetryControl>>,
     ) -> Result<Response<Self::StreamTelemetryStream>, Status> {
-        // The stream is accepted and held open while the host keeps it; the worker sends no
-        // events (they are optional, and the host drops unknown ones anyway).
+        // The stream is accepted and held open while the host keeps it, and closed when the
+        // worker stops (or it would hold up the graceful shutdown). The worker sends no events:
+        // they are optional, and the host drops unknown ones anyway.
         let mut controls = request.into_inner();
         let (sender, receiver) = mpsc::channel::<Result<proto::TelemetryEvent, Status>>(1);
+        let stop = self.stop.clone();
         tokio::spawn(async move {
-            while let Some(Ok(_control)) = controls.next().await {}
+            let held_open = async { while let Some(Ok(_control)) = controls.next().await {} };
+            tokio::select! {
+                () = held_open => {}
+                _ = stop.stopped() => {}
+            }
             drop(sender);
         });
         Ok(Response::new(Box::pin(

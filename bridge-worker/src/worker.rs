@@ -219,6 +219,7 @@ impl<T: ToolSet> Worker<T> {
                 stop.clone(),
             )),
             worker_id: worker_id.into(),
+            stop: stop.clone(),
         };
         let service = BridgeServiceServer::new(service)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
