@@ -1,4 +1,4 @@
-//! The compile errors users see from `#[elixir_tools]`, pinned as `.stderr` snapshots, and the
+//! The compile errors users see from `#[elixir_tools]` and `#[worker_tools]`, pinned as `.stderr` snapshots, and the
 //! features that must compile. Refresh snapshots with `TRYBUILD=overwrite cargo test --test ui`.
 
 #[test]
@@ -9,4 +9,6 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
     cases.compile_fail("tests/ui/fail/*.rs");
+    cases.pass("tests/ui/worker_pass/*.rs");
+    cases.compile_fail("tests/ui/worker_fail/*.rs");
 }

@@ -786,12 +786,19 @@ async fn a_worker_that_outlasts_the_grace_period_is_killed_and_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_nothing_in_flight_stops_at_once_and_logs_at_the_level_asked() {
     let host = host().await;
-    let worker = Launcher::new(showcase_worker()).log_level("info").launch(&host).await.unwrap();
+    let worker = Launcher::new(showcase_worker())
+        .log_level("info")
+        .launch(&host)
+        .await
+        .unwrap();
     assert_eq!(worker.env()["SNAKEPIT_LOG_LEVEL"], "info");
     let output = worker.output_handle();
     worker.shutdown().await.unwrap();
     let printed = output.text();
-    assert!(printed.contains("INFO") && printed.contains("worker stopped"), "{printed}");
+    assert!(
+        printed.contains("INFO") && printed.contains("worker stopped"),
+        "{printed}"
+    );
     // Nothing held the graceful stop up (the telemetry stream the host keeps open included).
     assert!(!printed.contains("still in flight"), "{printed}");
 }

@@ -59,6 +59,7 @@ pub use output::{
     Answer, BinaryResult, BoxFuture, IntoToolOutput, Invocation, Outcome, ToolOutput, ToolReturn,
 };
 pub use ready_file::{worker_id_from_ready_file, write_ready_file};
+pub use service::run_tool;
 pub use stream::{
     chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,
 };

@@ -113,6 +113,19 @@ impl<T: ToolSet> WorkerService<T> {
     }
 }
 
+/// Runs one call of `tools` as the worker runs it (a task of its own, a panic caught), without a
+/// network: for unit tests of a worker's tools.
+///
+/// ```ignore
+/// let tools = std::sync::Arc::new(MyTools);
+/// let call = ToolCall::for_test("add", serde_json::json!({"a": 1, "b": 2}), []);
+/// let outcome = snakepit_bridge::worker::run_tool(&tools, call).await;
+/// ```
+pub async fn run_tool<T: ToolSet>(tools: &Arc<T>, call: ToolCall) -> Outcome {
+    let tool = call.tool_name().to_owned();
+    run_invocation(&tool, tools.invoke(call)?).await
+}
+
 /// Runs the tool and waits for its outcome; dropping the future (a deadline, a gone caller)
 /// stops an `async` tool.
 async fn run_invocation(tool: &str, invocation: Invocation) -> Outcome {

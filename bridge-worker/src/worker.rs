@@ -88,6 +88,7 @@ pub struct Worker<T> {
     config: Option<WorkerConfig>,
     shutdown_grace: Duration,
     connect_retries: ConnectRetries,
+    listener: Option<std::net::TcpListener>,
 }
 
 impl<T: ToolSet> Worker<T> {
@@ -99,7 +100,14 @@ impl<T: ToolSet> Worker<T> {
             config: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             connect_retries: ConnectRetries::default(),
+            listener: None,
         }
+    }
+
+    /// Serves on `listener` instead of binding `--port` (to run a worker inside a test).
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
     }
 
     /// Uses `config` instead of reading the command line and environment.
@@ -198,9 +206,13 @@ impl<T: ToolSet> Worker<T> {
         };
         let link = Arc::new(link);
         let address = SocketAddr::from(([127, 0, 0, 1], config.port));
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .map_err(|source| WorkerError::Bind { address, source })?;
+        let listener = match self.listener.take() {
+            Some(listener) => listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(listener)),
+            None => tokio::net::TcpListener::bind(address).await,
+        }
+        .map_err(|source| WorkerError::Bind { address, source })?;
         let bound = listener
             .local_addr()
             .map_err(|source| WorkerError::Bind { address, source })?;

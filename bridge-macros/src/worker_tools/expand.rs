@@ -37,21 +37,18 @@ pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream
     };
     let model = parse_impl(item, &mut errors);
     let item = &model.item;
-    // With errors, only the block itself (without the macro's attributes), so that its uses
-    // raise no follow-on errors.
-    let tool_set = if errors.is_empty() {
-        tool_set_impl(&model)
-    } else {
-        TokenStream::new()
-    };
+    // With errors too: the invalid methods are left out, so that the type still serves the
+    // others and its uses raise no follow-on errors.
+    let tool_set = tool_set_impl(&model);
     let errors = errors.to_compile_errors();
     quote!(#item #tool_set #errors)
 }
 
 fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     let self_ty = &model.item.self_ty;
-    let definitions = model.tools.iter().map(definition);
-    let arms = model.tools.iter().map(arm);
+    let valid = || model.tools.iter().filter(|tool| tool.valid);
+    let definitions = valid().map(definition);
+    let arms = valid().map(arm);
     quote! {
         impl ::snakepit_bridge::worker::ToolSet for #self_ty {
             fn tool_definitions() -> ::std::vec::Vec<::snakepit_bridge::worker::ToolDefinition> {

@@ -19,6 +19,9 @@ pub(crate) struct WorkerTool {
     pub(crate) answer: AnswerShape,
     /// Where errors about the answer point: the return type.
     pub(crate) output_span: Span,
+    /// Whether the method can be served; an invalid one (already reported) is left out of the
+    /// generated code, so that its errors cause no others.
+    pub(crate) valid: bool,
 }
 
 /// How the method answers.

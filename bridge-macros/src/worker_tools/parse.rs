@@ -109,11 +109,13 @@ fn parse_method(
             return None;
         }
     }
+    let mut valid = true;
     for param in &sig.generics.params {
         errors.at(
             param,
             "tool methods cannot be generic: the host calls them by name with JSON values; use a concrete type",
         );
+        valid = false;
     }
     if let Some(unsafety) = sig.unsafety {
         errors.at(unsafety, "tool methods cannot be `unsafe`");
@@ -122,12 +124,13 @@ fn parse_method(
     let mut args = Vec::new();
     let mut wire_names: HashMap<String, syn::Ident> = HashMap::new();
     let mut has_rest = false;
-    for (index, input) in sig.inputs.iter_mut().skip(1).enumerate() {
+    for input in sig.inputs.iter_mut().skip(1) {
         let FnArg::Typed(pat_type) = input else {
             continue;
         };
         let param_options = attrs::worker_param_options(&mut pat_type.attrs, errors);
-        let Some(arg) = parse_arg(pat_type, param_options, index, errors) else {
+        let Some(arg) = parse_arg(pat_type, param_options, errors) else {
+            valid = false;
             continue;
         };
         if let ArgSource::Parameter(parameter) = &arg.source {
@@ -161,6 +164,7 @@ fn parse_method(
                 sig.paren_token.span.join(),
                 "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, ToolError>`",
             ));
+            valid = false;
             (AnswerShape::Unary, sig.ident.span())
         }
         ReturnType::Type(_, ty) => (answer_shape(ty, options.streaming.is_some()), ty.span()),
@@ -191,13 +195,13 @@ fn parse_method(
         args,
         answer,
         output_span,
+        valid,
     })
 }
 
 fn parse_arg(
     pat_type: &syn::PatType,
     options: attrs::WorkerParamOptions,
-    index: usize,
     errors: &mut Errors,
 ) -> Option<WorkerArg> {
     let ty = (*pat_type.ty).clone();
@@ -208,7 +212,7 @@ fn parse_arg(
                 other,
                 "use a plain name for each argument: it is the parameter's name on the wire",
             );
-            quote::format_ident!("__arg{}", index)
+            return None;
         }
     };
 
