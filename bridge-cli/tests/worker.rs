@@ -191,3 +191,53 @@ fn the_command_is_required_and_params_must_be_an_object() {
         "error: --params must be a JSON object, one entry per parameter, not [1]\n"
     );
 }
+
+/// Whether Python's grpcio is here; without it the Python worker cannot run. CI installs it and
+/// sets SNAKEPIT_REQUIRE_PYTHON_WORKER=1, so that there a missing grpcio fails the test.
+fn python_grpc_available() -> bool {
+    let available = Command::new("python3")
+        .args(["-c", "import grpc, grpc_tools"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("SNAKEPIT_REQUIRE_PYTHON_WORKER").is_none(),
+            "grpcio is missing: pip install grpcio grpcio-tools"
+        );
+        eprintln!("skipped: Python's grpcio is not installed (pip install grpcio grpcio-tools)");
+    }
+    available
+}
+
+fn python_worker(args: &[&str]) -> Output {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/python_worker.py");
+    Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
+        .arg("worker")
+        .args(args)
+        .args(["--", "python3", script])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_same_commands_drive_a_python_grpcio_worker() {
+    if !python_grpc_available() {
+        return;
+    }
+    let output = python_worker(&["--call", "ping", "--params", r#"{"message": "hi"}"#]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["message"], "hi");
+
+    let output = python_worker(&["--call", "stream_data", "--params", r#"{"count": 2, "delay": 0}"#, "--stream"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 2);
+    assert!(text(&output.stdout).ends_with("\"is_final\":true,\"message\":\"Chunk 2/2\",\"total\":2}\n"));
+
+    let output = python_worker(&["--call", "error_demo", "--params", r#"{"error_type": "value"}"#]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: ValueError (Snakepit.Error.ValueError): This is a demonstration ValueError\n"
+    );
+}

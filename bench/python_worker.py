@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""A minimal snakepit worker in Python (grpcio), following the wire rules of snakepit's own
+Python worker (priv/python/grpc_server.py): tolerant argv, SNAKEPIT_READY_FILE written
+atomically once serving, JSON inside Any both ways, errors as the JSON payload snakepit
+translates, SIGTERM -> stop with 2 s of grace and exit 0.
+
+It is the Python side of the worker benchmarks (bench/run.sh) and the proof, in the tests, that
+the launcher drives a non-Rust worker. Needs grpcio and grpcio-tools (pip install grpcio
+grpcio-tools); the stubs are generated from proto/snakepit_bridge.proto at start-up.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from concurrent import futures
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO_DIR = os.path.join(HERE, "..", "proto")
+
+
+def load_stubs():
+    import grpc_tools
+    from grpc_tools import protoc
+
+    out = tempfile.mkdtemp(prefix="snakepit_stubs_")
+    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+    code = protoc.main([
+        "protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}",
+        os.path.join(PROTO_DIR, "snakepit_bridge.proto"),
+    ])
+    if code != 0:
+        raise RuntimeError(f"protoc failed with {code}")
+    sys.path.insert(0, out)
+    import snakepit_bridge_pb2
+    import snakepit_bridge_pb2_grpc
+    return snakepit_bridge_pb2, snakepit_bridge_pb2_grpc
+
+
+import grpc  # noqa: E402
+
+pb, pb_grpc = load_stubs()
+from google.protobuf import any_pb2, timestamp_pb2  # noqa: E402
+
+JSON_TYPE_URL = "type.googleapis.com/google.protobuf.StringValue"
+
+
+def tool_ping(message="pong"):
+    return {"message": message, "timestamp": str(time.time())}
+
+
+def tool_echo(**kwargs):
+    return {"echoed": kwargs}
+
+
+def tool_basic_add(a, b):
+    return a + b
+
+
+def tool_error_demo(error_type="generic"):
+    if error_type == "value":
+        raise ValueError("This is a demonstration ValueError")
+    if error_type == "runtime":
+        raise RuntimeError("This is a demonstration RuntimeError")
+    raise Exception("This is a generic exception")
+
+
+def tool_payload(size=0):
+    return {"data": "x" * int(size)}
+
+
+def tool_stream_data(count=5, delay=1.0):
+    for i in range(1, int(count) + 1):
+        yield {"index": i, "total": count, "message": f"Chunk {i}/{count}"}, i == count
+        if i < count and delay:
+            time.sleep(delay)
+
+
+TOOLS = {
+    "ping": tool_ping,
+    "echo": tool_echo,
+    "basic_add": tool_basic_add,
+    "error_demo": tool_error_demo,
+    "payload": tool_payload,
+}
+STREAMING = {"stream_data": tool_stream_data}
+
+
+def error_payload(exc, tool, session):
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    return json.dumps({
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "stacktrace": lines,
+        "traceback": "".join(lines),
+        "context": {"tool_name": tool, "session_id": session},
+    })
+
+
+def decode_parameters(request):
+    # JSON inside Any whatever the type_url, as the host sends it.
+    return {key: json.loads(any_value.value.decode("utf-8")) for key, any_value in request.parameters.items()}
+
+
+class Servicer(pb_grpc.BridgeServiceServicer):
+    def Ping(self, request, context):
+        now = timestamp_pb2.Timestamp()
+        now.GetCurrentTime()
+        return pb.PingResponse(message=f"Pong from Python: {request.message}", server_time=now)
+
+    def InitializeSession(self, request, context):
+        return pb.InitializeSessionResponse(success=True)
+
+    def Heartbeat(self, request, context):
+        now = timestamp_pb2.Timestamp()
+        now.GetCurrentTime()
+        return pb.HeartbeatResponse(server_time=now, session_valid=True)
+
+    def ExecuteTool(self, request, context):
+        tool = TOOLS.get(request.tool_name)
+        try:
+            if tool is None:
+                raise AttributeError(f"Tool '{request.tool_name}' not found in PythonBenchWorker")
+            result = tool(**decode_parameters(request))
+            return pb.ExecuteToolResponse(
+                success=True,
+                result=any_pb2.Any(type_url=JSON_TYPE_URL, value=json.dumps(result).encode("utf-8")),
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure is one failed call
+            return pb.ExecuteToolResponse(success=False, error_message=error_payload(exc, request.tool_name, request.session_id))
+
+    def ExecuteStreamingTool(self, request, context):
+        tool = STREAMING.get(request.tool_name)
+        if tool is None:
+            context.abort(grpc.StatusCode.INTERNAL, json.dumps({"type": "AttributeError", "message": f"Tool '{request.tool_name}' not found"}))
+        n = 0
+        sent_final = False
+        for data, is_final in tool(**decode_parameters(request)):
+            n += 1
+            sent_final = sent_final or is_final
+            yield pb.ToolChunk(chunk_id=f"{request.tool_name}-{n}", data=json.dumps(data).encode("utf-8"), is_final=is_final)
+        if not sent_final:
+            yield pb.ToolChunk(chunk_id=f"{request.tool_name}-{n + 1}", data=b"", is_final=True)
+
+
+def signal_ready(port):
+    path = os.environ.get("SNAKEPIT_READY_FILE")
+    if not path:
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(port))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--elixir-address")
+    parser.add_argument("--threads", type=int, default=16)
+    args, _unknown = parser.parse_known_args()
+    if os.environ.get("SNAKEPIT_PROCESS_GROUP", "").lower() in ("1", "true", "yes", "on"):
+        try:
+            os.setsid()
+        except OSError:
+            pass
+    max_size = 100 * 1024 * 1024
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=args.threads),
+        options=[("grpc.max_send_message_length", max_size), ("grpc.max_receive_message_length", max_size)],
+    )
+    pb_grpc.add_BridgeServiceServicer_to_server(Servicer(), server)
+    port = server.add_insecure_port(f"127.0.0.1:{args.port}")
+    server.start()
+    signal_ready(port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop(2.0).wait(3.0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
