@@ -64,7 +64,7 @@ fn translated(error: CallError) -> snakepit_bridge_launcher::TranslatedError {
         CallError::Tool {
             failure: ToolFailure::Translated(error),
             ..
-        } => error,
+        } => *error,
         other => panic!("expected a translated tool error, got {other}"),
     }
 }

@@ -109,7 +109,7 @@ impl Reply {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolFailure {
     /// A translated error.
-    Translated(TranslatedError),
+    Translated(Box<TranslatedError>),
     /// The raw `error_message`.
     Text(String),
 }
@@ -177,7 +177,7 @@ impl ToolFailure {
                 })
                 .collect(),
         };
-        ToolFailure::Translated(TranslatedError {
+        ToolFailure::Translated(Box::new(TranslatedError {
             module,
             type_name: type_name.clone(),
             message: message.clone(),
@@ -187,7 +187,7 @@ impl ToolFailure {
             },
             stacktrace,
             traceback,
-        })
+        }))
     }
 }
 

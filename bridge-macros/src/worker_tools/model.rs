@@ -48,7 +48,7 @@ pub(crate) enum ArgSource {
     /// The call's `ToolContext`, by reference or by value.
     Context { by_ref: bool },
     /// A parameter of the call.
-    Parameter(Parameter),
+    Parameter(Box<Parameter>),
 }
 
 /// A parameter: its wire name, registered host type and how it is taken.

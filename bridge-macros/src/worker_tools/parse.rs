@@ -298,12 +298,12 @@ fn parse_arg(
     Some(WorkerArg {
         ident,
         ty,
-        source: ArgSource::Parameter(Parameter {
+        source: ArgSource::Parameter(Box::new(Parameter {
             wire_name,
             type_name,
             value_ty,
             taking,
-        }),
+        })),
     })
 }
 
