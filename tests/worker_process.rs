@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use snakepit_bridge::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge_launcher::{
-    group_alive, CallError, CallOptions, ChunkControl, Decoded, Ending, HeartbeatSettings,
+    group_alive, CallError, CallOptions, ChunkControl, Decoded, Ending, HeartbeatConfig,
     LaunchError, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
 
@@ -33,10 +33,10 @@ async fn host() -> EmbeddedHost {
 }
 
 /// Fast host heartbeats, so that tests see many of them.
-fn fast_heartbeats() -> HeartbeatSettings {
-    HeartbeatSettings {
+fn fast_heartbeats() -> HeartbeatConfig {
+    HeartbeatConfig {
         interval: Duration::from_millis(50),
-        ..HeartbeatSettings::default()
+        ..HeartbeatConfig::default()
     }
 }
 
@@ -640,11 +640,11 @@ async fn the_worker_exits_by_itself_when_the_host_is_gone() {
         // SNAKEPIT_HEARTBEAT_CONFIG: the worker heartbeats the host every 100 ms and gives up
         // after 2 misses in a row. (The launcher's own heartbeats go to the worker, which
         // answers them, so they do not stop it first.)
-        .heartbeat(HeartbeatSettings {
+        .heartbeat(HeartbeatConfig {
             interval: Duration::from_millis(100),
             timeout: Duration::from_millis(500),
             max_missed: 2,
-            ..HeartbeatSettings::default()
+            ..HeartbeatConfig::default()
         })
         .launch(host.host())
         .await

@@ -229,12 +229,24 @@ fn the_same_commands_drive_a_python_grpcio_worker() {
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(result["message"], "hi");
 
-    let output = python_worker(&["--call", "stream_data", "--params", r#"{"count": 2, "delay": 0}"#, "--stream"]);
+    let output = python_worker(&[
+        "--call",
+        "stream_data",
+        "--params",
+        r#"{"count": 2, "delay": 0}"#,
+        "--stream",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout).lines().count(), 2);
-    assert!(text(&output.stdout).ends_with("\"is_final\":true,\"message\":\"Chunk 2/2\",\"total\":2}\n"));
+    assert!(text(&output.stdout)
+        .ends_with("\"is_final\":true,\"message\":\"Chunk 2/2\",\"total\":2}\n"));
 
-    let output = python_worker(&["--call", "error_demo", "--params", r#"{"error_type": "value"}"#]);
+    let output = python_worker(&[
+        "--call",
+        "error_demo",
+        "--params",
+        r#"{"error_type": "value"}"#,
+    ]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         text(&output.stderr),

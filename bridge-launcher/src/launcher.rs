@@ -20,7 +20,7 @@ use crate::process::{spawn, Ending, WorkerProcess};
 use crate::ready::{read_ready_file, ReadyState};
 use crate::spawn::{
     correlation_id, encode_grpc_timeout, pool_worker_id, ready_file_path, run_id, worker_argv,
-    worker_env, worker_session_id, HeartbeatSettings,
+    worker_env, worker_session_id, HeartbeatConfig,
 };
 
 /// snakepit's default deadline of a call (`grpc_client_execute_timeout`).
@@ -200,7 +200,7 @@ pub struct Launcher {
     script: Option<String>,
     adapter_args: Vec<String>,
     adapter_env: Vec<(String, String)>,
-    heartbeat: HeartbeatSettings,
+    heartbeat: HeartbeatConfig,
     log_level: String,
     process_group: bool,
     ready_timeout: Duration,
@@ -219,7 +219,7 @@ impl Launcher {
             script: None,
             adapter_args: Vec::new(),
             adapter_env: Vec::new(),
-            heartbeat: HeartbeatSettings::default(),
+            heartbeat: HeartbeatConfig::default(),
             log_level: "error".to_owned(),
             process_group: true,
             ready_timeout: DEFAULT_READY_TIMEOUT,
@@ -255,7 +255,7 @@ impl Launcher {
     }
 
     /// The pool's `heartbeat` settings.
-    pub fn heartbeat(mut self, settings: HeartbeatSettings) -> Self {
+    pub fn heartbeat(mut self, settings: HeartbeatConfig) -> Self {
         self.heartbeat = settings;
         self
     }
@@ -627,7 +627,7 @@ fn open_telemetry(
 async fn heartbeat_monitor(
     mut client: BridgeServiceClient<Channel>,
     session_id: String,
-    settings: HeartbeatSettings,
+    settings: HeartbeatConfig,
     stats: Arc<Mutex<HeartbeatStats>>,
     process: Arc<tokio::sync::Mutex<WorkerProcess>>,
     grace: Duration,

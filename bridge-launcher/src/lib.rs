@@ -39,5 +39,5 @@ pub use process::{group_alive, process_group_of, Ending, OUTPUT_TAIL_BYTES};
 pub use ready::{parse_ready_contents, read_ready_file, ReadyState};
 pub use spawn::{
     correlation_id, encode_grpc_timeout, pool_worker_id, ready_file_path, run_id, sanitize,
-    worker_argv, worker_env, worker_session_id, HeartbeatSettings,
+    worker_argv, worker_env, worker_session_id, HeartbeatConfig,
 };

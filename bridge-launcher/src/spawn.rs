@@ -6,59 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::json;
-
-/// The host's heartbeat settings for a worker (`heartbeat: %{...}` of a pool).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HeartbeatSettings {
-    /// Whether the host heartbeats the worker.
-    pub enabled: bool,
-    /// `ping_interval_ms`: time from a pong to the next ping.
-    pub interval: Duration,
-    /// `timeout_ms`: deadline of one heartbeat.
-    pub timeout: Duration,
-    /// `max_missed_heartbeats`.
-    pub max_missed: u32,
-    /// `initial_delay_ms`.
-    pub initial_delay: Duration,
-    /// `dependent`: a failed heartbeat stops the worker.
-    pub dependent: bool,
-}
-
-impl Default for HeartbeatSettings {
-    /// snakepit's defaults.
-    fn default() -> Self {
-        HeartbeatSettings {
-            enabled: true,
-            interval: Duration::from_millis(2000),
-            timeout: Duration::from_millis(10_000),
-            max_missed: 3,
-            initial_delay: Duration::ZERO,
-            dependent: true,
-        }
-    }
-}
-
-impl HeartbeatSettings {
-    /// `SNAKEPIT_HEARTBEAT_CONFIG` as snakepit encodes it: a JSON object with sorted keys,
-    /// `interval_ms` renamed from `ping_interval_ms`.
-    pub fn env_json(&self) -> String {
-        // serde_json's map is sorted, as Jason writes small maps.
-        json!({
-            "dependent": self.dependent,
-            "enabled": self.enabled,
-            "initial_delay_ms": millis(self.initial_delay),
-            "interval_ms": millis(self.interval),
-            "max_missed_heartbeats": self.max_missed,
-            "timeout_ms": millis(self.timeout),
-        })
-        .to_string()
-    }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
+pub use snakepit_bridge_spec::HeartbeatConfig;
 
 /// The arguments after the executable: `[script] <adapter args> --port 0 --elixir-address A
 /// --snakepit-run-id ID --snakepit-instance-name NAME [--snakepit-instance-token T]`, with
@@ -99,7 +47,7 @@ pub fn worker_argv(
 /// the process profile set.
 pub fn worker_env(
     ready_file: &Path,
-    heartbeat: &HeartbeatSettings,
+    heartbeat: &HeartbeatConfig,
     log_level: &str,
     process_group: bool,
     user_env: &[(String, String)],
@@ -139,7 +87,10 @@ pub fn worker_env(
         "SNAKEPIT_READY_FILE".to_owned(),
         ready_file.display().to_string(),
     );
-    env.insert("SNAKEPIT_HEARTBEAT_CONFIG".to_owned(), heartbeat.env_json());
+    env.insert(
+        "SNAKEPIT_HEARTBEAT_CONFIG".to_owned(),
+        heartbeat.to_env_json(),
+    );
     env.insert("SNAKEPIT_LOG_LEVEL".to_owned(), log_level.to_owned());
     env
 }
@@ -205,7 +156,7 @@ pub fn pool_worker_id(pool: &str, index: usize) -> String {
 
 /// `grpc-timeout` as elixir-grpc 0.11.5 writes it: truncated to one unit.
 pub fn encode_grpc_timeout(timeout: Duration) -> String {
-    let ms = millis(timeout);
+    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     match ms {
         0..=999 => format!("{ms}m"),
         1_000..=59_999 => format!("{}S", ms / 1000),
@@ -308,7 +259,7 @@ mod tests {
     fn env_carries_snakepits_variables_with_its_precedence() {
         let env = worker_env(
             Path::new("/tmp/snakepit_ready_w_1"),
-            &HeartbeatSettings::default(),
+            &HeartbeatConfig::default(),
             "error",
             true,
             &[

@@ -14,6 +14,7 @@ mod errors;
 mod expand;
 mod manifest_check;
 mod model;
+mod naming;
 mod parse;
 mod type_text;
 mod worker_tools;

@@ -1,19 +1,16 @@
 //! Reads an `#[elixir_tools]` trait into the typed [`model`](crate::model), reporting every
 //! problem at its own tokens and carrying on, so one build shows them all.
 
-use std::collections::HashMap;
-
 use quote::format_ident;
-use snakepit_bridge_spec::{validate_tool_name, ValueKind};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::{FnArg, GenericParam, ItemTrait, Pat, ReturnType, TraitItem, TraitItemFn, Type};
 
-use crate::attrs::{self, span_or, MacroOptions};
+use crate::attrs::{self, MacroOptions};
 use crate::classify::{classify, option_inner};
 use crate::errors::Errors;
 use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait};
+use crate::naming::{self, Unique};
 
 /// Methods of the session contexts: a tool method of the same name would be shadowed by them
 /// (inherent methods win), so it could never be called as `ctx.method(..)`.
@@ -65,13 +62,13 @@ pub(crate) fn parse_trait(
         errors.at(auto, "#[elixir_tools] traits cannot be auto traits");
     }
 
-    let mut tools_seen: HashMap<String, syn::Ident> = HashMap::new();
+    let mut tools_seen = Unique::new();
     let mut methods = Vec::new();
     for trait_item in item.items {
         match trait_item {
             TraitItem::Fn(method) => {
                 let method = parse_method(method, errors);
-                if let Some(first) = tools_seen.get(&method.tool_name) {
+                if let Some(first) = tools_seen.first_owner(&method.tool_name, &method.ident) {
                     errors.push(syn::Error::new(
                         method.tool_name_span,
                         format!(
@@ -79,8 +76,6 @@ pub(crate) fn parse_trait(
                             method.tool_name
                         ),
                     ));
-                } else {
-                    tools_seen.insert(method.tool_name.clone(), method.ident.clone());
                 }
                 methods.push(method);
             }
@@ -176,14 +171,14 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
     }
 
     let mut args = Vec::new();
-    let mut wire_names: HashMap<String, syn::Ident> = HashMap::new();
+    let mut wire_names = Unique::new();
     for (index, input) in inputs.enumerate() {
         let FnArg::Typed(pat_type) = input else {
             continue;
         };
         let (arg, usable) = parse_arg(pat_type.clone(), index, errors);
         valid &= usable;
-        if let Some(first) = wire_names.get(&arg.wire_name) {
+        if let Some(first) = wire_names.first_owner(&arg.wire_name, &arg.ident) {
             errors.at(
                 &pat_type.pat,
                 format!(
@@ -191,8 +186,6 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
                     arg.wire_name
                 ),
             );
-        } else {
-            wire_names.insert(arg.wire_name.clone(), arg.ident.clone());
         }
         args.push(arg);
     }
@@ -220,17 +213,7 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
         valid = false;
     }
 
-    let tool_name = match &options.name {
-        Some(name) => name.value(),
-        None => ident.unraw().to_string(),
-    };
-    let tool_name_span = span_or(options.name.as_ref(), ident.span());
-    if let Err(reason) = validate_tool_name(&tool_name) {
-        errors.push(syn::Error::new(
-            tool_name_span,
-            format!("invalid tool name `{tool_name}`: {reason}; name the tool with #[tool(name = \"...\")]"),
-        ));
-    }
+    let (tool_name, tool_name_span) = naming::tool_name(&ident, options.name.as_ref(), errors);
 
     ToolMethod {
         attrs,
@@ -269,9 +252,7 @@ fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (
         }
     };
 
-    let mut impl_trait = FindImplTrait(None);
-    impl_trait.visit_type(&ty);
-    if let Some(found) = impl_trait.0 {
+    if let Some(found) = naming::find_impl_trait(&ty) {
         errors.at(
             found,
             "`impl Trait` makes the method generic; use a concrete type",
@@ -280,31 +261,12 @@ fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (
     }
 
     let classified = classify(&ty);
-    let mut kind = classified.kind;
-    let mut kind_guessed = classified.guessed;
-    if let Some(lit) = &options.kind {
-        match ValueKind::from_host_type_name(&lit.value()) {
-            Some(given) => {
-                kind = given;
-                kind_guessed = false;
-            }
-            None => errors.at(
-                lit,
-                "unknown kind; use one of \"string\", \"integer\", \"float\", \"boolean\", \"list\", \"map\", \"any\"",
-            ),
-        }
-    }
-    let wire_name = match &options.rename {
-        Some(rename) => rename.value(),
-        None => ident.unraw().to_string(),
+    let (kind, kind_guessed) = match naming::declared_kind(options.kind.as_ref(), errors) {
+        Some(given) => (given, false),
+        None => (classified.kind, classified.guessed),
     };
-    if let Some(rename) = &options.rename {
-        if rename.value().trim().is_empty() {
-            errors.at(rename, "a parameter name cannot be empty");
-        }
-    }
+    let (wire_name, wire_name_span) = naming::wire_name(&ident, options.rename.as_ref(), errors);
     let value_ty = option_inner(&ty).cloned().unwrap_or_else(|| ty.clone());
-    let wire_name_span = span_or(options.rename.as_ref(), ident.span());
     let arg = ToolArg {
         ident,
         ty,
@@ -316,14 +278,6 @@ fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (
         kind_guessed,
     };
     (arg, usable)
-}
-
-struct FindImplTrait(Option<syn::TypeImplTrait>);
-
-impl<'ast> Visit<'ast> for FindImplTrait {
-    fn visit_type_impl_trait(&mut self, node: &'ast syn::TypeImplTrait) {
-        self.0.get_or_insert_with(|| node.clone());
-    }
 }
 
 /// What `Result<T, E>` (or an alias named `...Result`) says about the result.
@@ -364,6 +318,7 @@ fn result_shape(ty: &Type) -> ResultShape {
 
 #[cfg(test)]
 mod tests {
+    use snakepit_bridge_spec::ValueKind;
     use syn::parse_quote;
 
     use super::*;

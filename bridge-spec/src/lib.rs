@@ -11,12 +11,14 @@
 //! - [`compare_tools`]: the one comparison of declared tools with the host's, behind the
 //!   runtime check, the compile-time check and the CLI; [`is_compatible`] is its type table.
 //! - [`declared_tools_markdown`] and [`host_tools_markdown`]: Markdown references.
+//! - [`HeartbeatConfig`]: a pool's heartbeat settings and their `SNAKEPIT_HEARTBEAT_CONFIG` JSON.
 //! - [`Manifest`]: the committed snapshot of the host's tool list; [`tool_drift`] compares two.
 #![warn(missing_docs)]
 
 mod compare;
 mod compatibility;
 mod declared;
+mod heartbeat;
 mod host_tools;
 mod manifest;
 mod markdown;
@@ -26,6 +28,7 @@ mod tool_name;
 pub use compare::{compare_tools, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, is_compatible};
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
+pub use heartbeat::{truthy, HeartbeatConfig};
 pub use host_tools::{HostParameter, HostTool};
 pub use manifest::{tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION};
 pub use markdown::{declared_tools_markdown, host_tools_markdown};

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
+use snakepit_bridge_spec::truthy;
+pub use snakepit_bridge_spec::HeartbeatConfig;
 
 /// The worker's launch settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,74 +29,6 @@ pub struct WorkerConfig {
     pub log_level: LogLevel,
     /// `SNAKEPIT_PROCESS_GROUP`: call `setsid()` so the host can stop the whole group.
     pub process_group: bool,
-}
-
-/// The worker's heartbeats to the host, as `SNAKEPIT_HEARTBEAT_CONFIG` sets them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HeartbeatConfig {
-    /// Whether to send heartbeats at all.
-    pub enabled: bool,
-    /// Time between heartbeats.
-    pub interval: Duration,
-    /// Deadline of one heartbeat.
-    pub timeout: Duration,
-    /// Consecutive misses after which the host counts as gone.
-    pub max_missed: u32,
-    /// Wait before the first heartbeat.
-    pub initial_delay: Duration,
-    /// Whether the worker exits when the host is gone.
-    pub dependent: bool,
-}
-
-impl Default for HeartbeatConfig {
-    /// snakepit's defaults: every 2 s, 10 s deadline, 3 misses, dependent.
-    fn default() -> Self {
-        HeartbeatConfig {
-            enabled: true,
-            interval: Duration::from_millis(2000),
-            timeout: Duration::from_millis(10_000),
-            max_missed: 3,
-            initial_delay: Duration::ZERO,
-            dependent: true,
-        }
-    }
-}
-
-impl HeartbeatConfig {
-    /// Applies the keys of a JSON object (`enabled`, `interval_ms`, `timeout_ms`,
-    /// `max_missed_heartbeats`, `initial_delay_ms`, `dependent`; also `ping_interval_ms`), as
-    /// snakepit's Python worker does: unknown keys and values of the wrong type are ignored.
-    pub fn apply_json(&mut self, text: &str) -> Result<(), String> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|error| format!("SNAKEPIT_HEARTBEAT_CONFIG is not JSON: {error}"))?;
-        let Value::Object(map) = value else {
-            return Err("SNAKEPIT_HEARTBEAT_CONFIG is not a JSON object".to_owned());
-        };
-        for (key, value) in &map {
-            let millis = || {
-                value
-                    .as_f64()
-                    .filter(|ms| *ms >= 0.0)
-                    .map(|ms| Duration::from_millis(ms as u64))
-            };
-            match key.as_str() {
-                "enabled" => self.enabled = truthy(value).unwrap_or(self.enabled),
-                "dependent" => self.dependent = truthy(value).unwrap_or(self.dependent),
-                "interval_ms" | "ping_interval_ms" => {
-                    self.interval = millis().unwrap_or(self.interval)
-                }
-                "timeout_ms" => self.timeout = millis().unwrap_or(self.timeout),
-                "initial_delay_ms" => self.initial_delay = millis().unwrap_or(self.initial_delay),
-                "max_missed_heartbeats" => {
-                    if let Some(n) = value.as_u64() {
-                        self.max_missed = u32::try_from(n).unwrap_or(u32::MAX).max(1);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
 }
 
 /// `SNAKEPIT_LOG_LEVEL`: `debug`, `info`, `warning`, `error` (the default) or `none`.
@@ -266,19 +200,6 @@ fn read_flags(args: &[String]) -> HashMap<String, String> {
     flags
 }
 
-/// Python's truthy strings (`1,true,t,yes,y,on`) and JSON booleans.
-fn truthy(value: &Value) -> Option<bool> {
-    match value {
-        Value::Bool(b) => Some(*b),
-        Value::String(text) => Some(matches!(
-            text.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "t" | "yes" | "y" | "on"
-        )),
-        Value::Number(n) => Some(n.as_f64() != Some(0.0)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,23 +277,6 @@ mod tests {
         assert_eq!(config.heartbeat, HeartbeatConfig::default());
         assert_eq!(config.log_level, LogLevel::Warning);
         assert!(config.process_group);
-    }
-
-    #[test]
-    fn heartbeat_json_accepts_pythons_spellings() {
-        let mut config = HeartbeatConfig::default();
-        config
-            .apply_json(r#"{"enabled":"no","dependent":"on","ping_interval_ms":250,"timeout_ms":"x","max_missed_heartbeats":0}"#)
-            .unwrap();
-        assert!(!config.enabled);
-        assert!(config.dependent);
-        assert_eq!(config.interval, Duration::from_millis(250));
-        assert_eq!(config.timeout, Duration::from_millis(10_000));
-        assert_eq!(config.max_missed, 1);
-        assert!(config
-            .apply_json("[1]")
-            .unwrap_err()
-            .contains("not a JSON object"));
     }
 
     #[test]

@@ -1,18 +1,15 @@
 //! Reads a `#[worker_tools]` block into the [`model`](super::model), reporting every problem at
 //! its own tokens and carrying on.
 
-use std::collections::HashMap;
-
-use snakepit_bridge_spec::{validate_tool_name, ValueKind};
-use syn::ext::IdentExt;
+use snakepit_bridge_spec::ValueKind;
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
 
 use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
-use crate::attrs::{self, span_or};
+use crate::attrs;
 use crate::classify::{classify, option_inner};
 use crate::errors::Errors;
+use crate::naming::{self, Unique};
 
 pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl {
     if let Some((_, path, _)) = &item.trait_ {
@@ -28,7 +25,7 @@ pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl 
         );
     }
     let mut tools = Vec::new();
-    let mut names: HashMap<String, syn::Ident> = HashMap::new();
+    let mut names = Unique::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
             continue;
@@ -48,7 +45,7 @@ pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl 
         let Some(tool) = parse_method(method, options, errors) else {
             continue;
         };
-        if let Some(first) = names.get(&tool.tool_name) {
+        if let Some(first) = names.first_owner(&tool.tool_name, &tool.method) {
             errors.at(
                 &method.sig.ident,
                 format!(
@@ -56,8 +53,6 @@ pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl 
                     tool.tool_name
                 ),
             );
-        } else {
-            names.insert(tool.tool_name.clone(), tool.method.clone());
         }
         tools.push(tool);
     }
@@ -122,7 +117,7 @@ fn parse_method(
     }
 
     let mut args = Vec::new();
-    let mut wire_names: HashMap<String, syn::Ident> = HashMap::new();
+    let mut wire_names = Unique::new();
     let mut has_rest = false;
     for input in sig.inputs.iter_mut().skip(1) {
         let FnArg::Typed(pat_type) = input else {
@@ -143,7 +138,7 @@ fn parse_method(
                 }
                 has_rest = true;
             }
-            if let Some(first) = wire_names.get(&parameter.wire_name) {
+            if let Some(first) = wire_names.first_owner(&parameter.wire_name, &arg.ident) {
                 errors.at(
                     &pat_type.pat,
                     format!(
@@ -151,8 +146,6 @@ fn parse_method(
                         parameter.wire_name
                     ),
                 );
-            } else {
-                wire_names.insert(parameter.wire_name.clone(), arg.ident.clone());
             }
         }
         args.push(arg);
@@ -170,22 +163,7 @@ fn parse_method(
         ReturnType::Type(_, ty) => (answer_shape(ty, options.streaming.is_some()), ty.span()),
     };
 
-    let tool_name = match &options.name {
-        Some(name) => name.value(),
-        None => ident.unraw().to_string(),
-    };
-    if let Err(reason) = validate_tool_name(&tool_name) {
-        let at = span_or(options.name.as_ref(), ident.span());
-        let fix = if options.name.is_some() {
-            "give a name that follows it"
-        } else {
-            "name the tool with #[tool(name = \"...\")]"
-        };
-        errors.push(syn::Error::new(
-            at,
-            format!("invalid tool name `{tool_name}`: {reason}; {fix}"),
-        ));
-    }
+    let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
 
     Some(WorkerTool {
         method: ident,
@@ -230,9 +208,7 @@ fn parse_arg(
         );
         return None;
     }
-    let mut impl_trait = FindImplTrait(None);
-    impl_trait.visit_type(&ty);
-    if let Some(found) = impl_trait.0 {
+    if let Some(found) = naming::find_impl_trait(&ty) {
         errors.at(
             found,
             "`impl Trait` cannot be decoded from JSON; use a concrete type",
@@ -240,15 +216,7 @@ fn parse_arg(
         return None;
     }
 
-    let wire_name = match &options.rename {
-        Some(rename) => rename.value(),
-        None => ident.unraw().to_string(),
-    };
-    if let Some(rename) = &options.rename {
-        if rename.value().trim().is_empty() {
-            errors.at(rename, "a parameter name cannot be empty");
-        }
-    }
+    let (wire_name, _) = naming::wire_name(&ident, options.rename.as_ref(), errors);
     let classified = classify(&ty);
     let optional_inner = option_inner(&ty).cloned();
     let value_ty = optional_inner.clone().unwrap_or_else(|| ty.clone());
@@ -286,14 +254,8 @@ fn parse_arg(
     } else {
         Taking::Required
     };
-    if let Some(kind) = &options.kind {
-        match ValueKind::from_host_type_name(&kind.value()) {
-            Some(kind) => type_name = kind.host_type_name().to_owned(),
-            None => errors.at(
-                kind,
-                "unknown kind; use one of \"string\", \"integer\", \"float\", \"boolean\", \"list\", \"map\", \"any\"",
-            ),
-        }
+    if let Some(kind) = naming::declared_kind(options.kind.as_ref(), errors) {
+        type_name = kind.host_type_name().to_owned();
     }
     Some(WorkerArg {
         ident,
@@ -344,14 +306,6 @@ fn result_ok_type(ty: &Type) -> Option<&Type> {
         syn::GenericArgument::Type(ty) => Some(ty),
         _ => None,
     })
-}
-
-struct FindImplTrait(Option<syn::TypeImplTrait>);
-
-impl<'ast> Visit<'ast> for FindImplTrait {
-    fn visit_type_impl_trait(&mut self, node: &'ast syn::TypeImplTrait) {
-        self.0.get_or_insert_with(|| node.clone());
-    }
 }
 
 #[cfg(test)]
@@ -424,7 +378,7 @@ mod tests {
             "use `String` for `&str`",
             "tool methods cannot be generic",
             "invalid tool name `bad name`",
-            "give a name that follows it",
+            "write a name that follows the rule",
             "tool `named_twice` is already served by method `a`",
             "exclude each other",
             "add `-> Result<T, ToolError>`",
