@@ -30,6 +30,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! - [`worker_tools`] serves the methods of an `impl` block as a worker's tools, and
+//!   [`worker::Worker`] runs the worker a snakepit pool launches (see `examples/showcase_worker.rs`
+//!   and `elixir/README.md`).
 //! - [`elixir_tools`] turns a trait into typed tool calls: `ctx.calculate_fibonacci(12).await?`.
 //! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
 //!   plain programs.

@@ -69,6 +69,53 @@ fn translated(error: CallError) -> snakepit_bridge_launcher::TranslatedError {
     }
 }
 
+/// A request built by hand, each parameter's bytes as given (JSON or not).
+fn raw_request(
+    worker: &LaunchedWorker,
+    tool: &str,
+    parameters: &[(&str, &[u8])],
+    stream: bool,
+) -> snakepit_bridge::proto::ExecuteToolRequest {
+    snakepit_bridge::proto::ExecuteToolRequest {
+        session_id: worker.session_id().to_owned(),
+        tool_name: tool.to_owned(),
+        parameters: parameters
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), snakepit_bridge::json_any(bytes.to_vec())))
+            .collect(),
+        stream,
+        ..Default::default()
+    }
+}
+
+/// Starts `stream_data` with `parameters` on a task; the receiver fires once its first chunk
+/// arrived, and the task answers how many chunks came before the stream ended.
+fn stream_in_flight(
+    worker: &LaunchedWorker,
+    parameters: &[(&str, &[u8])],
+) -> (
+    tokio::task::JoinHandle<Result<usize, tonic::Status>>,
+    tokio::sync::oneshot::Receiver<()>,
+) {
+    let (started, has_started) = tokio::sync::oneshot::channel();
+    let mut client = worker.client();
+    let request = raw_request(worker, "stream_data", parameters, true);
+    let call = tokio::spawn(async move {
+        let mut stream = client.execute_streaming_tool(request).await?.into_inner();
+        let mut chunks = 0;
+        let mut started = Some(started);
+        while let Some(chunk) = tokio_stream::StreamExt::next(&mut stream).await {
+            chunk?;
+            chunks += 1;
+            if let Some(started) = started.take() {
+                let _ = started.send(());
+            }
+        }
+        Ok(chunks)
+    });
+    (call, has_started)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launches_as_snakepit_does_and_registers_its_tools() {
     let host = host().await;
@@ -325,19 +372,12 @@ async fn bad_input_is_a_clear_failed_call_and_the_worker_keeps_serving() {
 
     // A parameter whose bytes are not JSON, sent raw.
     let mut client = worker.client();
-    let request = snakepit_bridge::proto::ExecuteToolRequest {
-        session_id: worker.session_id().to_owned(),
-        tool_name: "basic_add".to_owned(),
-        parameters: [
-            ("a".to_owned(), snakepit_bridge::json_any(b"1".to_vec())),
-            (
-                "b".to_owned(),
-                snakepit_bridge::json_any(b"\n\x05hello".to_vec()),
-            ),
-        ]
-        .into(),
-        ..Default::default()
-    };
+    let request = raw_request(
+        &worker,
+        "basic_add",
+        &[("a", b"1"), ("b", b"\n\x05hello")],
+        false,
+    );
     let answer = client.execute_tool(request).await.unwrap().into_inner();
     assert!(!answer.success);
     let ToolFailure::Translated(not_json) = ToolFailure::from_error_message(&answer.error_message)
@@ -572,50 +612,14 @@ async fn sigterm_finishes_calls_in_flight_exits_0_and_leaves_no_process() {
     let worker = launch(&host).await;
     let pid = worker.pid();
     // A call in flight when SIGTERM arrives still completes.
-    let (started, has_started) = tokio::sync::oneshot::channel();
-    let call = tokio::spawn({
-        let client = worker.client();
-        let session = worker.session_id().to_owned();
-        async move {
-            let mut client = client;
-            let request = snakepit_bridge::proto::ExecuteToolRequest {
-                session_id: session,
-                tool_name: "stream_data".to_owned(),
-                parameters: [
-                    ("count".to_owned(), snakepit_bridge::json_any(b"2".to_vec())),
-                    (
-                        "delay".to_owned(),
-                        snakepit_bridge::json_any(b"0.5".to_vec()),
-                    ),
-                ]
-                .into(),
-                stream: true,
-                ..Default::default()
-            };
-            let mut stream = client
-                .execute_streaming_tool(request)
-                .await
-                .unwrap()
-                .into_inner();
-            let mut chunks = 0;
-            let mut started = Some(started);
-            while let Some(chunk) = tokio_stream::StreamExt::next(&mut stream).await {
-                chunk.unwrap();
-                chunks += 1;
-                if let Some(started) = started.take() {
-                    let _ = started.send(());
-                }
-            }
-            chunks
-        }
-    });
+    let (call, has_started) = stream_in_flight(&worker, &[("count", b"2"), ("delay", b"0.5")]);
     has_started.await.unwrap();
     let ending = worker.shutdown().await.unwrap();
     assert!(
         matches!(ending, Ending::StoppedBySigterm(status) if status.code() == Some(0)),
         "{ending:?}"
     );
-    assert_eq!(call.await.unwrap(), 2);
+    assert_eq!(call.await.unwrap().unwrap(), 2);
     assert!(!group_alive(pid), "the worker's process group outlived it");
 }
 
@@ -745,31 +749,7 @@ async fn a_worker_that_outlasts_the_grace_period_is_killed_and_reported() {
     let pid = worker.pid();
     // A call in flight keeps the worker finishing it (its own grace is 2 s): longer than the
     // 100 ms this host allows.
-    let client = worker.client();
-    let session = worker.session_id().to_owned();
-    let (started, has_started) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut client = client;
-        let request = snakepit_bridge::proto::ExecuteToolRequest {
-            session_id: session,
-            tool_name: "stream_data".to_owned(),
-            parameters: [(
-                "delay".to_owned(),
-                snakepit_bridge::json_any(b"10".to_vec()),
-            )]
-            .into(),
-            stream: true,
-            ..Default::default()
-        };
-        let mut stream = client
-            .execute_streaming_tool(request)
-            .await
-            .unwrap()
-            .into_inner();
-        let _ = tokio_stream::StreamExt::next(&mut stream).await;
-        let _ = started.send(());
-        while tokio_stream::StreamExt::next(&mut stream).await.is_some() {}
-    });
+    let (_call, has_started) = stream_in_flight(&worker, &[("delay", b"10")]);
     has_started.await.unwrap();
     let error = worker.shutdown().await.unwrap_err();
     assert!(
