@@ -61,7 +61,7 @@ pub use snakepit_bridge_macros::worker_tools;
 
 /// The worker side: a Rust program that a snakepit pool launches and drives.
 ///
-/// Write the tools as methods of an `impl` block under [`worker_tools`](crate::worker_tools),
+/// Write the tools as methods of an `impl` block under [`worker_tools`],
 /// then hand the type to [`Worker`](worker::Worker) in `main`. See the crate docs of
 /// `snakepit-bridge-worker` for what the runtime does.
 pub mod worker {
