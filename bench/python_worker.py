@@ -25,17 +25,27 @@ PROTO_DIR = os.path.join(HERE, "..", "proto")
 
 
 def load_stubs():
-    import grpc_tools
-    from grpc_tools import protoc
+    """Generates the stubs once per proto version into bench/.python_stubs (as snakepit ships
+    pregenerated ones, so that start-up is not charged for protoc)."""
+    proto = os.path.join(PROTO_DIR, "snakepit_bridge.proto")
+    out = os.path.join(HERE, ".python_stubs", str(int(os.path.getmtime(proto))))
+    if not os.path.exists(os.path.join(out, "snakepit_bridge_pb2_grpc.py")):
+        import grpc_tools
+        from grpc_tools import protoc
 
-    out = tempfile.mkdtemp(prefix="snakepit_stubs_")
-    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    code = protoc.main([
-        "protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}",
-        os.path.join(PROTO_DIR, "snakepit_bridge.proto"),
-    ])
-    if code != 0:
-        raise RuntimeError(f"protoc failed with {code}")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        building = tempfile.mkdtemp(prefix="building_", dir=os.path.dirname(out))
+        include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+        code = protoc.main([
+            "protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={building}", f"--grpc_python_out={building}",
+            proto,
+        ])
+        if code != 0:
+            raise RuntimeError(f"protoc failed with {code}")
+        try:
+            os.rename(building, out)
+        except OSError:
+            pass  # another worker got there first
     sys.path.insert(0, out)
     import snakepit_bridge_pb2
     import snakepit_bridge_pb2_grpc

@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // Binary results can be large: keep them as `Bytes`, shared with the decode buffer.
         .bytes(".snakepit.bridge.ExecuteElixirToolResponse.binary_result")
+        // A worker answers binary results it already holds as `Bytes`: no copy into the message.
+        .bytes(".snakepit.bridge.ExecuteToolResponse.binary_result")
         .compile_fds(descriptors)?;
     Ok(())
 }

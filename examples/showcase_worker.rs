@@ -28,6 +28,10 @@ use tokio_stream::Stream;
 use demo_tools::DemoTools;
 
 /// The showcase tools.
+///
+/// Tools that only compute a little are `async fn`: they run right in the call's task. A plain
+/// `fn` tool runs on a blocking thread (a hand-off of some tens of microseconds), which is what
+/// a tool that blocks or computes for long wants: here `process_binary`, which hashes its input.
 struct ShowcaseAdapter;
 
 const TEXT_OPERATIONS: [&str; 4] = ["upper", "lower", "reverse", "length"];
@@ -35,27 +39,33 @@ const TEXT_OPERATIONS: [&str; 4] = ["upper", "lower", "reverse", "length"];
 #[worker_tools]
 impl ShowcaseAdapter {
     /// Echo back a message with a timestamp.
-    pub fn ping(&self, #[param(default = "pong")] message: String) -> Result<Value, ToolError> {
+    pub async fn ping(
+        &self,
+        #[param(default = "pong")] message: String,
+    ) -> Result<Value, ToolError> {
         Ok(json!({ "message": message, "timestamp": unix_time_text() }))
     }
 
     /// Echo back every parameter received.
-    pub fn echo(&self, #[param(rest)] kwargs: Map<String, Value>) -> Result<Value, ToolError> {
+    pub async fn echo(
+        &self,
+        #[param(rest)] kwargs: Map<String, Value>,
+    ) -> Result<Value, ToolError> {
         Ok(json!({ "echoed": kwargs }))
     }
 
     /// Echo back a message.
-    pub fn basic_echo(&self, message: String) -> Result<Value, ToolError> {
+    pub async fn basic_echo(&self, message: String) -> Result<Value, ToolError> {
         Ok(json!({ "echoed": { "message": message } }))
     }
 
     /// Add two numbers.
-    pub fn basic_add(&self, a: f64, b: f64) -> Result<f64, ToolError> {
+    pub async fn basic_add(&self, a: f64, b: f64) -> Result<f64, ToolError> {
         Ok(a + b)
     }
 
     /// Always fail, with the error type asked for: `value`, `runtime`, or anything else.
-    pub fn error_demo(
+    pub async fn error_demo(
         &self,
         #[param(default = "generic")] error_type: String,
     ) -> Result<Value, ToolError> {
@@ -67,7 +77,7 @@ impl ShowcaseAdapter {
     }
 
     /// Transform text: upper, lower, reverse or length.
-    pub fn process_text(
+    pub async fn process_text(
         &self,
         text: String,
         #[param(default = "upper")] operation: String,
@@ -91,7 +101,7 @@ impl ShowcaseAdapter {
     }
 
     /// Stream `count` chunks, `delay` seconds apart.
-    pub fn stream_data(
+    pub async fn stream_data(
         &self,
         #[param(default = 5)] count: u32,
         #[param(default = 1.0)] delay: f64,
@@ -106,7 +116,7 @@ impl ShowcaseAdapter {
     }
 
     /// Describe this worker.
-    pub fn adapter_info(&self) -> Result<Value, ToolError> {
+    pub async fn adapter_info(&self) -> Result<Value, ToolError> {
         use snakepit_bridge::worker::ToolSet;
         let handlers: Vec<String> = Self::tool_definitions()
             .into_iter()
@@ -202,7 +212,7 @@ fn async_stream(count: u32, pause: Duration) -> impl Stream<Item = Result<Stream
             if sent.is_err() {
                 return; // the caller went away
             }
-            if index < count {
+            if index < count && !pause.is_zero() {
                 tokio::time::sleep(pause).await;
             }
         }

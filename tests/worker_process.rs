@@ -137,6 +137,15 @@ async fn launches_as_snakepit_does_and_registers_its_tools() {
     // The worker forwarded InitializeSession to the host, which created the session.
     assert!(worker.initialize_answer().as_ref().unwrap().success);
     assert!(host.has_session(worker.session_id()));
+    // It said it was ready, which makes the host re-read the ready file at once.
+    assert!(
+        worker.output().contains(&format!(
+            "snakepit worker ready on 127.0.0.1:{}",
+            worker.port()
+        )),
+        "{}",
+        worker.output()
+    );
     // It leads its own process group, as SNAKEPIT_PROCESS_GROUP asks.
     assert_eq!(
         snakepit_bridge_launcher::process_group_of(worker.pid()),

@@ -779,7 +779,8 @@ impl LaunchedWorker {
         &self.ready_file
     }
 
-    /// Time from launch to a port in the ready file.
+    /// Time from launch to reading a port in the ready file (polled as the host polls it: every
+    /// 50 ms, and at once whenever the worker prints).
     pub fn ready_after(&self) -> Duration {
         self.ready_after
     }
@@ -857,7 +858,7 @@ impl LaunchedWorker {
                 failure: ToolFailure::from_error_message(&answer.error_message),
             });
         }
-        let reply = Reply::from_parts(answer.result.as_ref(), answer.binary_result);
+        let reply = Reply::from_parts(answer.result.as_ref(), Vec::from(answer.binary_result));
         if reply.is_zero_copy_ref() {
             return Err(CallError::ZeroCopyRef {
                 tool: tool.to_owned(),

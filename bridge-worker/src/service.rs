@@ -126,38 +126,46 @@ pub async fn run_tool<T: ToolSet>(tools: &Arc<T>, call: ToolCall) -> Outcome {
     run_invocation(&tool, tools.invoke(call)?).await
 }
 
-/// Runs the tool and waits for its outcome; dropping the future (a deadline, a gone caller)
-/// stops an `async` tool.
+/// Runs the tool and waits for its outcome.
+///
+/// An `async` tool is polled right here, inside the call's own task (the server runs each call
+/// as a task of its own), so it costs no extra task or cross-thread wake-up; a panic while it is
+/// polled is caught and becomes the call's failure, and dropping the call (a deadline, a gone
+/// caller) drops the tool. A plain `fn` tool runs on a blocking thread, so that it never holds
+/// up a runtime thread, and with it heartbeats and other calls.
 async fn run_invocation(tool: &str, invocation: Invocation) -> Outcome {
-    let joined = match invocation {
-        Invocation::Async(future) => AbortOnDrop(tokio::spawn(future)).join().await,
-        Invocation::Blocking(work) => tokio::task::spawn_blocking(work).await,
-    };
-    joined.unwrap_or_else(|error| Err(join_failure(tool, error)))
+    match invocation {
+        Invocation::Async(mut future) => {
+            std::future::poll_fn(move |cx| {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    future.as_mut().poll(cx)
+                })) {
+                    Ok(poll) => poll,
+                    Err(payload) => {
+                        std::task::Poll::Ready(Err(panic_failure(tool, payload.as_ref())))
+                    }
+                }
+            })
+            .await
+        }
+        Invocation::Blocking(work) => tokio::task::spawn_blocking(work)
+            .await
+            .unwrap_or_else(|error| Err(join_failure(tool, error))),
+    }
+}
+
+fn panic_failure(tool: &str, payload: &(dyn std::any::Any + Send)) -> ToolError {
+    ToolError::runtime_error(format!(
+        "tool `{tool}` panicked: {}",
+        panic_message(payload)
+    ))
+    .with_stack_line(format!("panic in tool `{tool}`"))
 }
 
 fn join_failure(tool: &str, error: tokio::task::JoinError) -> ToolError {
     match error.try_into_panic() {
-        Ok(payload) => ToolError::runtime_error(format!(
-            "tool `{tool}` panicked: {}",
-            panic_message(payload.as_ref())
-        ))
-        .with_stack_line(format!("panic in tool `{tool}`")),
+        Ok(payload) => panic_failure(tool, payload.as_ref()),
         Err(_) => ToolError::runtime_error(format!("tool `{tool}` was cancelled")),
-    }
-}
-
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> AbortOnDrop<T> {
-    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
-        (&mut self.0).await
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -260,7 +268,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
                 error_message: String::new(),
                 metadata: Default::default(),
                 execution_time_ms: elapsed_ms(started),
-                binary_result: output.binary.to_vec(),
+                binary_result: output.binary,
             },
             Ok(Answer::Stream(_)) => failure(ToolError::type_error(format!(
                 "tool `{tool}` streams its answer; call it with ExecuteStreamingTool (Snakepit.execute_stream/4)"

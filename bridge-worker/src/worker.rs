@@ -252,6 +252,9 @@ impl<T: ToolSet> Worker<T> {
                 path: path.display().to_string(),
                 source,
             })?;
+            // The host re-reads the ready file whenever the worker prints, and otherwise every
+            // 50 ms: one line gets the worker into the pool at once. (Output is only logged.)
+            announce_ready(bound);
         }
         tracing::info!(address = %bound, tools = T::tool_definitions().len(), "worker serving");
 
@@ -266,6 +269,14 @@ impl<T: ToolSet> Worker<T> {
         }
         Ok(reason)
     }
+}
+
+/// One line on stdout, ignoring failure (a closed pipe must not stop the worker).
+fn announce_ready(address: SocketAddr) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "snakepit worker ready on {address}");
+    let _ = stdout.flush();
 }
 
 fn watch_signals(stop: &StopSwitch) {
