@@ -1,7 +1,8 @@
-//! The floor of the worker benchmarks: a hand-written tonic `BridgeService` that answers
-//! `ExecuteTool` with a constant result, with no parameter decoding and no JSON work. It follows
-//! just enough of snakepit's launch contract (ready file, Ping, InitializeSession, Heartbeat,
-//! SIGTERM) for the launcher to drive it.
+//! The floor of the worker benchmarks: the showcase's `ping` written by hand against the raw
+//! tonic `BridgeService`, with no JSON library: the `message` parameter's JSON bytes are pasted
+//! into the answer as they came, next to the timestamp. It follows just enough of snakepit's
+//! launch contract (ready file, Ping, InitializeSession, Heartbeat, SIGTERM) for the launcher to
+//! drive it.
 
 use std::pin::Pin;
 
@@ -10,9 +11,7 @@ use snakepit_bridge::proto::{self};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-struct Raw {
-    answer: prost_types::Any,
-}
+struct Raw;
 
 type Chunks<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -56,11 +55,25 @@ impl BridgeService for Raw {
     }
     async fn execute_tool(
         &self,
-        _: Request<proto::ExecuteToolRequest>,
+        request: Request<proto::ExecuteToolRequest>,
     ) -> Result<Response<proto::ExecuteToolResponse>, Status> {
+        let request = request.into_inner();
+        let message = request
+            .parameters
+            .get("message")
+            .map(|any| any.value.as_slice())
+            .unwrap_or(b"\"pong\"");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        let mut answer = Vec::with_capacity(message.len() + 48);
+        answer.extend_from_slice(b"{\"message\":");
+        answer.extend_from_slice(message);
+        answer.extend_from_slice(format!(",\"timestamp\":\"{now}\"}}").as_bytes());
         Ok(Response::new(proto::ExecuteToolResponse {
             success: true,
-            result: Some(self.answer.clone()),
+            result: Some(snakepit_bridge::json_any(answer)),
             ..Default::default()
         }))
     }
@@ -102,12 +115,11 @@ impl BridgeService for Raw {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
-    let answer = snakepit_bridge::json_any(br#"{"message":"pong","timestamp":"0"}"#.to_vec());
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let server = tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(BridgeServiceServer::new(Raw { answer }))
+            .add_service(BridgeServiceServer::new(Raw))
             .serve_with_incoming_shutdown(incoming, async move {
                 terminate.recv().await;
             }),

@@ -41,7 +41,7 @@ impl Kind {
     fn label(self) -> &'static str {
         match self {
             Kind::Typed => "Rust, typed tool (showcase `ping`)",
-            Kind::Floor => "Rust, hand-written tonic (floor)",
+            Kind::Floor => "Rust, `ping` hand-written on raw tonic (floor)",
             Kind::Python => "Python grpcio worker",
         }
     }
@@ -79,7 +79,7 @@ fn micros(d: Duration) -> String {
 }
 
 fn ping() -> Value {
-    json!({"message": "pong"})
+    json!({"message": "hello"})
 }
 
 async fn call(worker: &LaunchedWorker) {
@@ -120,24 +120,25 @@ async fn launch_all(host: &EmbeddedHost) -> Vec<(Kind, Arc<LaunchedWorker>)> {
 }
 
 async fn latency(workers: &[(Kind, Arc<LaunchedWorker>)]) {
-    const ROUNDS: usize = 10;
-    const CALLS: usize = 500;
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); workers.len()];
+    const CALLS: usize = 5000;
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(CALLS); workers.len()];
     for (_, worker) in workers {
         for _ in 0..200 {
             call(worker).await;
         }
     }
-    for _ in 0..ROUNDS {
-        for (index, (_, worker)) in workers.iter().enumerate() {
-            for _ in 0..CALLS {
-                let started = Instant::now();
-                call(worker).await;
-                samples[index].push(started.elapsed());
-            }
+    // Interleaved call by call, the order rotating, so that whatever the machine does meanwhile
+    // (and whoever ran just before) hits every worker alike.
+    for round in 0..CALLS {
+        for offset in 0..workers.len() {
+            let index = (round + offset) % workers.len();
+            let worker = &workers[index].1;
+            let started = Instant::now();
+            call(worker).await;
+            samples[index].push(started.elapsed());
         }
     }
-    println!("## 1. `ExecuteTool` round trip of `ping`, one call in flight ({ROUNDS} interleaved rounds of {CALLS} calls)\n");
+    println!("## 1. `ExecuteTool` round trip of `ping`, one call in flight ({CALLS} calls each, interleaved call by call)\n");
     println!("| worker | median | p99 | median / floor |");
     println!("|---|---|---|---|");
     let floor = {

@@ -19,6 +19,7 @@ mod demo_tools;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use snakepit_bridge::worker::{BinaryResult, StreamChunk, ToolContext, ToolError, Worker};
@@ -26,6 +27,14 @@ use snakepit_bridge::worker_tools;
 use tokio_stream::Stream;
 
 use demo_tools::DemoTools;
+
+/// The answer of `ping`.
+#[derive(Serialize)]
+struct Pong {
+    message: String,
+    /// Unix time in seconds, as decimal text.
+    timestamp: String,
+}
 
 /// The showcase tools.
 ///
@@ -42,8 +51,11 @@ impl ShowcaseAdapter {
     pub async fn ping(
         &self,
         #[param(default = "pong")] message: String,
-    ) -> Result<Value, ToolError> {
-        Ok(json!({ "message": message, "timestamp": unix_time_text() }))
+    ) -> Result<Pong, ToolError> {
+        Ok(Pong {
+            message,
+            timestamp: unix_time_text(),
+        })
     }
 
     /// Echo back every parameter received.
