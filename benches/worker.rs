@@ -185,8 +185,8 @@ async fn throughput_of(worker: &Arc<LaunchedWorker>, in_flight: usize, length: D
 }
 
 async fn throughput(workers: &[(Kind, Arc<LaunchedWorker>)]) {
-    const ROUNDS: usize = 3;
-    let length = Duration::from_millis(700);
+    const ROUNDS: usize = 7;
+    let length = Duration::from_millis(300);
     println!("## 2. Throughput: calls per second of `ping` ({ROUNDS} interleaved rounds of {length:?} per level, median)\n");
     println!("| in flight | floor | Rust typed | Python | typed / floor | typed / Python |");
     println!("|---|---|---|---|---|---|");
@@ -231,7 +231,7 @@ async fn heartbeats(host: &EmbeddedHost) {
     let before = worker.heartbeat_stats();
     let rate = throughput_of(&worker, 64, Duration::from_secs(3)).await;
     let after = worker.heartbeat_stats();
-    println!("## 3. Heartbeats while 64 calls are in flight (3 s, a heartbeat every 10 ms)\n");
+    println!("## 4. Heartbeats while 64 calls are in flight (3 s, a heartbeat every 10 ms)\n");
     println!("| heartbeats answered | failed | slowest answer | calls/s meanwhile |");
     println!("|---|---|---|---|");
     println!(
@@ -249,7 +249,7 @@ async fn heartbeats(host: &EmbeddedHost) {
 
 async fn streaming(workers: &[(Kind, Arc<LaunchedWorker>)]) {
     const CHUNKS: u32 = 20_000;
-    println!("## 4. Streaming `stream_data`, {CHUNKS} chunks, no delay (median of 3)\n");
+    println!("## 3. Streaming `stream_data`, {CHUNKS} chunks, no delay (median of 3)\n");
     println!("| worker | chunks/s | MB/s of chunk data |");
     println!("|---|---|---|");
     for (kind, worker) in workers.iter().filter(|(kind, _)| *kind != Kind::Floor) {

@@ -223,3 +223,57 @@ fn parameter_values_tokens_and_results_never_reach_the_logs() {
         assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
     }
 }
+
+#[tokio::test]
+async fn the_client_ca_may_be_given_before_the_identity() {
+    let pki = pki();
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .client_ca_pem(&pki.ca_pem)
+        .tls(&pki.server.0, &pki.server.1)
+        .start()
+        .await
+        .unwrap();
+    // Mutual TLS is on: a client without a certificate is refused.
+    let without_identity = SessionContext::builder(localhost(&host), SESSION)
+        .tls(TlsOptions::new().ca_certificate_pem(&pki.ca_pem))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .call_timeout(std::time::Duration::from_secs(5));
+    assert!(ping_through(without_identity).await.is_err());
+}
+
+#[tokio::test]
+async fn a_client_ca_without_tls_is_refused_at_start() {
+    let pki = pki();
+    let error = EmbeddedHost::builder()
+        .client_ca_pem(&pki.ca_pem)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("client_ca_pem (mutual TLS) needs tls(cert, key) too"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn https_against_a_plaintext_host_hints_at_the_tls_mismatch() {
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .session(SESSION)
+        .start()
+        .await
+        .unwrap();
+    let builder = SessionContext::builder(
+        format!("https://localhost:{}", host.address().port()),
+        SESSION,
+    )
+    .connect_timeout(std::time::Duration::from_secs(5))
+    .call_timeout(std::time::Duration::from_secs(5));
+    let text = ping_through(builder).await.unwrap_err().to_string();
+    assert!(text.contains("does not speak TLS"), "{text}");
+    assert!(!text.contains("InvalidContentType"), "{text}");
+}

@@ -4,13 +4,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use snakepit_bridge_runtime::{Error, SessionContext};
-use snakepit_bridge_spec::{host_tools_markdown, tool_drift, HostTool, Manifest};
+use snakepit_bridge_spec::{host_tools_markdown, snapshot_command, tool_drift, HostTool, Manifest};
 
 /// Where the host is, and how long to wait for it.
 pub(crate) struct Host<'a> {
     pub(crate) address: &'a str,
     pub(crate) session: &'a str,
     pub(crate) timeout: Duration,
+    /// Whether a session that lists no tools is accepted.
+    pub(crate) allow_empty: bool,
 }
 
 /// What a command prints, and whether it found the host to differ from the manifest.
@@ -57,9 +59,35 @@ fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
         .map_err(|e| format!("the manifest {} is not valid: {e}", path.display()))
 }
 
+/// A session that lists no tools is most often a wrong session id (the host answers an unknown
+/// session with an empty list, not an error): refused unless `--allow-empty`.
+fn refuse_empty(
+    host: &Host<'_>,
+    live: &[HostTool],
+    recorded_for: Option<&str>,
+) -> Result<(), Failure> {
+    if !live.is_empty() || host.allow_empty {
+        return Ok(());
+    }
+    let recorded = match recorded_for {
+        Some(session) if session != host.session => {
+            format!(" (the manifest was recorded for session `{session}`)")
+        }
+        _ => String::new(),
+    };
+    Err(format!(
+        "the host at {} lists no tools for session `{}`{recorded}; is the session id right? \
+         (a host answers an unknown session with an empty list; pass --allow-empty if the session \
+         really has no tools)",
+        host.address, host.session
+    ))
+}
+
 /// `snapshot`: writes the host's tool list to `output`.
 pub(crate) fn snapshot(host: &Host<'_>, output: &Path) -> Result<Report, Failure> {
-    let manifest = Manifest::new(host.session, live_tools(host)?);
+    let live = live_tools(host)?;
+    refuse_empty(host, &live, None)?;
+    let manifest = Manifest::new(host.session, live);
     let text = manifest.to_json();
     // Write beside the target and rename, so a failed write never leaves half a manifest.
     let partial = output.with_extension("json.partial");
@@ -88,6 +116,9 @@ pub(crate) fn snapshot(host: &Host<'_>, output: &Path) -> Result<Report, Failure
 pub(crate) fn check(manifest_path: &Path, host: &Host<'_>) -> Result<Report, Failure> {
     let manifest = read_manifest(manifest_path)?;
     let live = live_tools(host)?;
+    if !manifest.tools.is_empty() {
+        refuse_empty(host, &live, Some(&manifest.session))?;
+    }
     let drift = tool_drift(&manifest.tools, &live);
     if drift.is_empty() {
         return Ok(Report {
@@ -109,10 +140,12 @@ pub(crate) fn check(manifest_path: &Path, host: &Host<'_>) -> Result<Report, Fai
         text.push_str(&format!("  {}\n", item.to_string().replace('\n', "\n  ")));
     }
     text.push_str(&format!(
-        "refresh the manifest with `snakepit-tools snapshot --address {} --session {} -o {}` and rebuild\n",
-        host.address,
-        host.session,
-        manifest_path.display()
+        "refresh the manifest with `{}` and rebuild\n",
+        snapshot_command(
+            host.address,
+            host.session,
+            &manifest_path.display().to_string()
+        )
     ));
     Ok(Report {
         stderr: text,

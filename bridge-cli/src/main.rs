@@ -42,6 +42,9 @@ struct HostArgs {
     /// Seconds allowed to connect, and then to list the tools.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Accept a session that lists no tools (by default an error: most often a wrong session).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +119,7 @@ impl HostArgs {
             address: &self.address,
             session: &self.session,
             timeout: Duration::from_secs(self.timeout),
+            allow_empty: self.allow_empty,
         }
     }
 }

@@ -118,12 +118,53 @@ fn snapshot_writes_the_hosts_tools_sorted() {
 }
 
 #[test]
-fn snapshot_of_an_unknown_session_warns() {
+fn snapshot_of_a_session_without_tools_is_an_error_unless_allowed() {
     let host = Host::start();
     let dir = tempfile::tempdir().unwrap();
-    let output = snapshot(&host, "nobody", &dir.path().join("t.json"));
-    assert!(output.status.success());
-    assert!(text(&output.stderr).contains("warning: the host lists no tools for session `nobody`"));
+    let path = dir.path().join("t.json");
+    let output = snapshot(&host, "nobody", &path);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output.stderr);
+    assert!(
+        message.contains("lists no tools for session `nobody`; is the session id right?"),
+        "{message}"
+    );
+    assert!(!path.exists(), "no empty manifest is written");
+
+    let output = tools(&[
+        "snapshot",
+        "--address",
+        &host.address(),
+        "--session",
+        "nobody",
+        "-o",
+        path.to_str().unwrap(),
+        "--allow-empty",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(path.exists());
+}
+
+#[test]
+fn check_with_a_wrong_session_says_so_and_never_advises_an_empty_snapshot() {
+    let (host, dir) = snapshotted();
+    let path = dir.path().join("elixir_tools.json");
+    let output = tools(&[
+        "check",
+        "--manifest",
+        path.to_str().unwrap(),
+        "--address",
+        &host.address(),
+        "--session",
+        "wrong-session",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output.stderr);
+    assert!(
+        message.contains(&format!("lists no tools for session `wrong-session` (the manifest was recorded for session `{SESSION}`); is the session id right?")),
+        "{message}"
+    );
+    assert!(!message.contains("snakepit-tools snapshot"), "{message}");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 use snakepit_bridge_spec::{
-    compare_tools, DeclaredParameter, DeclaredTool, Manifest, Mismatch, MismatchKind,
+    compare_tools, snapshot_command, DeclaredParameter, DeclaredTool, Manifest, Mismatch,
+    MismatchKind,
 };
 
 use crate::errors::Errors;
@@ -36,9 +37,9 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
             errors.at(
                 manifest_lit,
                 format!(
-                    "cannot read the tool manifest {}: {error}; create it from a running host with \
-                     `snakepit-tools snapshot --address HOST:PORT --session SESSION -o {written}`",
-                    path.display()
+                    "cannot read the tool manifest {}: {error}; create it from a running host with `{}`",
+                    path.display(),
+                    snapshot_command("HOST:PORT", "SESSION", &written),
                 ),
             );
             return TokenStream::new();
@@ -50,9 +51,9 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
             errors.at(
                 manifest_lit,
                 format!(
-                    "the tool manifest {} is not valid: {error}; write it anew with \
-                     `snakepit-tools snapshot --address HOST:PORT --session SESSION -o {written}`",
-                    path.display()
+                    "the tool manifest {} is not valid: {error}; write it anew with `{}`",
+                    path.display(),
+                    snapshot_command("HOST:PORT", "SESSION", &written),
                 ),
             );
             return tracking(&path);
@@ -124,10 +125,21 @@ fn placed(mismatch: &Mismatch, method: &ToolMethod) -> syn::Error {
     match &mismatch.kind {
         MismatchKind::MissingTool { .. } => syn::Error::new(method.tool_name_span, &message),
         MismatchKind::MissingParameter { .. } => at_method(),
-        MismatchKind::UnknownParameter { argument, .. } => match arg(argument) {
-            Some(arg) => syn::Error::new(arg.wire_name_span, &message),
-            None => at_method(),
-        },
+        MismatchKind::UnknownParameter {
+            argument,
+            suggestion,
+            ..
+        } => {
+            // At compile time the fix can be spelled out exactly.
+            let message = match suggestion {
+                Some(name) => format!("{message} fix it with #[param(rename = \"{name}\")]"),
+                None => message.clone(),
+            };
+            match arg(argument) {
+                Some(arg) => syn::Error::new(arg.wire_name_span, &message),
+                None => syn::Error::new(method.ident.span(), &message),
+            }
+        }
         MismatchKind::OptionalButRequired { argument, .. } => match arg(argument) {
             Some(arg) => syn::Error::new_spanned(&arg.ty, &message),
             None => at_method(),

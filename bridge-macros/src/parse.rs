@@ -12,32 +12,6 @@ use crate::errors::Errors;
 use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait};
 use crate::naming::{self, Unique};
 
-/// Methods of the session contexts: a tool method of the same name would be shadowed by them
-/// (inherent methods win), so it could never be called as `ctx.method(..)`.
-const CONTEXT_METHODS: &[&str] = &[
-    "address",
-    "as_async",
-    "builder",
-    "call_elixir_tool",
-    "call_elixir_tool_as",
-    "call_elixir_tool_raw",
-    "call_tool",
-    "call_with_parameters",
-    "cleanup",
-    "clone",
-    "connect",
-    "elixir_tools",
-    "get_session",
-    "heartbeat",
-    "initialize_session",
-    "ping",
-    "raw_client",
-    "refresh_elixir_tools",
-    "session_id",
-    "verify",
-    "with_correlation_id",
-];
-
 pub(crate) fn parse_trait(
     item: ItemTrait,
     options: MacroOptions,
@@ -138,7 +112,7 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
     }
 
     let ident = sig.ident.clone();
-    if CONTEXT_METHODS.contains(&ident.unraw().to_string().as_str()) {
+    if snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&ident.unraw().to_string().as_str()) {
         errors.at(
             &ident,
             format!(
@@ -203,7 +177,7 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
             if shape == ResultShape::Invalid {
                 errors.at(
                     ty,
-                    "tool methods return `Result<T, E>` (or an alias of it named `...Result`), since a call can fail",
+                    "tool methods return `Result<T, E>` (or an alias of it), since a call can fail",
                 );
             }
             ((**ty).clone(), shape)
@@ -280,7 +254,16 @@ fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (
     (arg, usable)
 }
 
-/// What `Result<T, E>` (or an alias named `...Result`) says about the result.
+/// Types that are certainly not a `Result` (nor an alias of one).
+const NOT_RESULTS: &[&str] = &[
+    "bool", "char", "str", "String", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16",
+    "u32", "u64", "u128", "usize", "f32", "f64", "Vec", "Option", "Box", "HashMap", "BTreeMap",
+    "Value",
+];
+
+/// What the return type says about the result. `Result<T, E>` as written is read here; any
+/// other named type may be an alias of one (`type Res<T> = Result<T, Error>`), whatever its
+/// name, and is resolved by the compiler through the `ToolResult` trait.
 fn result_shape(ty: &Type) -> ResultShape {
     let Type::Path(path) = ty else {
         return ResultShape::Invalid;
@@ -288,11 +271,13 @@ fn result_shape(ty: &Type) -> ResultShape {
     let Some(last) = path.path.segments.last() else {
         return ResultShape::Invalid;
     };
-    if !last.ident.to_string().ends_with("Result") {
+    if NOT_RESULTS.contains(&last.ident.to_string().as_str()) {
         return ResultShape::Invalid;
     }
+    if last.ident != "Result" {
+        return ResultShape::Decode(None);
+    }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        // An alias like `type FibResult = Result<Fib, Error>`: decoded through the trait.
         return ResultShape::Decode(None);
     };
     let Some(ok) = args.args.iter().find_map(|arg| match arg {
@@ -340,13 +325,20 @@ mod tests {
                 async fn sum(&self, list: &[i64], #[param(rename = "operation")] op: Option<&str>) -> Result<(), Error>;
                 async fn raw(&self) -> Result<ToolResponse, Error>;
                 async fn aliased(&self) -> FibResult;
+                async fn short_alias(&self) -> Res<Fib>;
             }
         });
         assert_eq!(errors, "");
         let names: Vec<_> = model.methods.iter().map(|m| m.tool_name.as_str()).collect();
         assert_eq!(
             names,
-            ["calculate_fibonacci", "process_list", "raw", "aliased"]
+            [
+                "calculate_fibonacci",
+                "process_list",
+                "raw",
+                "aliased",
+                "short_alias"
+            ]
         );
         assert_eq!(model.methods[0].description, "Fibonacci.");
         let sum = &model.methods[1];
@@ -356,6 +348,7 @@ mod tests {
         assert_eq!(sum.shape, ResultShape::Unit);
         assert_eq!(model.methods[2].shape, ResultShape::Raw);
         assert_eq!(model.methods[3].shape, ResultShape::Decode(None));
+        assert_eq!(model.methods[4].shape, ResultShape::Decode(None));
         assert!(model.methods.iter().all(|m| m.valid));
     }
 

@@ -33,6 +33,10 @@ pub fn outcome_of(
 
 /// The declared return type of a tool method: a `Result` (or an alias of one) whose `Ok`
 /// value is decoded from the result's JSON and whose error converts from [`Error`].
+#[diagnostic::on_unimplemented(
+    message = "an #[elixir_tools] method cannot return `{Self}`",
+    note = "tool methods return `Result<T, E>` (or an alias of it) with `T: serde::de::DeserializeOwned` and `E: From<snakepit_bridge::Error>`, since a call can fail"
+)]
 pub trait ToolResult: Sized {
     /// The decoded value.
     type Value;

@@ -15,6 +15,13 @@ pub(crate) fn endpoint_uri(address: &str, tls: bool) -> Result<Uri, Error> {
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
     }
+    if !trimmed.contains("://")
+        && (trimmed.contains("//") || trimmed.starts_with("http:") || trimmed.starts_with("https:"))
+    {
+        return Err(invalid(
+            "its scheme is malformed; write `http://host:port`, `https://host:port` or `host:port`",
+        ));
+    }
     let text = match trimmed.split_once("://") {
         Some(("http", _)) if tls => {
             return Err(invalid(
@@ -37,7 +44,18 @@ pub(crate) fn endpoint_uri(address: &str, tls: bool) -> Result<Uri, Error> {
         return Err(invalid("it names no host"));
     }
     if uri.port_u16().is_none() {
-        return Err(invalid("it names no port"));
+        let port = uri
+            .authority()
+            .and_then(|authority| authority.as_str().rsplit_once(':'))
+            .map(|(_, port)| port)
+            .filter(|port| !port.is_empty() && !port.ends_with(']'));
+        return Err(match port {
+            Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => invalid(&format!(
+                "its port {port} is out of range; a port is 1 to 65535"
+            )),
+            Some(port) => invalid(&format!("`{port}` is not a port number")),
+            None => invalid("it names no port"),
+        });
     }
     Ok(uri)
 }
@@ -93,5 +111,15 @@ mod tests {
         assert!(reason("ftp://x:1").contains("`ftp`"));
         assert!(endpoint_uri("http://x:1", true).is_err());
         assert!(!reason("host:port").is_empty());
+        assert_eq!(
+            reason("127.0.0.1:99999"),
+            "its port 99999 is out of range; a port is 1 to 65535"
+        );
+        assert!(
+            reason("http//host:1").starts_with("its scheme is malformed"),
+            "{}",
+            reason("http//host:1")
+        );
+        assert!(reason("http:host:1").starts_with("its scheme is malformed"));
     }
 }

@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::address::endpoint_uri;
 use crate::codec::{Parameters, ToolResponse};
 use crate::declaration::{check_declared, DeclaredTools};
-use crate::error::append_sources;
+use crate::error::{append_sources, explain_transport};
 use crate::options::{correlation_value, SessionContextBuilder, CORRELATION_HEADER};
 use crate::proto;
 use crate::proto::bridge_service_client::BridgeServiceClient;
@@ -131,7 +131,7 @@ impl SessionContext {
                     options.connect_timeout
                 ))
             })?
-            .map_err(|error| connect_error(error_chain(&error)))?;
+            .map_err(|error| connect_error(explain_transport(error_chain(&error))))?;
         let client = BridgeServiceClient::new(channel)
             .max_decoding_message_size(options.max_message_size)
             .max_encoding_message_size(options.max_message_size);

@@ -8,7 +8,7 @@ use snakepit_bridge_spec::ToolNameError;
 ///
 /// Each variant carries what a caller needs to act on it (the tool, the parameter, the raw text
 /// the host sent); its `Display` is one readable sentence that says what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The host address could not be understood.
@@ -169,6 +169,7 @@ impl Error {
         let mut message = status.message().to_owned();
         // Transport failures say only "transport error"; the cause is in the sources.
         append_sources(&mut message, std::error::Error::source(&status));
+        let message = explain_transport(message);
         if message.contains("message length too large") {
             return Error::MessageTooLarge {
                 operation,
@@ -181,6 +182,17 @@ impl Error {
             message,
         }
     }
+}
+
+/// A transport failure in words that say what to do: rustls reports a plaintext answer to its
+/// TLS handshake as a "corrupt message of type InvalidContentType".
+pub(crate) fn explain_transport(text: String) -> String {
+    if text.contains("InvalidContentType") {
+        return "the host does not speak TLS at this address (it answered in plaintext); \
+                use `http://` or `host:port` without TLS options"
+            .to_owned();
+    }
+    text
 }
 
 /// Appends each source of an error to `text`, `: `-separated. Layers often repeat their inner
@@ -207,7 +219,7 @@ fn tool_not_found(
 ) -> String {
     let mut text = format!("the host exposes no tool `{tool}` to session `{session}`");
     match suggestion {
-        Some(name) => text.push_str(&format!("; did you mean `{name}`?")),
+        Some(_) => text.push_str(&snakepit_bridge_spec::did_you_mean(suggestion)),
         None => text.push('.'),
     }
     if available.is_empty() {
@@ -230,6 +242,14 @@ fn parameter_problem(parameter: Option<&str>, reason: &str) -> String {
     match parameter {
         Some(name) => format!("parameter `{name}` {reason}"),
         None => reason.to_owned(),
+    }
+}
+
+/// The readable message, as `Display` writes it: `fn main() -> Result<(), Error>` prints an
+/// error with `Debug`, and a derived `Debug` would hide the sentence behind the fields.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
     }
 }
 
@@ -258,6 +278,18 @@ fn abbreviate(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_the_readable_message_as_main_prints_it() {
+        let error = Error::Timeout {
+            operation: "the call of tool `slow`".into(),
+            limit: std::time::Duration::from_secs(2),
+        };
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(
+            format!("{error:?}").starts_with("the call of tool `slow` did not finish within 2s")
+        );
+    }
 
     #[test]
     fn tool_not_found_names_the_suggestion_and_the_list() {

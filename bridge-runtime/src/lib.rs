@@ -50,3 +50,24 @@ pub use snakepit_bridge_spec::{
     DeclaredParameter, DeclaredTool, HostParameter, HostTool, Mismatch, MismatchKind, ValueKind,
 };
 pub use tool_list::ElixirTools;
+
+#[cfg(test)]
+mod context_method_names {
+    /// `#[elixir_tools]` refuses method names the contexts would shadow; the list it uses must
+    /// hold every public method of the contexts.
+    #[test]
+    fn every_context_method_is_in_the_list_the_macro_checks() {
+        for source in [
+            include_str!("context.rs"),
+            include_str!("blocking.rs"),
+            include_str!("caller.rs"),
+        ] {
+            for name in snakepit_bridge_spec::public_fn_names(source) {
+                assert!(
+                    snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&name.as_str()),
+                    "`{name}` is missing from CONTEXT_METHOD_NAMES"
+                );
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::compatibility::is_compatible;
+use crate::suggest::did_you_mean;
 use crate::{closest_name, DeclaredTool, HostTool, ValueKind};
 
 /// One disagreement between a declared method and the host.
@@ -80,7 +81,7 @@ impl Mismatch {
             MismatchKind::MissingTool { suggestion } => {
                 let mut text = format!("the host exposes no tool `{tool}`");
                 match suggestion {
-                    Some(name) => text.push_str(&format!("; did you mean `{name}`?")),
+                    Some(name) => text.push_str(&did_you_mean(Some(name))),
                     None => text.push_str("; check the name, or refresh the host's tool list"),
                 }
                 text
@@ -99,7 +100,7 @@ impl Mismatch {
             } => {
                 let mut text = format!("tool `{tool}` has no parameter `{parameter}`");
                 match suggestion {
-                    Some(name) => text.push_str(&format!("; did you mean `{name}`?")),
+                    Some(name) => text.push_str(&did_you_mean(Some(name))),
                     None => text.push_str(
                         "; remove the argument or rename it with #[param(rename = \"...\")]",
                     ),

@@ -17,6 +17,7 @@
 
 mod compare;
 mod compatibility;
+mod context_methods;
 mod declared;
 mod heartbeat;
 mod host_tools;
@@ -27,10 +28,13 @@ mod tool_name;
 
 pub use compare::{compare_tools, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, is_compatible};
+pub use context_methods::{public_fn_names, CONTEXT_METHOD_NAMES};
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
 pub use heartbeat::{truthy, HeartbeatConfig};
 pub use host_tools::{HostParameter, HostTool};
-pub use manifest::{tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION};
+pub use manifest::{
+    snapshot_command, tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION,
+};
 pub use markdown::{declared_tools_markdown, host_tools_markdown};
-pub use suggest::closest_name;
+pub use suggest::{closest_name, did_you_mean};
 pub use tool_name::{validate_tool_name, ToolNameError, MAX_TOOL_NAME_BYTES};

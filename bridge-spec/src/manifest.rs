@@ -26,6 +26,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::HostTool;
 
+/// The command that writes a manifest, as every message that asks for one spells it.
+///
+/// ```
+/// use snakepit_bridge_spec::snapshot_command;
+/// assert_eq!(
+///     snapshot_command("HOST:PORT", "SESSION", "elixir_tools.json"),
+///     "snakepit-tools snapshot --address HOST:PORT --session SESSION -o elixir_tools.json"
+/// );
+/// ```
+pub fn snapshot_command(address: &str, session: &str, output: &str) -> String {
+    format!("snakepit-tools snapshot --address {address} --session {session} -o {output}")
+}
+
 /// The manifest format this version reads and writes.
 pub const MANIFEST_FORMAT_VERSION: u32 = 1;
 

@@ -24,6 +24,19 @@ where
         .map(|(_, candidate)| candidate)
 }
 
+/// The suggestion as every message words it: `; did you mean `name`?`, or nothing.
+///
+/// ```
+/// use snakepit_bridge_spec::did_you_mean;
+/// assert_eq!(did_you_mean(Some("list")), "; did you mean `list`?");
+/// assert_eq!(did_you_mean(None), "");
+/// ```
+pub fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|name| format!("; did you mean `{name}`?"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::closest_name;

@@ -53,9 +53,10 @@ pub fn unknown_tool<T: ToolSet>(name: &str) -> ToolError {
     let tools = T::tool_definitions();
     let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_str()).collect();
     let type_name = T::type_name().rsplit("::").next().unwrap_or_default();
-    let hint = snakepit_bridge_spec::closest_name(name, names.iter().copied())
-        .map(|close| format!("; did you mean '{close}'?"))
-        .unwrap_or_default();
+    let hint = snakepit_bridge_spec::did_you_mean(snakepit_bridge_spec::closest_name(
+        name,
+        names.iter().copied(),
+    ));
     ToolError::new(
         "AttributeError",
         format!(

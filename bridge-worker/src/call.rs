@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use snakepit_bridge_spec::closest_name;
+use snakepit_bridge_spec::{closest_name, did_you_mean};
 
 use crate::context::ToolContext;
 use crate::host_link::HostLink;
@@ -175,9 +175,7 @@ impl ToolCall {
         } else {
             format!("it takes {}", quoted_list(&self.known))
         };
-        let hint = closest_name(first, self.known.iter().copied())
-            .map(|name| format!("; did you mean `{name}`?"))
-            .unwrap_or_default();
+        let hint = did_you_mean(closest_name(first, self.known.iter().copied()));
         Err(ToolError::type_error(format!(
             "tool `{}` got an unexpected parameter `{first}`{}: {takes}{hint}",
             self.tool,

@@ -133,3 +133,16 @@ impl BlockingToolCaller for BlockingElixir {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_tool_context_method_is_in_the_list_the_macro_checks() {
+        for name in snakepit_bridge_spec::public_fn_names(include_str!("context.rs")) {
+            assert!(
+                snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&name.as_str()),
+                "`{name}` is missing from CONTEXT_METHOD_NAMES"
+            );
+        }
+    }
+}

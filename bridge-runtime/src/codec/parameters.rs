@@ -183,11 +183,17 @@ fn non_finite_error(parameter: Option<String>, what: &str, path: &str) -> Parame
         Some(name) if name != path => format!(" at `{path}`"),
         _ => String::new(),
     };
+    // "an infinite", "a NaN".
+    let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     ParameterError {
         parameter,
         reason: format!(
-            "holds a {what} float{location}, which JSON cannot carry; send a finite number, or an \
-             Option set to None"
+            "holds {article} {what} float{location}, which JSON cannot carry; send a finite number, \
+             or an Option set to None"
         ),
     }
 }
@@ -316,7 +322,7 @@ mod tests {
         assert!(
             error
                 .reason
-                .contains("infinite (inf) float at `points[1][1]`"),
+                .contains("holds an infinite (inf) float at `points[1][1]`"),
             "{error}"
         );
         assert!(params.is_empty());

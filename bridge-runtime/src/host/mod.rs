@@ -111,6 +111,7 @@ pub struct RegisteredTool {
 pub struct EmbeddedHostBuilder {
     bind: SocketAddr,
     tls: Option<HostTls>,
+    client_ca_pem: Option<Vec<u8>>,
     bearer_token: Option<String>,
     tools: Vec<ElixirTool>,
     sessions: Vec<String>,
@@ -125,7 +126,6 @@ pub struct EmbeddedHostBuilder {
 struct HostTls {
     cert_pem: Vec<u8>,
     key_pem: Vec<u8>,
-    client_ca_pem: Option<Vec<u8>>,
 }
 
 /// Prints no token and no key material.
@@ -147,17 +147,15 @@ impl EmbeddedHostBuilder {
         self.tls = Some(HostTls {
             cert_pem: cert_pem.as_ref().to_vec(),
             key_pem: key_pem.as_ref().to_vec(),
-            client_ca_pem: self.tls.and_then(|tls| tls.client_ca_pem),
         });
         self
     }
 
     /// Requires clients to present a certificate signed by this CA (mutual TLS); needs
-    /// [`tls`](Self::tls).
+    /// [`tls`](Self::tls), before or after this call: without it, `start` fails.
     pub fn client_ca_pem(mut self, ca_pem: impl AsRef<[u8]>) -> Self {
-        if let Some(tls) = &mut self.tls {
-            tls.client_ca_pem = Some(ca_pem.as_ref().to_vec());
-        }
+        // Kept apart from the identity, so that the order of the two calls does not matter.
+        self.client_ca_pem = Some(ca_pem.as_ref().to_vec());
         self
     }
 
@@ -228,6 +226,13 @@ impl EmbeddedHostBuilder {
 
     /// Binds the socket and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<EmbeddedHost, HostError> {
+        if self.client_ca_pem.is_some() && self.tls.is_none() {
+            // Mutual TLS without TLS would silently serve plaintext to anyone.
+            return Err(HostError::Tls(
+                "client_ca_pem (mutual TLS) needs tls(cert, key) too; add it, or drop client_ca_pem"
+                    .to_owned(),
+            ));
+        }
         for tool in &self.tools {
             snakepit_bridge_spec::validate_tool_name(tool.name()).map_err(|reason| {
                 HostError::InvalidToolName {
@@ -280,7 +285,7 @@ impl EmbeddedHostBuilder {
         if let Some(tls) = self.tls {
             let mut config =
                 ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
-            if let Some(ca) = tls.client_ca_pem {
+            if let Some(ca) = self.client_ca_pem {
                 config = config.client_ca_root(Certificate::from_pem(ca));
             }
             server = server
@@ -329,6 +334,7 @@ impl EmbeddedHost {
         EmbeddedHostBuilder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: None,
+            client_ca_pem: None,
             bearer_token: None,
             tools: Vec::new(),
             sessions: Vec::new(),

@@ -12,6 +12,8 @@ impl From<Error> for MyError {
 
 pub type Result<T> = std::result::Result<T, Error>;
 pub type CountResult = std::result::Result<u64, MyError>;
+/// An alias whose name does not end in `Result`, resolved through the trait.
+pub type Res<T> = std::result::Result<T, Error>;
 
 #[elixir_tools]
 pub trait Shapes {
@@ -20,6 +22,7 @@ pub trait Shapes {
     async fn whole(&self) -> std::result::Result<ToolResponse, Error>;
     async fn crate_alias(&self, x: u8) -> Result<bool>;
     async fn named_alias(&self) -> CountResult;
+    async fn short_alias(&self) -> Res<serde_json::Value>;
 }
 
 #[allow(dead_code)]
@@ -29,6 +32,7 @@ async fn use_all(ctx: &snakepit_bridge::SessionContext) -> std::result::Result<(
     let _: bytes_len::Len = bytes_len::Len(ctx.whole().await?.binary_result().len());
     let _: bool = ctx.crate_alias(1).await?;
     let _: u64 = ctx.named_alias().await?;
+    let _: serde_json::Value = ctx.short_alias().await?;
     Ok(())
 }
 
