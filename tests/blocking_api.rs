@@ -114,7 +114,7 @@ fn works_inside_spawn_blocking_and_even_inside_an_async_task() {
 
 #[test]
 fn connecting_to_nothing_is_an_error_not_a_hang() {
-    let address = common::unused_address();
+    let (_held, address) = common::unused_address();
     let error = SessionContext::builder(&address, SESSION)
         .connect_timeout(Duration::from_secs(2))
         .connect_blocking()

@@ -137,9 +137,10 @@ fn worker_with_wrong_arguments_prints_usage_and_exits_1() {
 
 #[test]
 fn worker_without_a_host_prints_the_error_and_exits_1() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    drop(listener);
+    // Bound, never listened on: connecting is refused, and no one else can take the port.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap().to_string();
     let output = run("worker", &[&address, "s"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -374,7 +374,7 @@ async fn a_slow_tool_times_out_naming_the_tool_and_limit() {
 
 #[tokio::test]
 async fn connecting_to_nothing_fails_with_the_address() {
-    let address = unused_address();
+    let (_held, address) = unused_address();
     let error = SessionContext::builder(&address, SESSION)
         .connect_timeout(Duration::from_secs(2))
         .connect()
@@ -539,4 +539,28 @@ async fn the_deadline_reaches_the_host_only_when_asked() {
             None => assert!(!propagate, "asked for, but not sent"),
         }
     }
+}
+
+#[tokio::test]
+async fn a_peer_that_accepts_but_never_answers_fails_within_the_connect_timeout() {
+    // The kernel accepts connections into the backlog; nothing ever speaks HTTP/2.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let error = SessionContext::builder(&address, SESSION)
+        .connect_timeout(Duration::from_millis(500))
+        .call_timeout(Duration::from_secs(600))
+        .connect()
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(error, snakepit_bridge::Error::Connect { .. }),
+        "{text}"
+    );
+    assert!(text.contains("did not answer as a gRPC server"), "{text}");
+    assert!(
+        text.contains("is this the port of a snakepit host?"),
+        "{text}"
+    );
+    drop(listener);
 }

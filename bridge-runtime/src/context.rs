@@ -121,8 +121,8 @@ impl SessionContext {
                 connect_error(format!("invalid TLS options: {}", error_chain(&error)))
             })?;
         }
-        // The endpoint's own timeout covers TCP only; this one also covers the HTTP/2 handshake
-        // with a peer that accepts but never answers.
+        // The connect timeout bounds the whole connection: TCP, then an answer over HTTP/2.
+        let started = Instant::now();
         let channel = tokio::time::timeout(options.connect_timeout, endpoint.connect())
             .await
             .map_err(|_| {
@@ -135,6 +135,15 @@ impl SessionContext {
         let client = BridgeServiceClient::new(channel)
             .max_decoding_message_size(options.max_message_size)
             .max_encoding_message_size(options.max_message_size);
+        let remaining = options.connect_timeout.saturating_sub(started.elapsed());
+        probe_grpc(
+            client.clone(),
+            &metadata,
+            remaining,
+            options.connect_timeout,
+        )
+        .await
+        .map_err(connect_error)?;
         tracing::debug!(address = %options.address, session = %options.session_id, "connected to the snakepit host");
         let shared = Arc::new(Shared {
             client,
@@ -473,6 +482,43 @@ impl SessionContext {
                 limit,
             }),
         }
+    }
+}
+
+/// Checks that the peer answers as a gRPC server within `limit`: a TCP connection alone says
+/// nothing (HTTP/2 sends requests before the server's first word), and a peer that accepts but
+/// never answers would otherwise hold every first call for its whole call timeout.
+///
+/// Any gRPC answer counts, a refusal included (a missing token is the call's error to report).
+async fn probe_grpc(
+    mut client: BridgeServiceClient<Channel>,
+    metadata: &MetadataMap,
+    limit: Duration,
+    connect_timeout: Duration,
+) -> Result<(), String> {
+    let mut request = Request::new(proto::PingRequest {
+        message: "connect".to_owned(),
+    });
+    *request.metadata_mut() = metadata.clone();
+    match tokio::time::timeout(limit, client.ping(request)).await {
+        Err(_) => Err(format!(
+            "the peer accepted the connection but did not answer as a gRPC server within the \
+             connect timeout ({connect_timeout:?}); is this the port of a snakepit host?"
+        )),
+        Ok(Ok(_)) => Ok(()),
+        // No gRPC answer at all: the connection broke or the peer is not an HTTP/2 server.
+        Ok(Err(status))
+            if status.code() == tonic::Code::Unavailable
+                || status.code() == tonic::Code::Unknown
+                    && std::error::Error::source(&status).is_some() =>
+        {
+            let mut text = status.message().to_owned();
+            append_sources(&mut text, std::error::Error::source(&status));
+            Err(explain_transport(format!(
+                "the peer did not answer as a gRPC server ({text}); is this the port of a snakepit host?"
+            )))
+        }
+        Ok(Err(_)) => Ok(()),
     }
 }
 

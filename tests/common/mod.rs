@@ -37,12 +37,13 @@ pub async fn demo_host_and_context() -> (EmbeddedHost, SessionContext) {
     host_and_context(demo_tools()).await
 }
 
-/// A loopback address nothing listens on.
-pub fn unused_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    address.to_string()
+/// A loopback address where connecting is refused, for as long as the returned socket lives:
+/// its port is bound (so nothing else can take it meanwhile) but never listened on.
+pub fn unused_address() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap().to_string();
+    (socket, address)
 }
 
 /// A host on a runtime of its own, which can be killed as a process would be: all its tasks

@@ -42,6 +42,9 @@ impl SessionRefusal {
     }
 }
 
+/// Where the store reads the time: the monotonic clock, or a test's own.
+pub(crate) type Clock = Box<dyn Fn() -> Instant + Send>;
+
 /// All sessions, with the tools new sessions get.
 pub(crate) struct SessionStore {
     sessions: HashMap<String, Session>,
@@ -49,6 +52,7 @@ pub(crate) struct SessionStore {
     pub(crate) expose_in_new_sessions: bool,
     max_sessions: usize,
     ttl: Duration,
+    clock: Clock,
 }
 
 impl SessionStore {
@@ -64,7 +68,15 @@ impl SessionStore {
             expose_in_new_sessions,
             max_sessions,
             ttl,
+            clock: Box::new(Instant::now),
         }
+    }
+
+    /// The same store reading the time from `clock` (for tests of expiry).
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Creates `id` with `tools`, or returns the existing session as it is (idempotent).
@@ -87,13 +99,14 @@ impl SessionStore {
         } else {
             &[]
         });
+        let now = (self.clock)();
         let session = self
             .sessions
             .entry(id.to_owned())
             .or_insert_with(|| Session {
                 metadata,
                 created_at: SystemTime::now(),
-                last_used: Instant::now(),
+                last_used: now,
                 elixir_tools: tools
                     .iter()
                     .map(|t| (t.name().to_owned(), t.clone()))
@@ -101,7 +114,7 @@ impl SessionStore {
                 worker_tools: BTreeMap::new(),
                 worker_ids: BTreeMap::new(),
             });
-        session.last_used = Instant::now();
+        session.last_used = now;
         Ok(session)
     }
 
@@ -117,8 +130,9 @@ impl SessionStore {
     /// The live session `id`, touched (its expiry pushed back).
     pub(crate) fn touch(&mut self, id: &str) -> Option<&mut Session> {
         self.expire();
+        let now = (self.clock)();
         let session = self.sessions.get_mut(id)?;
-        session.last_used = Instant::now();
+        session.last_used = now;
         Some(session)
     }
 
@@ -128,9 +142,9 @@ impl SessionStore {
     }
 
     fn expire(&mut self) {
-        let ttl = self.ttl;
+        let (ttl, now) = (self.ttl, (self.clock)());
         self.sessions
-            .retain(|_, session| session.last_used.elapsed() < ttl);
+            .retain(|_, session| now.saturating_duration_since(session.last_used) < ttl);
     }
 }
 
@@ -194,11 +208,22 @@ mod tests {
     }
 
     #[test]
-    fn sessions_expire_after_the_ttl() {
-        let mut store = SessionStore::new(vec![], true, 10, Duration::from_millis(20));
+    fn sessions_expire_after_the_ttl_and_touching_keeps_them() {
+        let start = Instant::now();
+        let elapsed = std::sync::Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let clock = {
+            let elapsed = elapsed.clone();
+            move || start + *elapsed.lock().unwrap()
+        };
+        let advance = |by: u64| *elapsed.lock().unwrap() += Duration::from_secs(by);
+        let mut store = SessionStore::new(vec![], true, 10, Duration::from_secs(60))
+            .with_clock(Box::new(clock));
         store.initialize("s", HashMap::new(), None).unwrap();
+        advance(59);
         assert!(store.touch("s").is_some());
-        std::thread::sleep(Duration::from_millis(40));
+        advance(59);
+        assert!(store.touch("s").is_some(), "touching renews the session");
+        advance(60);
         assert!(store.touch("s").is_none());
     }
 
