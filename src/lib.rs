@@ -1,30 +1,38 @@
 //! snakepit-bridge: Rust workers for the [snakepit](https://hex.pm/packages/snakepit) Elixir
 //! host, over the host's own gRPC protocol.
 //!
-//! A worker connects a [`SessionContext`] to the host, lists the Elixir tools the host exposes
-//! to its session, and calls them. Values travel as JSON inside `google.protobuf.Any`, exactly
-//! as a snakepit host expects; failures come back as one [`Error`] type with variants to match.
+//! Declare the Elixir tools a worker calls as a trait, and call them typed; the build checks the
+//! trait against a snapshot of the host's tool list ([`elixir_tools`]):
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use serde::Deserialize;
-//! use serde_json::json;
-//! use snakepit_bridge::host::{demo_tools, EmbeddedHost};
-//! use snakepit_bridge::SessionContext;
+//! use snakepit_bridge::{elixir_tools, Error, SessionContext};
 //!
 //! #[derive(Deserialize)]
-//! struct Fibonacci {
-//!     sequence: Vec<u64>,
-//!     sum: u64,
+//! pub struct Fibonacci {
+//!     pub sequence: Vec<u64>,
+//!     pub sum: u64,
+//! }
+//!
+//! /// Tools the Elixir host exposes to this worker.
+//! #[elixir_tools]
+//! pub trait DemoTools {
+//!     /// Calculate the first `n` Fibonacci numbers.
+//!     async fn calculate_fibonacci(&self, n: u32) -> Result<Fibonacci, Error>;
 //! }
 //!
 //! // An in-process host with snakepit's demo tools; a real worker gets the address and
-//! // session id from snakepit on its command line.
-//! let host = EmbeddedHost::builder().tools(demo_tools()).session("s1").start().await?;
+//! // session id from snakepit.
+//! let host = snakepit_bridge::host::EmbeddedHost::builder()
+//!     .tools(snakepit_bridge::host::demo_tools())
+//!     .session("s1")
+//!     .start()
+//!     .await?;
 //!
 //! let ctx = SessionContext::connect(host.grpc_address(), "s1").await?;
-//! let fib: Fibonacci = ctx.call_elixir_tool_as("calculate_fibonacci", &json!({"n": 10})).await?;
+//! let fib = ctx.calculate_fibonacci(10).await?;     // typed in, typed out
 //! assert_eq!(fib.sequence.len(), 10);
 //! assert_eq!(fib.sum, 88);
 //! # Ok(()) }
@@ -32,10 +40,12 @@
 //!
 //! - [`worker_tools`] serves the methods of an `impl` block as a worker's tools, and
 //!   [`worker::Worker`] runs the worker a snakepit pool launches (see `examples/showcase_worker.rs`
-//!   and `elixir/README.md`).
-//! - [`elixir_tools`] turns a trait into typed tool calls: `ctx.calculate_fibonacci(12).await?`.
+//!   and `elixir/README.md`). Inside a tool, `ctx: &ToolContext` calls back into Elixir with
+//!   the same typed traits.
+//! - [`elixir_tools`] turns a trait into typed tool calls; with `manifest = "..."` the build
+//!   checks it against the host's tool list, written by the `snakepit-tools` CLI.
 //! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
-//!   plain programs.
+//!   plain programs. The dynamic API is there too: `ctx.call_elixir_tool("name", json!({..}))`.
 //! - [`host::EmbeddedHost`] is a real gRPC server with snakepit's behaviour, for tests, examples
 //!   and local development.
 //! - [`proto`] holds the wire types, for raw calls.

@@ -1,11 +1,12 @@
-//! The `#[elixir_tools]` attribute of snakepit-bridge: typed clients of the Elixir host's tools,
-//! generated from a trait.
+//! The attributes of snakepit-bridge: `#[elixir_tools]` (typed clients of the Elixir host's
+//! tools, generated from a trait) and `#[worker_tools]` (a worker's tools, from an `impl` block).
 //!
-//! Use it through the facade crate, `snakepit_bridge::elixir_tools`, whose documentation
-//! describes what it generates. The work happens in a pipeline: [`attrs`] reads the
-//! attributes, [`parse`] builds a typed [`model`] of the trait (with [`classify`] naming the
-//! kind of value each argument sends) and collects every problem, and [`expand`] writes the
-//! code.
+//! Use them through the facade crate, `snakepit_bridge::elixir_tools` and
+//! `snakepit_bridge::worker_tools`, whose documentation describes what they generate. The work
+//! happens in a pipeline: `attrs` reads the attributes, `parse` (and `worker_tools::parse`)
+//! builds a typed model (with `classify` naming the kind of value each argument carries, and
+//! `naming` the rules both attributes share) and collects every problem, `manifest_check`
+//! compares a trait with a tool-list snapshot, and `expand` writes the code.
 #![warn(missing_docs)]
 
 mod attrs;
