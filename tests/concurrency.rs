@@ -16,7 +16,8 @@ async fn concurrent_calls_each_get_their_own_result() {
         // Yield so that calls interleave on the host.
         tokio::task::yield_now().await;
         Ok(json!({"id": params.get("id").cloned()}))
-    });
+    })
+    .required("id", "integer");
     let (_host, ctx) = common::host_and_context([echo]).await;
 
     let tasks: Vec<_> = (0..500u64)

@@ -116,7 +116,8 @@ async fn a_dropped_call_leaves_the_context_usable() {
 async fn ten_thousand_concurrent_calls_each_get_their_own_result() {
     let echo = ElixirTool::new("echo", |params| {
         Ok(json!({"id": params.get("id").cloned()}))
-    });
+    })
+    .required("id", "integer");
     let host = IsolatedHost::start(EmbeddedHost::builder().tool(echo).session(SESSION)).await;
     let ctx = SessionContext::connect(host.address().to_string(), SESSION)
         .await

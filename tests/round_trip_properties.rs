@@ -64,10 +64,12 @@ fn parameters_round_trip_through_the_host_unchanged() {
         )
         .unwrap();
     let ctx = runtime
-        .block_on(SessionContext::connect(
-            host.grpc_address(),
-            common::SESSION,
-        ))
+        .block_on(
+            // Random parameter names: the tool declares none, so the names are not checked.
+            SessionContext::builder(host.grpc_address(), common::SESSION)
+                .check_parameters(false)
+                .connect(),
+        )
         .unwrap();
 
     let config = ProptestConfig {

@@ -189,7 +189,8 @@ fn parameter_values_tokens_and_results_never_reach_the_logs() {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let secret_tool = ElixirTool::new("vault", |_| Ok(json!({"answer": "r3sult-s3cret"})));
+            let secret_tool = ElixirTool::new("vault", |_| Ok(json!({"answer": "r3sult-s3cret"})))
+                .required("password", "string");
             let host = EmbeddedHost::builder()
                 .tool(secret_tool)
                 .session(SESSION)

@@ -292,10 +292,18 @@ async fn parameters_that_are_not_an_object_are_an_error_naming_what_was_given() 
         "{error:?}"
     );
     let error = ctx
-        .call_elixir_tool("calculate_fibonacci", json!({"n": 1, "x": f64::NAN}))
+        .call_elixir_tool("calculate_fibonacci", json!({"n": f64::NAN}))
         .await;
-    // `json!` already turned NaN into null: the value is sent as null, which is JSON.
-    assert!(error.is_ok());
+    // `json!` already turned NaN into null: the value is sent as null, which is JSON (what the
+    // tool makes of it is the tool's business).
+    assert!(
+        !matches!(error, Err(Error::InvalidParameters { .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        host.recorded_calls().last().unwrap().parameters["n"].value,
+        b"null"
+    );
     #[derive(Serialize)]
     struct Args {
         n: f64,
@@ -563,4 +571,53 @@ async fn a_peer_that_accepts_but_never_answers_fails_within_the_connect_timeout(
         "{text}"
     );
     drop(listener);
+}
+
+#[tokio::test]
+async fn dynamic_calls_are_checked_against_the_tool_list_before_sending() {
+    let (host, ctx) = demo_host_and_context().await;
+    // The Python guide's `data` for `process_list`'s `list`.
+    let error = ctx
+        .call_elixir_tool("process_list", json!({"data": [1, 2]}))
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(&error, Error::InvalidParameters { tool, parameter: Some(p), .. } if tool == "process_list" && p == "data"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is not a parameter of the tool (it declares `list`, `operation`)"),
+        "{text}"
+    );
+
+    let error = ctx
+        .call_elixir_tool("process_list", json!({"lists": [1]}))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("did you mean `list`?"),
+        "{error}"
+    );
+
+    let error = ctx
+        .call_elixir_tool("process_list", json!({"operation": "sum"}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidParameters { parameter: Some(p), reason, .. } if p == "list" && reason.contains("is required by the tool")),
+        "{error}"
+    );
+    assert!(host.recorded_calls().is_empty(), "nothing was sent");
+
+    // The check can be turned off: the host then sees the call as made.
+    let unchecked = SessionContext::builder(host.grpc_address(), SESSION)
+        .check_parameters(false)
+        .connect()
+        .await
+        .unwrap();
+    let _ = unchecked
+        .call_elixir_tool("process_list", json!({"data": [1, 2]}))
+        .await;
+    assert_eq!(host.recorded_calls().len(), 1);
 }

@@ -215,7 +215,10 @@ fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_argument_shape_travels_as_json() {
     let host = echo_host();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
+    // The echo tools declare no parameters: every argument shape is sent unchecked.
+    let ctx = SessionContext::builder(host.grpc_address(), SESSION)
+        .check_parameters(false)
+        .connect()
         .await
         .unwrap();
 
@@ -260,7 +263,10 @@ async fn every_argument_shape_travels_as_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_convert_into_the_declared_error_type() {
     let host = echo_host();
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
+    // The echo tools declare no parameters: every argument shape is sent unchecked.
+    let ctx = SessionContext::builder(host.grpc_address(), SESSION)
+        .check_parameters(false)
+        .connect()
         .await
         .unwrap();
     let error = ctx.wrong_shape("x").await.unwrap_err();

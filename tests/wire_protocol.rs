@@ -26,7 +26,13 @@ async fn every_parameter_is_raw_json_bytes_under_the_string_value_type_url() {
         list: Vec<i64>,
         nested: HashMap<&'a str, Option<i32>>,
     }
-    let (host, ctx) = demo_host_and_context().await;
+    let host = common::demo_host().await;
+    // Parameters `parse_json` does not declare: sent unchecked, the bytes are what matters.
+    let ctx = snakepit_bridge::SessionContext::builder(host.grpc_address(), common::SESSION)
+        .check_parameters(false)
+        .connect()
+        .await
+        .unwrap();
     let args = Args {
         text: "héllo \"wörld\" ✓",
         count: u64::MAX,

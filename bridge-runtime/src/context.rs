@@ -57,6 +57,7 @@ struct Shared {
     call_timeout: Duration,
     max_message_size: usize,
     propagate_deadline: bool,
+    check_parameters: bool,
     metadata: MetadataMap,
     tools: ToolCache,
 }
@@ -152,6 +153,7 @@ impl SessionContext {
             call_timeout: options.call_timeout,
             max_message_size: options.max_message_size,
             propagate_deadline: options.propagate_deadline,
+            check_parameters: options.check_parameters,
             metadata,
             tools: ToolCache::default(),
         });
@@ -193,6 +195,7 @@ impl SessionContext {
             call_timeout: self.shared.call_timeout,
             max_message_size: self.shared.max_message_size,
             propagate_deadline: self.shared.propagate_deadline,
+            check_parameters: self.shared.check_parameters,
             metadata: self.shared.metadata.clone(),
             tools: ToolCache::default(),
         });
@@ -281,13 +284,16 @@ impl SessionContext {
             reason,
         })?;
         let tools = self.elixir_tools().await?;
-        if !tools.contains_key(tool) {
+        let Some(host_tool) = tools.get(tool) else {
             return Err(Error::ToolNotFound {
                 tool: tool.to_owned(),
                 session: self.shared.session_id.clone(),
                 available: tools.keys().cloned().collect(),
                 suggestion: closest_name(tool, tools.keys().map(String::as_str)).map(str::to_owned),
             });
+        };
+        if self.shared.check_parameters {
+            check_parameter_names(host_tool, &parameters)?;
         }
         let span = tracing::info_span!(
             "call_elixir_tool",
@@ -483,6 +489,56 @@ impl SessionContext {
             }),
         }
     }
+}
+
+/// The first problem of a call's parameter names against the tool's declared parameters, by
+/// the crate's one comparison (`snakepit_bridge_spec::check_call`).
+fn check_parameter_names(
+    tool: &snakepit_bridge_spec::HostTool,
+    parameters: &Parameters,
+) -> Result<(), Error> {
+    use snakepit_bridge_spec::{check_call, did_you_mean, CallProblem};
+    let passed: Vec<&str> = parameters.names().collect();
+    let Some(problem) = check_call(tool, &passed).into_iter().next() else {
+        return Ok(());
+    };
+    let declared = || {
+        let names: Vec<String> = tool
+            .parameters
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect();
+        if names.is_empty() {
+            "it declares none".to_owned()
+        } else {
+            format!("it declares {}", names.join(", "))
+        }
+    };
+    let (parameter, reason) = match problem {
+        CallProblem::Unknown {
+            parameter,
+            suggestion,
+        } => (
+            parameter,
+            format!(
+                "is not a parameter of the tool ({}){}; \
+                 or turn the check off with `check_parameters(false)` on the builder",
+                declared(),
+                did_you_mean(suggestion.as_deref())
+            ),
+        ),
+        CallProblem::Missing { parameter } => (
+            parameter,
+            "is required by the tool and was not passed; pass it, or turn the check off with \
+             `check_parameters(false)` on the builder"
+                .to_owned(),
+        ),
+    };
+    Err(Error::InvalidParameters {
+        tool: tool.name.clone(),
+        parameter: Some(parameter),
+        reason,
+    })
 }
 
 /// Checks that the peer answers as a gRPC server within `limit`: a TCP connection alone says

@@ -45,6 +45,7 @@ pub struct SessionContextBuilder {
     pub(crate) max_message_size: usize,
     pub(crate) tls: Option<TlsOptions>,
     pub(crate) propagate_deadline: bool,
+    pub(crate) check_parameters: bool,
     metadata: Vec<(String, String)>,
     correlation_id: Option<String>,
 }
@@ -61,6 +62,7 @@ impl std::fmt::Debug for SessionContextBuilder {
             .field("max_message_size", &self.max_message_size)
             .field("tls", &self.tls)
             .field("propagate_deadline", &self.propagate_deadline)
+            .field("check_parameters", &self.check_parameters)
             .field("metadata_keys", &keys)
             .field("correlation_id", &self.correlation_id)
             .finish()
@@ -153,9 +155,20 @@ impl SessionContextBuilder {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             tls: None,
             propagate_deadline: false,
+            check_parameters: true,
             metadata: Vec::new(),
             correlation_id: None,
         }
+    }
+
+    /// Whether a call's parameter names are checked against the session's tool list before it
+    /// is sent (default: yes): a parameter the tool does not declare (with "did you mean") and a
+    /// declared required one not passed are errors naming the tool and the parameter, instead
+    /// of whatever the Elixir function makes of them. Turn it off for hosts whose tool lists
+    /// declare fewer parameters than their tools take.
+    pub fn check_parameters(mut self, check: bool) -> Self {
+        self.check_parameters = check;
+        self
     }
 
     /// How long to wait for the connection (TCP and HTTP/2) before giving up.

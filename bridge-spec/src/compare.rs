@@ -165,11 +165,7 @@ pub fn compare_tools<'a>(
         };
         for param in &tool.parameters {
             let Some(host_param) = host_tool.parameter(&param.name) else {
-                let suggestion = closest_name(
-                    &param.name,
-                    host_tool.parameters.iter().map(|p| p.name.as_str()),
-                )
-                .map(str::to_owned);
+                let suggestion = closest_parameter(host_tool, &param.name);
                 mismatches.push(mismatch(MismatchKind::UnknownParameter {
                     parameter: param.name.clone(),
                     argument: param.argument.clone(),
@@ -192,16 +188,83 @@ pub fn compare_tools<'a>(
                 }));
             }
         }
-        for host_param in host_tool.parameters.iter().filter(|p| p.required) {
-            if tool.parameter(&host_param.name).is_none() {
-                mismatches.push(mismatch(MismatchKind::MissingParameter {
-                    parameter: host_param.name.clone(),
-                    host_type: host_param.type_name.clone(),
-                }));
-            }
+        for host_param in required_not_passed(host_tool, |name| tool.parameter(name).is_some()) {
+            mismatches.push(mismatch(MismatchKind::MissingParameter {
+                parameter: host_param.name.clone(),
+                host_type: host_param.type_name.clone(),
+            }));
         }
     }
     mismatches
+}
+
+/// The tool's parameter closest to `name`, for "did you mean".
+fn closest_parameter(tool: &HostTool, name: &str) -> Option<String> {
+    closest_name(name, tool.parameters.iter().map(|p| p.name.as_str())).map(str::to_owned)
+}
+
+/// The tool's required parameters that `passed` says were not passed.
+fn required_not_passed<'t>(
+    tool: &'t HostTool,
+    passed: impl Fn(&str) -> bool + 't,
+) -> impl Iterator<Item = &'t crate::HostParameter> + 't {
+    tool.parameters
+        .iter()
+        .filter(move |p| p.required && !passed(&p.name))
+}
+
+/// A problem of one call's parameter names, found by the rules of [`compare_tools`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallProblem {
+    /// A parameter the tool does not have, with the closest one it has.
+    Unknown {
+        /// The parameter passed.
+        parameter: String,
+        /// The tool's closest parameter, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A required parameter not passed.
+    Missing {
+        /// The parameter.
+        parameter: String,
+    },
+}
+
+/// What is wrong with a call of `tool` that passes the parameters named `passed`: unknown
+/// parameters first (in the order given), then required ones missing (in the host's order).
+///
+/// ```
+/// use snakepit_bridge_spec::{check_call, CallProblem, HostParameter, HostTool};
+/// let tool = HostTool {
+///     name: "process_list".into(),
+///     description: String::new(),
+///     parameters: vec![HostParameter::new("list", "array", true), HostParameter::new("operation", "string", false)],
+///     metadata: Default::default(),
+///     supports_streaming: false,
+/// };
+/// assert_eq!(
+///     check_call(&tool, &["lists"]),
+///     [
+///         CallProblem::Unknown { parameter: "lists".into(), suggestion: Some("list".into()) },
+///         CallProblem::Missing { parameter: "list".into() },
+///     ]
+/// );
+/// ```
+pub fn check_call(tool: &HostTool, passed: &[&str]) -> Vec<CallProblem> {
+    let mut problems: Vec<CallProblem> = passed
+        .iter()
+        .filter(|name| tool.parameter(name).is_none())
+        .map(|name| CallProblem::Unknown {
+            parameter: (*name).to_owned(),
+            suggestion: closest_parameter(tool, name),
+        })
+        .collect();
+    problems.extend(
+        required_not_passed(tool, |name| passed.contains(&name)).map(|p| CallProblem::Missing {
+            parameter: p.name.clone(),
+        }),
+    );
+    problems
 }
 
 #[cfg(test)]

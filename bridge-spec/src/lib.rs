@@ -26,7 +26,7 @@ mod markdown;
 mod suggest;
 mod tool_name;
 
-pub use compare::{compare_tools, Mismatch, MismatchKind};
+pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, is_compatible};
 pub use context_methods::{public_fn_names, CONTEXT_METHOD_NAMES};
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
