@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{demo_host, demo_host_and_context, SESSION};
+use common::{demo_host, SESSION};
 use serde::Serialize;
 use serde_json::json;
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
