@@ -26,12 +26,27 @@ async fn lists_the_exposed_tools_with_their_parameter_specs() {
         tools.keys().collect::<Vec<_>>(),
         ["calculate_fibonacci", "parse_json", "process_list"]
     );
+    // As a real snakepit v0.13 host lists snakepit's example (protocol.md, section 5).
     let process_list = &tools["process_list"];
+    assert_eq!(
+        process_list.description,
+        "Process a list with various operations"
+    );
+    assert_eq!(process_list.metadata["exposed_to_python"], "true");
+    assert_eq!(
+        process_list.metadata["description"],
+        process_list.description
+    );
     let operation = process_list.parameter("operation").unwrap();
     assert_eq!(operation.type_name, "string");
     assert!(!operation.required);
-    assert_eq!(operation.default, Some(json!("sum")));
-    assert!(process_list.parameter("list").unwrap().required);
+    assert_eq!(operation.default, None);
+    let list = process_list.parameter("list").unwrap();
+    assert_eq!((list.type_name.as_str(), list.required), ("array", true));
+    assert_eq!(
+        tools["calculate_fibonacci"].description,
+        "Calculate Fibonacci sequence up to n numbers"
+    );
 }
 
 #[tokio::test]
@@ -184,14 +199,18 @@ async fn an_invalid_tool_name_is_rejected_before_sending() {
 #[tokio::test]
 async fn a_raising_tool_gives_the_hosts_message() {
     let (_host, ctx) = demo_host_and_context().await;
+    // A string for `n`: the Elixir function's range raises, as on a real host.
     let error = ctx
-        .call_elixir_tool("process_list", json!({"list": [1], "operation": "median"}))
+        .call_elixir_tool("calculate_fibonacci", json!({"n": "5"}))
         .await
         .unwrap_err();
     match error {
         Error::ToolFailed { tool, message } => {
-            assert_eq!(tool, "process_list");
-            assert_eq!(message, "Tool execution failed: Unknown operation: median");
+            assert_eq!(tool, "calculate_fibonacci");
+            assert_eq!(
+                message,
+                r#"Tool execution failed: ranges (first..last) expect both sides to be integers, got: 3.."5""#
+            );
         }
         other => panic!("expected ToolFailed, got {other:?}"),
     }

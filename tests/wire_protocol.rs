@@ -156,7 +156,7 @@ async fn the_host_answers_failures_in_the_response_with_snakepits_texts() {
     .await;
     assert_eq!(
         raised.error_message,
-        "Tool execution failed: n must be a non-negative integer"
+        r#"Tool execution failed: ranges (first..last) expect both sides to be integers, got: 3.."ten""#
     );
 }
 
@@ -257,7 +257,19 @@ async fn worker_tools_are_registered_atomically_and_are_not_elixir_tools() {
 
 #[tokio::test]
 async fn parameter_specs_carry_json_defaults_and_validation() {
-    let host = demo_host().await;
+    // A tool registered with a default (snakepit's example declares none).
+    let tool = snakepit_bridge::host::ElixirTool::new("process_list", |_| Ok(json!(null))).param(
+        snakepit_bridge::HostParameter {
+            default: Some(json!("sum")),
+            ..snakepit_bridge::HostParameter::new("operation", "string", false)
+        },
+    );
+    let host = snakepit_bridge::host::EmbeddedHost::builder()
+        .tool(tool)
+        .session(SESSION)
+        .start()
+        .await
+        .unwrap();
     let mut client = BridgeServiceClient::connect(format!("http://{}", host.address()))
         .await
         .unwrap();
@@ -268,18 +280,8 @@ async fn parameter_specs_carry_json_defaults_and_validation() {
         .await
         .unwrap()
         .into_inner();
-    let process_list = listed
-        .tools
-        .iter()
-        .find(|t| t.name == "process_list")
-        .unwrap();
-    let operation = process_list
-        .parameters
-        .iter()
-        .find(|p| p.name == "operation")
-        .unwrap();
+    let operation = &listed.tools[0].parameters[0];
     assert_eq!(operation.default_value, Some(json_any(b"\"sum\"".to_vec())));
     assert_eq!(operation.validation_json, "{}");
     assert_eq!(operation.r#type, "string");
-    let _ = json!(null);
 }

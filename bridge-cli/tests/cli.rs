@@ -193,8 +193,16 @@ fn check_exits_1_with_a_readable_diff_when_the_host_drifted() {
         )
         .unwrap();
     let changed = ElixirTool::new("calculate_fibonacci", |_| Ok(json!(0)))
-        .description("Calculate Fibonacci sequence up to n terms")
-        .required("n", "string");
+        .description("Calculate Fibonacci sequence up to n numbers")
+        .metadata(
+            "description",
+            "Calculate Fibonacci sequence up to n numbers",
+        )
+        .metadata("exposed_to_python", "true")
+        .param(snakepit_bridge_spec::HostParameter {
+            description: "How many numbers".into(),
+            ..snakepit_bridge_spec::HostParameter::new("n", "string", true)
+        });
     host.host().expose(SESSION, changed).unwrap();
 
     let output = check(&host, &path);
@@ -292,9 +300,7 @@ fn docs_prints_a_markdown_reference_of_the_manifest() {
         "{markdown}"
     );
     assert!(
-        markdown.contains(
-            "| `operation` | string | no | `\"sum\"` | Operation: sum, max, min, mean, reverse |"
-        ),
+        markdown.contains("| `operation` | string | no |  |  |"),
         "{markdown}"
     );
     let order: Vec<usize> = [

@@ -1,179 +1,399 @@
-//! The three demo tools of snakepit's own bidirectional example (protocol.md, section 5).
+//! The three demo tools of snakepit's own bidirectional example (protocol.md, section 5),
+//! listed and answering exactly as a real snakepit v0.13 host does: the Elixir functions of
+//! `examples/bidirectional_tools_demo.exs`, with Elixir's semantics (integers of any size,
+//! term ordering, `inspect/1` in messages, results the host cannot encode as printed terms).
 
-use serde_json::{json, Number, Value};
+use std::cmp::Ordering;
 
-use super::tool::{ElixirTool, ToolParams};
-use snakepit_bridge_spec::HostParameter;
+use serde_json::{json, Map, Value};
 
-/// `parse_json`, `calculate_fibonacci` and `process_list`, with the same parameters and results
-/// as snakepit's example.
+use super::elixir_terms::{inspect, inspect_string, jason_check, jason_encode};
+use super::tool::{ElixirTool, ToolOutput, ToolParams};
+
+/// `parse_json`, `calculate_fibonacci` and `process_list`, as snakepit's example registers them.
 pub fn demo_tools() -> Vec<ElixirTool> {
+    let tool =
+        |name: &str, description: &str, handler: fn(ToolParams) -> Result<ToolOutput, String>| {
+            ElixirTool::new(name, handler)
+                .description(description)
+                .metadata("description", description)
+                .metadata("exposed_to_python", "true")
+        };
     vec![
-        ElixirTool::new("parse_json", parse_json)
-            .description("Parse a JSON string and return analysis")
-            .param(HostParameter {
-                description: "JSON string to parse".into(),
-                ..HostParameter::new("json_string", "string", true)
-            }),
-        ElixirTool::new("calculate_fibonacci", calculate_fibonacci)
-            .description("Calculate Fibonacci sequence up to n terms")
-            .param(HostParameter {
-                description: "Number of Fibonacci terms".into(),
-                ..HostParameter::new("n", "integer", true)
-            }),
-        ElixirTool::new("process_list", process_list)
-            .description("Process a list of numbers")
-            .param(HostParameter {
-                description: "List of numbers".into(),
-                ..HostParameter::new("list", "list", true)
-            })
-            .param(HostParameter {
-                description: "Operation: sum, max, min, mean, reverse".into(),
-                default: Some(json!("sum")),
-                ..HostParameter::new("operation", "string", false)
-            }),
+        tool(
+            "parse_json",
+            "Parse a JSON string and return analysis",
+            parse_json,
+        )
+        .required("json_string", "string"),
+        tool(
+            "calculate_fibonacci",
+            "Calculate Fibonacci sequence up to n numbers",
+            calculate_fibonacci,
+        )
+        .required("n", "integer"),
+        tool(
+            "process_list",
+            "Process a list with various operations",
+            process_list,
+        )
+        .required("list", "array")
+        .optional("operation", "string"),
     ]
 }
 
-fn parse_json(params: ToolParams) -> Result<Value, String> {
-    let text = params
-        .get("json_string")
-        .and_then(Value::as_str)
-        .unwrap_or("{}");
-    Ok(match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => json!({
-            "success": true,
-            "keys": map.keys().collect::<Vec<_>>(),
-            "size": map.len(),
-            "data": map,
-        }),
-        // As in Elixir, where `Map.keys/1` raises on anything but a map.
-        Ok(other) => return Err(format!("expected a map, got: {other}")),
-        Err(error) => json!({"success": false, "error": format!("Failed to parse JSON: {error}")}),
+/// `Jason.decode(Map.get(params, "json_string", "{}"))`, then the map's keys and size.
+fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
+    let text = match params.get("json_string") {
+        None => "{}".to_owned(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => {
+            return Err(format!(
+                "no function clause matching in Jason.decode/2 (given {})",
+                inspect(other)
+            ))
+        }
+    };
+    if let Err(error) = jason_check(text.as_bytes()) {
+        let answer = json!({"success": false, "error": format!("Failed to parse JSON: {}", error.inspect())});
+        return Ok(ToolOutput::JsonText(jason_encode(&answer)));
+    }
+    let parsed: Value = serde_json::from_str(&text).map_err(|error| error.to_string())?;
+    let Value::Object(map) = &parsed else {
+        // `Map.keys/1` of anything but a map.
+        return Err(format!("expected a map, got: {}", inspect(&parsed)));
+    };
+    let answer = json!({
+        "success": true,
+        "keys": map.keys().collect::<Vec<_>>(),
+        "size": map.len(),
+        "data": parsed,
+    });
+    Ok(ToolOutput::JsonText(jason_encode(&answer)))
+}
+
+/// `fibonacci_sequence(Map.get(params, "n", 10))`: `[]` for `n <= 0` (in Elixir's term order,
+/// so only numbers), `[0]`, `[0, 1]`, else `Enum.reduce(3..n, ...)`, whose range refuses
+/// anything but an integer. Integers have no size limit.
+fn calculate_fibonacci(params: ToolParams) -> Result<ToolOutput, String> {
+    let n = params.get("n").cloned().unwrap_or(json!(10));
+    let sequence: Vec<BigUint> = match &n {
+        Value::Number(number) if number.as_f64().is_some_and(|f| f <= 0.0) => Vec::new(),
+        Value::Number(number) if number.as_u64() == Some(1) => vec![BigUint::from(0)],
+        Value::Number(number) if number.as_u64() == Some(2) => {
+            vec![BigUint::from(0), BigUint::from(1)]
+        }
+        Value::Number(number) if number.as_u64().is_some() => {
+            let count = number.as_u64().unwrap_or(0);
+            let mut sequence = vec![BigUint::from(0), BigUint::from(1)];
+            for _ in 3..=count {
+                let next = sequence[sequence.len() - 1].add(&sequence[sequence.len() - 2]);
+                sequence.push(next);
+            }
+            sequence
+        }
+        other => {
+            return Err(format!(
+                "ranges (first..last) expect both sides to be integers, got: 3..{}",
+                inspect(other)
+            ))
+        }
+    };
+    let sum = sequence
+        .iter()
+        .fold(BigUint::from(0), |sum, term| sum.add(term));
+    let terms: Vec<String> = sequence.iter().map(BigUint::to_string).collect();
+    Ok(ToolOutput::JsonText(format!(
+        "{{\"n\":{},\"sequence\":[{}],\"sum\":{sum}}}",
+        jason_encode(&n),
+        terms.join(",")
+    )))
+}
+
+/// `list` and `operation` (default `sum`) through `Enum.sum/max/min/reverse` or a mean; an
+/// unknown operation gives a result the host cannot encode, so its printed form is sent.
+fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
+    let list = params.get("list").cloned().unwrap_or(json!([]));
+    let operation = params.get("operation").cloned().unwrap_or(json!("sum"));
+    let items = match &list {
+        Value::Array(items) => items.clone(),
+        other => {
+            return Err(format!(
+                "protocol Enumerable not implemented for {}",
+                inspect(other)
+            ))
+        }
+    };
+    let result = match operation.as_str() {
+        Some("sum") => sum(&items)?,
+        Some("max") => extreme(&items, Ordering::Greater),
+        Some("min") => extreme(&items, Ordering::Less),
+        Some("mean") if items.is_empty() => Value::Null,
+        Some("mean") => {
+            let total = sum(&items)?.as_f64().unwrap_or(0.0);
+            json!(total / items.len() as f64)
+        }
+        Some("reverse") => Value::Array(items.iter().rev().cloned().collect()),
+        _ => {
+            let shown = match &operation {
+                Value::String(text) => text.clone(),
+                other => inspect(other),
+            };
+            return Ok(ToolOutput::Unencodable(format!(
+                "%{{list: {}, operation: {}, result: {{:error, {}}}}}",
+                inspect(&list),
+                inspect(&operation),
+                inspect_string(&format!("Unknown operation: {shown}"))
+            )));
+        }
+    };
+    let mut answer = Map::new();
+    answer.insert("list".to_owned(), list);
+    answer.insert("operation".to_owned(), operation);
+    answer.insert("result".to_owned(), result);
+    Ok(ToolOutput::JsonText(jason_encode(&Value::Object(answer))))
+}
+
+/// `Enum.sum/1`: exact for integers, a float as soon as one term is; anything else raises.
+fn sum(items: &[Value]) -> Result<Value, String> {
+    let mut integer: i128 = 0;
+    let mut float: Option<f64> = None;
+    for item in items {
+        let Value::Number(number) = item else {
+            return Err("bad argument in arithmetic expression".to_owned());
+        };
+        match (number.as_i64(), number.as_u64()) {
+            (Some(i), _) => integer += i128::from(i),
+            (None, Some(u)) => integer += i128::from(u),
+            _ => *float.get_or_insert(0.0) += number.as_f64().unwrap_or(0.0),
+        }
+    }
+    Ok(match float {
+        Some(f) => json!(f + integer as f64),
+        None => match i64::try_from(integer) {
+            Ok(i) => json!(i),
+            Err(_) => serde_json::from_str(&integer.to_string()).unwrap_or(Value::Null),
+        },
     })
 }
 
-fn calculate_fibonacci(params: ToolParams) -> Result<Value, String> {
-    let n = params
-        .get("n")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| "n must be a non-negative integer".to_owned())?;
-    let mut sequence = Vec::new();
-    let (mut a, mut b) = (0u64, 1u64);
-    let mut sum = 0u64;
-    for _ in 0..n {
-        sequence.push(a);
-        sum = sum
-            .checked_add(a)
-            .ok_or_else(|| format!("n = {n} is too large: the sum exceeds 64 bits"))?;
-        let next = a.checked_add(b);
-        a = b;
-        // Only the term after the last one may overflow; it is never used.
-        b = next.unwrap_or(u64::MAX);
+/// `Enum.max/2` or `Enum.min/2` with `fn -> nil end`: by Elixir's term order, the first of
+/// equals kept, `nil` for an empty list.
+fn extreme(items: &[Value], wanted: Ordering) -> Value {
+    let mut best: Option<&Value> = None;
+    for item in items {
+        match best {
+            Some(current) if term_order(item, current) != wanted => {}
+            _ => best = Some(item),
+        }
     }
-    Ok(json!({"n": n, "sequence": sequence, "sum": sum}))
+    best.cloned().unwrap_or(Value::Null)
 }
 
-fn process_list(params: ToolParams) -> Result<Value, String> {
-    let list = params
-        .get("list")
-        .and_then(Value::as_array)
-        .ok_or_else(|| "list must be a list of numbers".to_owned())?;
-    let operation = params
-        .get("operation")
-        .and_then(Value::as_str)
-        .unwrap_or("sum");
-    let numbers: Vec<&Number> = list
-        .iter()
-        .map(|item| {
-            item.as_number()
-                .ok_or_else(|| format!("not a number: {item}"))
-        })
-        .collect::<Result<_, _>>()?;
-    let all_integers = numbers.iter().all(|n| n.is_i64());
-    let floats = || numbers.iter().filter_map(|n| n.as_f64());
-    let result = match operation {
-        "sum" if all_integers => json!(numbers.iter().filter_map(|n| n.as_i64()).sum::<i64>()),
-        "sum" => json!(floats().sum::<f64>()),
-        "max" | "min" if numbers.is_empty() => return Err("empty error".to_owned()),
-        "max" if all_integers => json!(numbers.iter().filter_map(|n| n.as_i64()).max()),
-        "min" if all_integers => json!(numbers.iter().filter_map(|n| n.as_i64()).min()),
-        "max" => json!(floats().fold(f64::NEG_INFINITY, f64::max)),
-        "min" => json!(floats().fold(f64::INFINITY, f64::min)),
-        "mean" if numbers.is_empty() => {
-            return Err("bad argument in arithmetic expression".to_owned())
+/// Elixir's term order over decoded JSON: numbers < atoms (`false` < `nil` < `true`) < maps <
+/// lists < strings.
+fn term_order(a: &Value, b: &Value) -> Ordering {
+    fn rank(value: &Value) -> u8 {
+        match value {
+            Value::Number(_) => 0,
+            Value::Bool(_) | Value::Null => 1,
+            Value::Object(_) => 2,
+            Value::Array(_) => 3,
+            Value::String(_) => 4,
         }
-        "mean" => json!(floats().sum::<f64>() / numbers.len() as f64),
-        "reverse" => Value::Array(list.iter().rev().cloned().collect()),
-        other => return Err(format!("Unknown operation: {other}")),
-    };
-    Ok(json!({"list": list, "operation": operation, "result": result}))
+    }
+    fn atom(value: &Value) -> &'static str {
+        match value {
+            Value::Bool(false) => "false",
+            Value::Bool(true) => "true",
+            _ => "nil",
+        }
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Array(x), Value::Array(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                let order = term_order(p, q);
+                if order != Ordering::Equal {
+                    return order;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Object(x), Value::Object(y)) => x.len().cmp(&y.len()),
+        _ if rank(a) == 1 && rank(b) == 1 => atom(a).cmp(atom(b)),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// An unsigned integer of any size, in base 10^18 limbs (least significant first): enough for
+/// Fibonacci numbers as Elixir computes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BigUint(Vec<u64>);
+
+const LIMB: u64 = 1_000_000_000_000_000_000;
+
+impl From<u64> for BigUint {
+    fn from(n: u64) -> Self {
+        if n >= LIMB {
+            BigUint(vec![n % LIMB, n / LIMB])
+        } else {
+            BigUint(vec![n])
+        }
+    }
+}
+
+impl BigUint {
+    fn add(&self, other: &BigUint) -> BigUint {
+        let mut limbs = Vec::with_capacity(self.0.len().max(other.0.len()) + 1);
+        let mut carry = 0;
+        for i in 0..self.0.len().max(other.0.len()) {
+            let total =
+                self.0.get(i).copied().unwrap_or(0) + other.0.get(i).copied().unwrap_or(0) + carry;
+            limbs.push(total % LIMB);
+            carry = total / LIMB;
+        }
+        if carry > 0 {
+            limbs.push(carry);
+        }
+        BigUint(limbs)
+    }
+}
+
+impl std::fmt::Display for BigUint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut limbs = self.0.iter().rev();
+        write!(f, "{}", limbs.next().copied().unwrap_or(0))?;
+        for limb in limbs {
+            write!(f, "{limb:018}")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn params(value: Value) -> ToolParams {
-        value.as_object().cloned().unwrap()
+    fn run(
+        handler: fn(ToolParams) -> Result<ToolOutput, String>,
+        params: Value,
+    ) -> Result<String, String> {
+        handler(params.as_object().cloned().unwrap()).map(|output| match output {
+            ToolOutput::JsonText(text) | ToolOutput::Unencodable(text) => text,
+            other => panic!("{other:?}"),
+        })
     }
 
     #[test]
-    fn fibonacci_starts_at_zero() {
-        let result = calculate_fibonacci(params(json!({"n": 12}))).unwrap();
+    fn the_listed_results_of_a_real_host() {
+        let cases: [(fn(ToolParams) -> Result<ToolOutput, String>, Value, &str); 9] = [
+            (
+                calculate_fibonacci,
+                json!({"n": 12}),
+                r#"{"n":12,"sequence":[0,1,1,2,3,5,8,13,21,34,55,89],"sum":232}"#,
+            ),
+            (
+                calculate_fibonacci,
+                json!({"n": 0}),
+                r#"{"n":0,"sequence":[],"sum":0}"#,
+            ),
+            (
+                calculate_fibonacci,
+                json!({}),
+                r#"{"n":10,"sequence":[0,1,1,2,3,5,8,13,21,34],"sum":88}"#,
+            ),
+            (
+                process_list,
+                json!({"list": [3, 1, 2]}),
+                r#"{"list":[3,1,2],"operation":"sum","result":6}"#,
+            ),
+            (
+                process_list,
+                json!({"list": [3, 1, 2], "operation": "reverse"}),
+                r#"{"list":[3,1,2],"operation":"reverse","result":[2,1,3]}"#,
+            ),
+            (
+                process_list,
+                json!({"list": [3, 1, 2], "operation": "mean"}),
+                r#"{"list":[3,1,2],"operation":"mean","result":2.0}"#,
+            ),
+            (
+                process_list,
+                json!({"list": [3, 1, 2], "operation": "nope"}),
+                r#"%{list: [3, 1, 2], operation: "nope", result: {:error, "Unknown operation: nope"}}"#,
+            ),
+            (
+                parse_json,
+                json!({"json_string": "{\"a\": 1}"}),
+                r#"{"data":{"a":1},"keys":["a"],"size":1,"success":true}"#,
+            ),
+            (
+                parse_json,
+                json!({"json_string": "not json"}),
+                r#"{"error":"Failed to parse JSON: %Jason.DecodeError{position: 0, token: nil, data: \"not json\"}","success":false}"#,
+            ),
+        ];
+        for (handler, params, expected) in cases {
+            assert_eq!(
+                run(handler, params.clone()).as_deref(),
+                Ok(expected),
+                "{params}"
+            );
+        }
         assert_eq!(
-            result["sequence"],
-            json!([0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89])
-        );
-        assert_eq!(result["sum"], json!(232));
-        assert_eq!(
-            calculate_fibonacci(params(json!({"n": 0}))).unwrap()["sequence"],
-            json!([])
+            run(calculate_fibonacci, json!({"n": "5"})),
+            Err(r#"ranges (first..last) expect both sides to be integers, got: 3.."5""#.to_owned())
         );
     }
 
     #[test]
-    fn fibonacci_refuses_what_does_not_fit_64_bits() {
-        assert!(calculate_fibonacci(params(json!({"n": 92}))).is_ok());
-        assert!(calculate_fibonacci(params(json!({"n": 93}))).is_err());
-        assert!(calculate_fibonacci(params(json!({"n": 200})))
+    fn elixir_semantics_where_the_listing_is_silent() {
+        assert_eq!(
+            run(calculate_fibonacci, json!({"n": -3})).unwrap(),
+            r#"{"n":-3,"sequence":[],"sum":0}"#
+        );
+        assert_eq!(
+            run(calculate_fibonacci, json!({"n": 2})).unwrap(),
+            r#"{"n":2,"sequence":[0,1],"sum":1}"#
+        );
+        // No 64-bit limit: fib(99) needs 65 bits.
+        let big = run(calculate_fibonacci, json!({"n": 100})).unwrap();
+        assert!(big.contains(",218922995834555169026],"), "{big}");
+        assert!(run(calculate_fibonacci, json!({"n": 2.5}))
             .unwrap_err()
-            .contains("too large"));
-        assert!(calculate_fibonacci(params(json!({"n": "x"}))).is_err());
-    }
-
-    #[test]
-    fn parse_json_analyses_an_object() {
-        let result = parse_json(params(
-            json!({"json_string": "{\"hello\":\"world\",\"n\":1}"}),
-        ))
-        .unwrap();
+            .ends_with("got: 3..2.5"));
+        assert!(run(calculate_fibonacci, json!({"n": null}))
+            .unwrap_err()
+            .ends_with("got: 3..nil"));
         assert_eq!(
-            result,
-            json!({"success": true, "data": {"hello": "world", "n": 1}, "keys": ["hello", "n"], "size": 2})
+            run(process_list, json!({"list": [], "operation": "max"})).unwrap(),
+            r#"{"list":[],"operation":"max","result":null}"#
         );
-        let bad = parse_json(params(json!({"json_string": "{oops"}))).unwrap();
-        assert_eq!(bad["success"], json!(false));
-        assert!(bad["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("Failed to parse JSON: "));
-    }
-
-    #[test]
-    fn process_list_runs_each_operation() {
-        let run = |op: &str| {
-            process_list(params(json!({"list": [3, 1, 2], "operation": op})))
-                .map(|r| r["result"].clone())
-        };
-        assert_eq!(run("sum"), Ok(json!(6)));
-        assert_eq!(run("max"), Ok(json!(3)));
-        assert_eq!(run("min"), Ok(json!(1)));
-        assert_eq!(run("mean"), Ok(json!(2.0)));
-        assert_eq!(run("reverse"), Ok(json!([2, 1, 3])));
-        assert_eq!(run("median"), Err("Unknown operation: median".to_owned()));
-        let default = process_list(params(json!({"list": [1.5, 2]}))).unwrap();
-        assert_eq!(default["operation"], json!("sum"));
-        assert_eq!(default["result"], json!(3.5));
+        assert_eq!(
+            run(process_list, json!({"list": [1.5, 2], "operation": "sum"})).unwrap(),
+            r#"{"list":[1.5,2],"operation":"sum","result":3.5}"#
+        );
+        assert_eq!(
+            run(
+                process_list,
+                json!({"list": [1, "a", null], "operation": "max"})
+            )
+            .unwrap(),
+            r#"{"list":[1,"a",null],"operation":"max","result":"a"}"#
+        );
+        assert_eq!(
+            run(process_list, json!({"list": ["x"]})).unwrap_err(),
+            "bad argument in arithmetic expression"
+        );
+        assert_eq!(
+            run(parse_json, json!({"json_string": "[1]"})).unwrap_err(),
+            "expected a map, got: [1]"
+        );
     }
 }

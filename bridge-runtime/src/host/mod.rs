@@ -21,6 +21,7 @@
 //! ```
 
 mod demo;
+mod elixir_terms;
 mod service;
 mod sessions;
 mod tool;

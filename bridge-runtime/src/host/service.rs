@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::elixir_terms::{inspect_string, jason_check, jason_encode};
 use super::sessions::SessionStore;
 use super::tool::{ToolOutput, ToolParams};
 use super::RecordedCall;
@@ -71,15 +72,19 @@ fn decode_parameters(parameters: &HashMap<String, prost_types::Any>) -> Result<T
             Ok(value) => {
                 decoded.insert(key.clone(), value);
             }
-            Err(error) if any.type_url == JSON_TYPE_URL || any.type_url.is_empty() => {
-                let quoted = serde_json::Value::String(error.to_string());
-                return Err(format!("Invalid parameter {key}: {quoted}"));
-            }
-            Err(error) => {
-                return Err(format!(
-                    "Invalid parameter {key} ({}): {error}",
-                    any.type_url
-                ));
+            // In the words of the host's JSON library (Jason).
+            Err(_) => {
+                let message = jason_check(&any.value)
+                    .err()
+                    .map(|error| error.message())
+                    .unwrap_or_else(|| "invalid JSON".to_owned());
+                return Err(
+                    if any.type_url == JSON_TYPE_URL || any.type_url.is_empty() {
+                        format!("Invalid parameter {key}: {}", inspect_string(&message))
+                    } else {
+                        format!("Invalid parameter {key} ({}): {message}", any.type_url)
+                    },
+                );
             }
         }
     }
@@ -88,9 +93,12 @@ fn decode_parameters(parameters: &HashMap<String, prost_types::Any>) -> Result<T
 
 fn success(output: ToolOutput, elapsed_ms: i64) -> proto::ExecuteElixirToolResponse {
     let (result, binary_result) = match output {
-        ToolOutput::Json(value) => (value.to_string().into_bytes(), Default::default()),
-        ToolOutput::Binary { data, info } => (info.to_string().into_bytes(), data),
-        ToolOutput::Unencodable(text) => (text.into_bytes(), Default::default()),
+        // Written as the host's encoder (Jason) writes JSON: compact, keys sorted, Erlang floats.
+        ToolOutput::Json(value) => (jason_encode(&value).into_bytes(), Default::default()),
+        ToolOutput::Binary { data, info } => (jason_encode(&info).into_bytes(), data),
+        ToolOutput::Unencodable(text) | ToolOutput::JsonText(text) => {
+            (text.into_bytes(), Default::default())
+        }
     };
     proto::ExecuteElixirToolResponse {
         success: true,
@@ -409,6 +417,15 @@ mod tests {
         assert!(
             message.starts_with("Invalid parameter s (type.example/X): "),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn a_parameter_that_is_not_json_gets_jasons_words() {
+        let params: HashMap<_, _> = [("n".to_owned(), any(JSON_TYPE_URL, b"nope"))].into();
+        assert_eq!(
+            decode_parameters(&params).unwrap_err(),
+            r#"Invalid parameter n: "unexpected byte at position 0: 0x6E (\"n\")""#
         );
     }
 

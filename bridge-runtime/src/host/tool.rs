@@ -29,6 +29,9 @@ pub enum ToolOutput {
     /// Text that is not JSON, sent as the result bytes: what a real host sends when the Elixir
     /// return value cannot be JSON-encoded (its printed form, e.g. `%{pid: #PID<0.1.0>}`).
     Unencodable(String),
+    /// JSON already written, sent as is: for what a `serde_json::Value` cannot hold, such as
+    /// integers wider than 64 bits, which Elixir's are.
+    JsonText(String),
 }
 
 impl From<Value> for ToolOutput {
