@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn the_listed_results_of_a_real_host() {
-        let cases: [(fn(ToolParams) -> Result<ToolOutput, String>, Value, &str); 9] = [
+        let cases: [(Handler, Value, &str); 9] = [
             (
                 calculate_fibonacci,
                 json!({"n": 12}),
