@@ -280,10 +280,9 @@ impl std::fmt::Display for BigUint {
 mod tests {
     use super::*;
 
-    fn run(
-        handler: fn(ToolParams) -> Result<ToolOutput, String>,
-        params: Value,
-    ) -> Result<String, String> {
+    type Handler = fn(ToolParams) -> Result<ToolOutput, String>;
+
+    fn run(handler: Handler, params: Value) -> Result<String, String> {
         handler(params.as_object().cloned().unwrap()).map(|output| match output {
             ToolOutput::JsonText(text) | ToolOutput::Unencodable(text) => text,
             other => panic!("{other:?}"),
