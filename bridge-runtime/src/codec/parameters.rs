@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::json_any;
-use super::non_finite::{find_non_finite, Segment};
+use super::non_finite::{find_non_finite, NonFinite, Segment};
 use crate::Error;
 
 /// The parameters of one tool call, encoded for the wire.
@@ -75,7 +75,13 @@ impl Parameters {
     /// The parameters of a value that serializes to a JSON object: a struct, a map with string
     /// keys, or a `serde_json::json!({...})` object. Each field becomes one parameter.
     pub fn from_serialize<P: Serialize + ?Sized>(params: &P) -> Result<Self, ParameterError> {
-        if let Some(found) = find_non_finite(params) {
+        // Serialized once, then split into each parameter's exact bytes: no `Value` tree in
+        // between, so integers of any width and floats keep their exact text.
+        let json = serde_json::to_vec(params).map_err(|error| ParameterError {
+            parameter: None,
+            reason: format!("could not be serialized to JSON: {error}"),
+        })?;
+        if let Some(found) = non_finite_behind_null(&json, params) {
             let parameter = match found.path.first() {
                 Some(Segment::Key(name)) => Some(name.clone()),
                 _ => None,
@@ -86,12 +92,6 @@ impl Parameters {
                 &found.path_text(),
             ));
         }
-        // Serialized once, then split into each parameter's exact bytes: no `Value` tree in
-        // between, so integers of any width and floats keep their exact text.
-        let json = serde_json::to_vec(params).map_err(|error| ParameterError {
-            parameter: None,
-            reason: format!("could not be serialized to JSON: {error}"),
-        })?;
         let object: HashMap<String, Box<RawValue>> =
             serde_json::from_slice(&json).map_err(|_| ParameterError {
                 parameter: None,
@@ -116,7 +116,8 @@ impl Parameters {
         name: &str,
         value: &V,
     ) -> Result<(), ParameterError> {
-        if let Some(found) = find_non_finite(value) {
+        let json = serde_json::to_vec(value).map_err(|error| serialize_error(name, error))?;
+        if let Some(found) = non_finite_behind_null(&json, value) {
             let mut path = name.to_owned();
             let inner = found.path_text();
             if !inner.is_empty() {
@@ -131,7 +132,6 @@ impl Parameters {
                 &path,
             ));
         }
-        let json = serde_json::to_vec(value).map_err(|error| serialize_error(name, error))?;
         self.values.insert(name.to_owned(), json_any(json));
         Ok(())
     }
@@ -175,6 +175,17 @@ impl Parameters {
     /// The wire form: the request's `parameters` map.
     pub fn into_wire(self) -> HashMap<String, prost_types::Any> {
         self.values
+    }
+}
+
+/// The first NaN or infinite float of `value`, looked for only when its JSON holds a `null`:
+/// serde_json writes non-finite floats as `null`, so JSON without one cannot hide any, and the
+/// value is serialized once in the usual case.
+fn non_finite_behind_null<T: Serialize + ?Sized>(json: &[u8], value: &T) -> Option<NonFinite> {
+    if json.windows(4).any(|window| window == b"null") {
+        find_non_finite(value)
+    } else {
+        None
     }
 }
 
@@ -310,6 +321,33 @@ mod tests {
             error.to_string(),
             "parameter `x` holds a NaN float, which JSON cannot carry; send a finite number, or an Option set to None"
         );
+    }
+
+    #[test]
+    fn a_parameter_is_serialized_once_unless_its_json_holds_a_null() {
+        struct Counted<'a>(&'a std::cell::Cell<usize>, Option<f64>);
+        impl Serialize for Counted<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.0.set(self.0.get() + 1);
+                self.1.serialize(serializer)
+            }
+        }
+        let count = std::cell::Cell::new(0);
+        Parameters::new()
+            .insert("x", &Counted(&count, Some(1.5)))
+            .unwrap();
+        assert_eq!(count.get(), 1);
+        // A null may be a non-finite float: then, and only then, the value is walked.
+        count.set(0);
+        Parameters::new()
+            .insert("x", &Counted(&count, None))
+            .unwrap();
+        assert_eq!(count.get(), 2);
+        count.set(0);
+        assert!(Parameters::new()
+            .insert("x", &Counted(&count, Some(f64::NAN)))
+            .is_err());
+        assert_eq!(count.get(), 2);
     }
 
     #[test]
