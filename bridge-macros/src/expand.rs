@@ -9,15 +9,15 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use snakepit_bridge_spec::ValueKind;
+use snakepit_bridge_spec::{DeclaredTool, ValueKind};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use crate::attrs;
+use crate::declared::{declared, Declared};
 use crate::errors::Errors;
 use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait};
 use crate::parse;
-use crate::type_text::type_text;
 
 /// The entry point: parses, checks and expands, returning the code and every error together.
 pub(crate) fn elixir_tools(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -275,48 +275,49 @@ fn declaration(model: &ToolTrait) -> TokenStream {
     }
 }
 
+/// The tokens of a method's declared tool: the values `declared` built (the same the
+/// build-time check compares), with the schemas probed from the types.
 fn declared_tool(method: &ToolMethod) -> TokenStream {
-    let tool = &method.tool_name;
-    let method_name = method.ident.to_string();
-    let description = &method.description;
-    let parameters = method.args.iter().map(declared_parameter);
-    let (result_type, result_schema) = match &method.shape {
-        ResultShape::Decode(Some(ok)) => (type_text(ok), schema_probe(ok)),
-        ResultShape::Decode(None) | ResultShape::Invalid => {
-            let output = &method.output;
-            let value: syn::Type = syn::parse_quote! {
-                <#output as ::snakepit_bridge::__private::ToolResult>::Value
-            };
-            (type_text(output), schema_probe(&value))
-        }
-        ResultShape::Unit => ("()".to_owned(), schema_probe(&syn::parse_quote!(()))),
-        ResultShape::Raw => (
-            "ToolResponse".to_owned(),
-            quote!(::snakepit_bridge::__private::any_schema()),
-        ),
+    let Declared {
+        tool,
+        parameter_types,
+        result_schema_type,
+    } = declared(method);
+    let DeclaredTool {
+        name,
+        method: method_name,
+        description,
+        result_type,
+        ..
+    } = &tool;
+    let parameters = tool
+        .parameters
+        .iter()
+        .zip(&parameter_types)
+        .map(|(parameter, ty)| {
+            let (wire, argument, required) =
+                (&parameter.name, &parameter.argument, parameter.required);
+            let kind = kind_tokens(parameter.kind);
+            let rust_type = &parameter.rust_type;
+            let schema = schema_probe(ty);
+            quote! {
+                ::snakepit_bridge::__private::declared_parameter(
+                    #wire, #argument, #required, #kind, #rust_type, #schema,
+                )
+            }
+        });
+    let result_schema = match &result_schema_type {
+        Some(ty) => schema_probe(ty),
+        None => quote!(::snakepit_bridge::__private::any_schema()),
     };
     quote! {
         ::snakepit_bridge::__private::declared_tool(
-            #tool,
+            #name,
             #method_name,
             #description,
             ::std::vec![#(#parameters),*],
             #result_type,
             #result_schema,
-        )
-    }
-}
-
-fn declared_parameter(arg: &ToolArg) -> TokenStream {
-    let wire = &arg.wire_name;
-    let argument = arg.ident.to_string();
-    let required = !arg.optional;
-    let kind = kind_tokens(arg.kind);
-    let rust_type = type_text(&arg.value_ty);
-    let schema = schema_probe(&arg.value_ty);
-    quote! {
-        ::snakepit_bridge::__private::declared_parameter(
-            #wire, #argument, #required, #kind, #rust_type, #schema,
         )
     }
 }

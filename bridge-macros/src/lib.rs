@@ -11,6 +11,7 @@
 
 mod attrs;
 mod classify;
+mod declared;
 mod errors;
 mod expand;
 mod manifest_check;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 use snakepit_bridge_spec::{
-    compare_tools, snapshot_command, DeclaredParameter, DeclaredTool, Manifest, Mismatch,
-    MismatchKind,
+    compare_tools, snapshot_command, DeclaredTool, Manifest, Mismatch, MismatchKind,
 };
 
+use crate::declared::declared;
 use crate::errors::Errors;
 use crate::model::{ToolArg, ToolMethod, ToolTrait};
 use crate::type_text::type_text;
@@ -63,7 +63,7 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
         .methods
         .iter()
         .filter(|m| m.valid)
-        .map(declared_tool)
+        .map(|method| declared(method).tool)
         .collect();
     for mismatch in compare_tools(&declared, &manifest.tools) {
         if let Some(method) = model.methods.iter().find(|m| m.ident == mismatch.method) {
@@ -90,29 +90,6 @@ fn tracking(path: &Path) -> TokenStream {
     quote! {
         const _: &[u8] = ::core::include_bytes!(#path);
         const _: ::core::option::Option<&str> = ::core::option_env!(#MANIFEST_DIR_VARIABLE);
-    }
-}
-
-/// What the macro knows of a method, as the comparison takes it (schemas are runtime data).
-fn declared_tool(method: &ToolMethod) -> DeclaredTool {
-    DeclaredTool {
-        name: method.tool_name.clone(),
-        method: method.ident.to_string(),
-        description: method.description.clone(),
-        parameters: method
-            .args
-            .iter()
-            .map(|arg| DeclaredParameter {
-                name: arg.wire_name.clone(),
-                argument: arg.ident.to_string(),
-                required: !arg.optional,
-                kind: arg.kind,
-                rust_type: type_text(&arg.value_ty),
-                schema: serde_json::Value::Null,
-            })
-            .collect(),
-        result_type: type_text(&method.output),
-        result_schema: serde_json::Value::Null,
     }
 }
 
