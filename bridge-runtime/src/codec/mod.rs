@@ -4,6 +4,7 @@
 mod non_finite;
 mod parameters;
 mod result;
+mod wide_guard;
 mod wide_integers;
 
 pub use parameters::{ParameterError, Parameters};

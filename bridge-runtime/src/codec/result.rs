@@ -14,22 +14,25 @@ use crate::Error;
 /// shape".
 ///
 /// A `serde_json::Value` holds integers only up to 64 bits and would quietly round a wider one
-/// (Elixir integers are unbounded) to a float: for `Value`, such a result is an error instead.
-/// Typed results decode wide integers exactly into `i128`/`u128` fields, and fail on narrower
-/// integer fields.
+/// (Elixir integers are unbounded) to a float, anywhere in the result (a `Value` field, a
+/// `Vec<Value>`, an `Option<Value>`): that is an error instead, naming the integer. Typed
+/// results decode wide integers exactly into `i128`/`u128` fields, and fail on narrower ones.
 pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Result<T, Error> {
-    if std::any::type_name::<T>() == std::any::type_name::<Value>() {
-        if let Some(digits) = super::wide_integers::find_wide_integer(json) {
-            return Err(Error::UnexpectedResult {
-                tool: tool.to_owned(),
-                expected: std::any::type_name::<T>(),
-                reason: format!(
-                    "the integer {digits} is wider than 64 bits, which a JSON value cannot hold \
-                     exactly; decode the result into a type with an i128, u128 or String field \
-                     (call_elixir_tool_as)"
-                ),
-            });
-        }
+    let wide = super::wide_integers::find_wide_integers(json);
+    if !wide.is_empty() {
+        let literals: Vec<(f64, &str)> = wide
+            .iter()
+            .filter_map(|digits| Some((digits.parse::<f64>().ok()?, *digits)))
+            .collect();
+        let mut deserializer = serde_json::Deserializer::from_slice(json);
+        let decoded = T::deserialize(super::wide_guard::Guarded {
+            inner: &mut deserializer,
+            wide: super::wide_guard::Wide {
+                literals: &literals,
+            },
+        })
+        .and_then(|value| deserializer.end().map(|()| value));
+        return decoded.map_err(|error| decode_error::<T>(tool, json, error));
     }
     if json.is_empty() {
         return Err(Error::UndecodableResult {
@@ -38,21 +41,23 @@ pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Resul
             reason: "the host sent an empty result".to_owned(),
         });
     }
-    serde_json::from_slice(json).map_err(|error| {
-        if error.is_data() {
-            Error::UnexpectedResult {
-                tool: tool.to_owned(),
-                expected: std::any::type_name::<T>(),
-                reason: error.to_string(),
-            }
-        } else {
-            Error::UndecodableResult {
-                tool: tool.to_owned(),
-                raw: String::from_utf8_lossy(json).into_owned(),
-                reason: error.to_string(),
-            }
+    serde_json::from_slice(json).map_err(|error| decode_error::<T>(tool, json, error))
+}
+
+fn decode_error<T>(tool: &str, json: &[u8], error: serde_json::Error) -> Error {
+    if error.is_data() {
+        Error::UnexpectedResult {
+            tool: tool.to_owned(),
+            expected: std::any::type_name::<T>(),
+            reason: error.to_string(),
         }
-    })
+    } else {
+        Error::UndecodableResult {
+            tool: tool.to_owned(),
+            raw: String::from_utf8_lossy(json).into_owned(),
+            reason: error.to_string(),
+        }
+    }
 }
 
 /// The whole answer of a successful tool call: the JSON result, binary data, metadata and the
@@ -237,6 +242,51 @@ mod tests {
             decode_json::<Narrow>("t", json),
             Err(Error::UnexpectedResult { .. })
         ));
+    }
+
+    #[test]
+    fn the_guard_is_total_wherever_a_value_sits() {
+        let json =
+            br#"{"big":1180591620717411303424,"list":[1,1180591620717411303424],"small":1.5}"#;
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Field {
+            big: Value,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Listed {
+            list: Vec<Value>,
+            small: Option<Value>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Maybe {
+            big: Option<Value>,
+        }
+        for error in [
+            decode_json::<Field>("t", json).unwrap_err(),
+            decode_json::<Listed>("t", json).unwrap_err(),
+            decode_json::<Maybe>("t", json).unwrap_err(),
+            decode_json::<Vec<Value>>("t", b"[1180591620717411303424]").unwrap_err(),
+        ] {
+            assert!(matches!(error, Error::UnexpectedResult { .. }), "{error}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("the integer 1180591620717411303424 is wider than 64 bits"),
+                "{error}"
+            );
+        }
+        // Exact where the type can hold it, and ordinary floats pass.
+        #[derive(Deserialize)]
+        struct Exact {
+            list: Vec<i128>,
+            small: f64,
+        }
+        let exact: Exact = decode_json("t", json).unwrap();
+        assert_eq!(exact.list[1], 1 << 70);
+        assert_eq!(exact.small, 1.5);
     }
 
     #[test]

@@ -3,7 +3,14 @@
 /// The first integer literal outside both `i64` and `u64` in `json` (outside strings), if any.
 ///
 /// Floats (with `.`, `e` or `E`) are left alone: they are floats by the sender's choice.
+#[cfg(test)]
 pub(crate) fn find_wide_integer(json: &[u8]) -> Option<&str> {
+    find_wide_integers(json).into_iter().next()
+}
+
+/// Every integer literal outside both `i64` and `u64` in `json` (outside strings), in order.
+pub(crate) fn find_wide_integers(json: &[u8]) -> Vec<&str> {
+    let mut found = Vec::new();
     let mut index = 0;
     while index < json.len() {
         match json[index] {
@@ -19,13 +26,13 @@ pub(crate) fn find_wide_integer(json: &[u8]) -> Option<&str> {
                 let token = std::str::from_utf8(&json[start..index]).unwrap_or("");
                 let is_integer = !token.contains(['.', 'e', 'E']);
                 if is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
-                    return Some(token);
+                    found.push(token);
                 }
             }
             _ => index += 1,
         }
     }
-    None
+    found
 }
 
 /// The index just past the string whose contents start at `index`.
