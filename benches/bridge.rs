@@ -233,8 +233,10 @@ async fn raw_call(
 
 // ---- 1. latency, one call in flight ----
 
-const ROUNDS: usize = 20;
-const PER_ROUND: usize = 250;
+// Fine-grained interleaving with a rotating order: drift on the machine, and whichever variant
+// ran just before, hit every variant alike.
+const ROUNDS: usize = 500;
+const PER_ROUND: usize = 10;
 
 async fn latency(address: &str, ctx: &SessionContext, raw: &BridgeServiceClient<Channel>) {
     println!(
@@ -260,8 +262,10 @@ async fn latency(address: &str, ctx: &SessionContext, raw: &BridgeServiceClient<
         ("`calculate_fibonacci` n=12", "calculate_fibonacci"),
     ] {
         let mut samples: [Vec<Duration>; 4] = Default::default();
-        for _ in 0..ROUNDS {
-            for (variant, bucket) in samples.iter_mut().enumerate() {
+        for round in 0..ROUNDS {
+            for offset in 0..4 {
+                let variant = (round + offset) % 4;
+                let bucket = &mut samples[variant];
                 match variant {
                     0 => {
                         for _ in 0..PER_ROUND {

@@ -4,6 +4,7 @@
 mod non_finite;
 mod parameters;
 mod result;
+mod split;
 mod wide_guard;
 mod wide_integers;
 

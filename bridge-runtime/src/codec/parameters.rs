@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::json_any;
 use super::non_finite::{find_non_finite, NonFinite, Segment};
+use super::split::{split_fields, SplitError};
 use crate::Error;
 
 /// The parameters of one tool call, encoded for the wire.
@@ -75,37 +75,45 @@ impl Parameters {
     /// The parameters of a value that serializes to a JSON object: a struct, a map with string
     /// keys, or a `serde_json::json!({...})` object. Each field becomes one parameter.
     pub fn from_serialize<P: Serialize + ?Sized>(params: &P) -> Result<Self, ParameterError> {
-        // Serialized once, then split into each parameter's exact bytes: no `Value` tree in
-        // between, so integers of any width and floats keep their exact text.
-        let json = serde_json::to_vec(params).map_err(|error| ParameterError {
-            parameter: None,
-            reason: format!("could not be serialized to JSON: {error}"),
-        })?;
-        if let Some(found) = non_finite_behind_null(&json, params) {
-            let parameter = match found.path.first() {
-                Some(Segment::Key(name)) => Some(name.clone()),
-                _ => None,
-            };
-            return Err(non_finite_error(
-                parameter,
-                &found.describe(),
-                &found.path_text(),
-            ));
-        }
-        let object: HashMap<String, Box<RawValue>> =
-            serde_json::from_slice(&json).map_err(|_| ParameterError {
+        // Each field serialized once, straight into its own JSON text: no whole-object text to
+        // parse apart, and no `Value` tree, so integers of any width and floats keep their
+        // exact text.
+        let fields = split_fields(params).map_err(|error| match error {
+            SplitError::NotAnObject(what) => ParameterError {
                 parameter: None,
                 reason: format!(
                     "parameters must serialize to a JSON object of named values (a struct or a \
-                     map), but they serialized to {}",
-                    describe_json(&json)
+                     map), but they serialized to {what}"
                 ),
-            })?;
-        let mut encoded = Parameters::with_capacity(object.len());
-        for (name, raw) in object {
-            encoded
-                .values
-                .insert(name, json_any(raw.get().as_bytes().to_vec()));
+            },
+            SplitError::KeyNotText => ParameterError {
+                parameter: None,
+                reason: "parameters must serialize to a JSON object of named values (a struct or \
+                         a map), but they serialized to an object with keys that are not strings"
+                    .to_owned(),
+            },
+            SplitError::Field(name, error) => serialize_error(&name, error),
+            SplitError::Custom(message) => ParameterError {
+                parameter: None,
+                reason: format!("could not be serialized to JSON: {message}"),
+            },
+        })?;
+        if fields.iter().any(|(_, json)| holds_null(json)) {
+            if let Some(found) = find_non_finite(params) {
+                let parameter = match found.path.first() {
+                    Some(Segment::Key(name)) => Some(name.clone()),
+                    _ => None,
+                };
+                return Err(non_finite_error(
+                    parameter,
+                    &found.describe(),
+                    &found.path_text(),
+                ));
+            }
+        }
+        let mut encoded = Parameters::with_capacity(fields.len());
+        for (name, json) in fields {
+            encoded.values.insert(name, json_any(json));
         }
         Ok(encoded)
     }
@@ -182,11 +190,15 @@ impl Parameters {
 /// serde_json writes non-finite floats as `null`, so JSON without one cannot hide any, and the
 /// value is serialized once in the usual case.
 fn non_finite_behind_null<T: Serialize + ?Sized>(json: &[u8], value: &T) -> Option<NonFinite> {
-    if json.windows(4).any(|window| window == b"null") {
+    if holds_null(json) {
         find_non_finite(value)
     } else {
         None
     }
+}
+
+fn holds_null(json: &[u8]) -> bool {
+    json.windows(4).any(|window| window == b"null")
 }
 
 fn non_finite_error(parameter: Option<String>, what: &str, path: &str) -> ParameterError {
@@ -213,18 +225,6 @@ fn serialize_error(name: &str, error: serde_json::Error) -> ParameterError {
     ParameterError {
         parameter: Some(name.to_owned()),
         reason: format!("could not be serialized to JSON: {error}"),
-    }
-}
-
-/// What kind of JSON text `json` is, by its first byte.
-fn describe_json(json: &[u8]) -> &'static str {
-    match json.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => "an array",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        Some(b'{') => "an object with keys that are not strings",
-        _ => "a number",
     }
 }
 
