@@ -791,3 +791,57 @@ async fn sigterm_with_nothing_in_flight_stops_at_once_and_logs_at_the_level_aske
     // Nothing held the graceful stop up (the telemetry stream the host keeps open included).
     assert!(!printed.contains("still in flight"), "{printed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_and_stderr_do_not_kill_the_worker() {
+    // The BEAM gone, its end of the output pipe is closed: every write fails with EPIPE.
+    let host = host().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("snakepit_ready_pipe_worker_1_1");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = std::process::Command::new(showcase_worker())
+        .args(["--port", "0", "--elixir-address", &host.grpc_address()])
+        .env("SNAKEPIT_READY_FILE", &ready)
+        .env("SNAKEPIT_LOG_LEVEL", "debug")
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let mut port = None;
+    for _ in 0..500 {
+        if let Ok(text) = std::fs::read_to_string(&ready) {
+            port = text.trim().parse::<u16>().ok();
+            if port.is_some() {
+                break;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the worker died: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let port = port.expect("the worker got ready");
+    let mut client = snakepit_bridge::proto::bridge_service_client::BridgeServiceClient::connect(
+        format!("http://127.0.0.1:{port}"),
+    )
+    .await
+    .unwrap();
+    // Calls that log (at debug) and fail (logged at info) still answer.
+    for tool in ["ping", "no_such_tool"] {
+        let request = snakepit_bridge::proto::ExecuteToolRequest {
+            session_id: "s".into(),
+            tool_name: tool.into(),
+            ..Default::default()
+        };
+        client.execute_tool(request).await.unwrap();
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the worker is alive");
+    // SAFETY: kill only sends a signal.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
