@@ -51,40 +51,30 @@ pub(crate) fn macro_options(args: TokenStream, errors: &mut Errors) -> MacroOpti
 /// Reads and removes the `#[tool(...)]` attributes.
 pub(crate) fn tool_options(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> ToolOptions {
     let mut options = ToolOptions::default();
-    for attr in take(attrs, "tool") {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                set_once(&mut options.name, meta.value()?.parse()?, "name")
-            } else {
-                Err(meta.error("unknown key of #[tool]; the only one is `name = \"tool_name\"`"))
-            }
-        });
-        if let Err(error) = result {
-            errors.push(error);
+    each_key(attrs, "tool", errors, |meta| {
+        if meta.path.is_ident("name") {
+            set_once(&mut options.name, meta.value()?.parse()?, "name")
+        } else {
+            Err(meta.error("unknown key of #[tool]; the only one is `name = \"tool_name\"`"))
         }
-    }
+    });
     options
 }
 
 /// Reads and removes the `#[param(...)]` attributes.
 pub(crate) fn param_options(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> ParamOptions {
     let mut options = ParamOptions::default();
-    for attr in take(attrs, "param") {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                set_once(&mut options.rename, meta.value()?.parse()?, "rename")
-            } else if meta.path.is_ident("kind") {
-                set_once(&mut options.kind, meta.value()?.parse()?, "kind")
-            } else {
-                Err(meta.error(
-                    "unknown key of #[param]; use `rename = \"wire_name\"` or `kind = \"integer\"`",
-                ))
-            }
-        });
-        if let Err(error) = result {
-            errors.push(error);
+    each_key(attrs, "param", errors, |meta| {
+        if meta.path.is_ident("rename") {
+            set_once(&mut options.rename, meta.value()?.parse()?, "rename")
+        } else if meta.path.is_ident("kind") {
+            set_once(&mut options.kind, meta.value()?.parse()?, "kind")
+        } else {
+            Err(meta.error(
+                "unknown key of #[param]; use `rename = \"wire_name\"` or `kind = \"integer\"`",
+            ))
         }
-    }
+    });
     options
 }
 
@@ -121,24 +111,18 @@ pub(crate) fn worker_tool_options(
     errors: &mut Errors,
 ) -> WorkerToolOptions {
     let mut options = WorkerToolOptions::default();
-    for attr in take(attrs, "tool") {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                set_once(&mut options.name, meta.value()?.parse()?, "name")
-            } else if meta.path.is_ident("streaming") {
-                set_flag(&mut options.streaming, &meta, "streaming")
-            } else if meta.path.is_ident("skip") {
-                set_flag(&mut options.skip, &meta, "skip")
-            } else {
-                Err(meta.error(
-                    "unknown key of #[tool]; use `name = \"tool_name\"`, `streaming` or `skip`",
-                ))
-            }
-        });
-        if let Err(error) = result {
-            errors.push(error);
+    each_key(attrs, "tool", errors, |meta| {
+        if meta.path.is_ident("name") {
+            set_once(&mut options.name, meta.value()?.parse()?, "name")
+        } else if meta.path.is_ident("streaming") {
+            set_flag(&mut options.streaming, &meta, "streaming")
+        } else if meta.path.is_ident("skip") {
+            set_flag(&mut options.skip, &meta, "skip")
+        } else {
+            Err(meta
+                .error("unknown key of #[tool]; use `name = \"tool_name\"`, `streaming` or `skip`"))
         }
-    }
+    });
     options
 }
 
@@ -148,33 +132,31 @@ pub(crate) fn worker_param_options(
     errors: &mut Errors,
 ) -> WorkerParamOptions {
     let mut options = WorkerParamOptions::default();
-    for attr in take(attrs, "param") {
-        let result = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                set_once(&mut options.rename, meta.value()?.parse()?, "rename")
-            } else if meta.path.is_ident("kind") {
-                set_once(&mut options.kind, meta.value()?.parse()?, "kind")
-            } else if meta.path.is_ident("default") {
-                let expr: syn::Expr = meta.value()?.parse()?;
-                if options.default.is_some() {
-                    return Err(syn::Error::new_spanned(expr, "`default` is given twice; keep one"));
-                }
-                options.default = Some(expr);
-                Ok(())
-            } else if meta.path.is_ident("binary") {
-                set_flag(&mut options.binary, &meta, "binary")
-            } else if meta.path.is_ident("rest") {
-                set_flag(&mut options.rest, &meta, "rest")
-            } else {
-                Err(meta.error(
-                    "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest` or `kind = \"integer\"`",
-                ))
+    each_key(attrs, "param", errors, |meta| {
+        if meta.path.is_ident("rename") {
+            set_once(&mut options.rename, meta.value()?.parse()?, "rename")
+        } else if meta.path.is_ident("kind") {
+            set_once(&mut options.kind, meta.value()?.parse()?, "kind")
+        } else if meta.path.is_ident("default") {
+            let expr: syn::Expr = meta.value()?.parse()?;
+            if options.default.is_some() {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "`default` is given twice; keep one",
+                ));
             }
-        });
-        if let Err(error) = result {
-            errors.push(error);
+            options.default = Some(expr);
+            Ok(())
+        } else if meta.path.is_ident("binary") {
+            set_flag(&mut options.binary, &meta, "binary")
+        } else if meta.path.is_ident("rest") {
+            set_flag(&mut options.rest, &meta, "rest")
+        } else {
+            Err(meta.error(
+                "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest` or `kind = \"integer\"`",
+            ))
         }
-    }
+    });
     options
 }
 
@@ -218,6 +200,21 @@ pub(crate) fn doc_text(attrs: &[Attribute]) -> String {
         .map(|line| line.get(indent..).unwrap_or("").trim_end())
         .collect();
     text.join("\n").trim().to_owned()
+}
+
+/// Reads and removes every `#[name(...)]` attribute, handing each key to `read`; a key it
+/// refuses is an error at that key, and reading goes on.
+fn each_key(
+    attrs: &mut Vec<Attribute>,
+    name: &str,
+    errors: &mut Errors,
+    mut read: impl FnMut(syn::meta::ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in take(attrs, name) {
+        if let Err(error) = attr.parse_nested_meta(&mut read) {
+            errors.push(error);
+        }
+    }
 }
 
 fn take(attrs: &mut Vec<Attribute>, name: &str) -> Vec<Attribute> {
