@@ -47,15 +47,16 @@ impl HostLink {
         }
     }
 
-    /// Connects to the host at `address` and pings it (`connection_test`), retrying.
+    /// Connects to the host at `address` and pings it (`connection_test`), retrying. Connecting
+    /// is bounded by one attempt's time-out (the context waits for a first gRPC answer); the
+    /// context kept serves the worker's calls, with the default call time-out.
     pub(crate) async fn connect(address: &str, retries: ConnectRetries) -> Result<HostLink, Error> {
         let mut backoff = retries.first_backoff;
         let mut attempt = 1;
-        loop {
+        let base = loop {
             let outcome = async {
                 let ctx = SessionContext::builder(address, "")
                     .connect_timeout(retries.attempt_timeout)
-                    .call_timeout(retries.attempt_timeout)
                     .max_message_size(crate::MAX_MESSAGE_SIZE)
                     .connect()
                     .await?;
@@ -64,7 +65,7 @@ impl HostLink {
             }
             .await;
             match outcome {
-                Ok(_) => break,
+                Ok(ctx) => break ctx,
                 Err(error) if attempt >= retries.attempts => return Err(error),
                 Err(error) => {
                     tracing::debug!(attempt, %error, "the host does not answer yet");
@@ -73,12 +74,7 @@ impl HostLink {
                     attempt += 1;
                 }
             }
-        }
-        // The context for calls: the default call time-out, not the ping's.
-        let base = SessionContext::builder(address, "")
-            .max_message_size(crate::MAX_MESSAGE_SIZE)
-            .connect()
-            .await?;
+        };
         Ok(HostLink {
             base: Some(base),
             sessions: Mutex::new(HashMap::new()),
