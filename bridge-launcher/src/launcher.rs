@@ -469,8 +469,8 @@ async fn wait_ready(
             }
         }
         if let Some(status) = process.child.try_wait().map_err(LaunchError::Process)? {
-            // Let the output reader catch up with what the worker printed last.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // What the worker printed last is read before it is quoted.
+            process.output.drained(Duration::from_secs(1)).await;
             let status = match status.code() {
                 Some(0) | Some(143) => format!("{status}, which the host takes for a shutdown"),
                 _ => status.to_string(),
@@ -969,7 +969,10 @@ impl LaunchedWorker {
     ) -> Result<Option<std::process::ExitStatus>, LaunchError> {
         let mut process = self.process.lock().await;
         match tokio::time::timeout(limit, process.child.wait()).await {
-            Ok(status) => status.map(Some).map_err(LaunchError::Process),
+            Ok(status) => {
+                process.output.drained(Duration::from_secs(1)).await;
+                status.map(Some).map_err(LaunchError::Process)
+            }
             Err(_) => Ok(None),
         }
     }
@@ -989,6 +992,8 @@ impl LaunchedWorker {
             .map_err(LaunchError::Process)?;
         let _ = std::fs::remove_file(&self.ready_file);
         process.stdin.take();
+        // What the worker printed last is read before anyone looks at its output.
+        process.output.drained(Duration::from_secs(1)).await;
         match ending {
             Ending::Killed { grace } => Err(LaunchError::IgnoredSigterm {
                 grace,

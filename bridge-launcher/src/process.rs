@@ -20,6 +20,8 @@ pub(crate) struct OutputTail {
     bytes: Mutex<VecDeque<u8>>,
     /// Woken on each chunk of output (the host re-checks the ready file at once).
     pub(crate) arrived: Notify,
+    /// Set once the pipe is closed: every writer (the worker and its children) is gone.
+    ended: std::sync::atomic::AtomicBool,
 }
 
 impl OutputTail {
@@ -28,6 +30,14 @@ impl OutputTail {
         bytes.extend(chunk);
         let excess = bytes.len().saturating_sub(OUTPUT_TAIL_BYTES);
         bytes.drain(..excess);
+    }
+
+    /// Waits, up to `limit`, until everything the worker wrote has been read (the pipe closed).
+    pub(crate) async fn drained(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.ended.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+            let _ = tokio::time::timeout(Duration::from_millis(10), self.arrived.notified()).await;
+        }
     }
 
     /// The kept output as text.
@@ -117,6 +127,7 @@ fn read_output(mut reader: std::io::PipeReader, tail: &OutputTail, echo: bool, p
             Err(_) => break,
         }
     }
+    tail.ended.store(true, std::sync::atomic::Ordering::SeqCst);
     tail.arrived.notify_waiters();
 }
 
