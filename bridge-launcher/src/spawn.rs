@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use snakepit_bridge_spec::HeartbeatConfig;
+pub use snakepit_bridge_spec::{encode_grpc_timeout, HeartbeatConfig};
 
 /// The arguments after the executable: `[script] <adapter args> --port 0 --elixir-address A
 /// --snakepit-run-id ID --snakepit-instance-name NAME [--snakepit-instance-token T]`, with
@@ -154,17 +154,6 @@ pub fn pool_worker_id(pool: &str, index: usize) -> String {
     format!("{pool}_worker_{index}_{}", unique_integer())
 }
 
-/// `grpc-timeout` as elixir-grpc 0.11.5 writes it: truncated to one unit.
-pub fn encode_grpc_timeout(timeout: Duration) -> String {
-    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-    match ms {
-        0..=999 => format!("{ms}m"),
-        1_000..=59_999 => format!("{}S", ms / 1000),
-        60_000..=3_599_999 => format!("{}M", ms / 60_000),
-        _ => format!("{}H", ms / 3_600_000),
-    }
-}
-
 /// Unique on this machine, not only in this process: ready files live in the shared temporary
 /// directory, and two launchers (two test processes, say) must never pick the same name.
 fn unique_integer() -> u64 {
@@ -296,20 +285,5 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert!(worker_session_id().starts_with("session_"));
-    }
-
-    #[test]
-    fn deadlines_are_truncated_as_elixir_grpc_writes_them() {
-        let cases = [
-            (298_800, "4M"),
-            (10_000, "10S"),
-            (5_000, "5S"),
-            (900_000, "15M"),
-            (999, "999m"),
-            (7_200_000, "2H"),
-        ];
-        for (ms, text) in cases {
-            assert_eq!(encode_grpc_timeout(Duration::from_millis(ms)), text);
-        }
     }
 }

@@ -19,6 +19,7 @@ mod compare;
 mod compatibility;
 mod context_methods;
 mod declared;
+mod grpc_timeout;
 mod heartbeat;
 mod host_tools;
 mod manifest;
@@ -30,6 +31,7 @@ pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind
 pub use compatibility::{accepted_kinds, is_compatible};
 pub use context_methods::{public_fn_names, CONTEXT_METHOD_NAMES};
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
+pub use grpc_timeout::{encode_grpc_timeout, parse_grpc_timeout};
 pub use heartbeat::{truthy, HeartbeatConfig};
 pub use host_tools::{HostParameter, HostTool};
 pub use manifest::{

@@ -73,8 +73,8 @@ impl<T: ToolSet> WorkerService<T> {
         }
     }
 
-    /// Starts a call: decodes it and runs the tool on a task of its own, so that a panic is one
-    /// failed call and a timed-out call stops its tool.
+    /// Runs one call: decodes it and runs the tool (see [`run_invocation`]), registering the
+    /// tools first in the background for a session seen here for the first time.
     async fn run(&self, request: Request<proto::ExecuteToolRequest>) -> (String, String, Outcome) {
         let header = request
             .metadata()
@@ -86,7 +86,7 @@ impl<T: ToolSet> WorkerService<T> {
         if self.link.is_connected() && !self.link.is_claimed(&session) {
             // A session first seen here (no InitializeSession): register in the background,
             // as snakepit's Python worker does on a first call, without holding up the call.
-            let service = self.clone_for_task();
+            let service = self.clone();
             let session = session.clone();
             tokio::spawn(async move {
                 service.register(&session).await;
@@ -101,8 +101,11 @@ impl<T: ToolSet> WorkerService<T> {
         };
         (tool, session, outcome)
     }
+}
 
-    fn clone_for_task(&self) -> WorkerService<T> {
+/// Cloned for background work (a registration); no `T: Clone` needed, as a derive would ask.
+impl<T> Clone for WorkerService<T> {
+    fn clone(&self) -> Self {
         WorkerService {
             tools: self.tools.clone(),
             link: self.link.clone(),
@@ -293,7 +296,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             .metadata()
             .get("grpc-timeout")
             .and_then(|value| value.to_str().ok())
-            .and_then(parse_grpc_timeout)
+            .and_then(snakepit_bridge_spec::parse_grpc_timeout)
             .map(|limit| tokio::time::Instant::now() + limit);
         let (tool, session, outcome) = self.run(request).await;
         let chunks: ChunkStream = match outcome {
@@ -462,40 +465,5 @@ async fn send_chunks(
                 metadata: Default::default(),
             }))
             .await;
-    }
-}
-
-/// A `grpc-timeout` header value (`<up to 8 digits><H|M|S|m|u|n>`) as a duration.
-fn parse_grpc_timeout(text: &str) -> Option<Duration> {
-    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
-    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n * 3600),
-        "M" => Duration::from_secs(n * 60),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_grpc_timeouts_as_snakepit_writes_them() {
-        assert_eq!(parse_grpc_timeout("4M"), Some(Duration::from_secs(240)));
-        assert_eq!(parse_grpc_timeout("15M"), Some(Duration::from_secs(900)));
-        assert_eq!(parse_grpc_timeout("10S"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_grpc_timeout("300m"), Some(Duration::from_millis(300)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("5"), None);
-        assert_eq!(parse_grpc_timeout("M"), None);
-        assert_eq!(parse_grpc_timeout("123456789S"), None);
     }
 }
