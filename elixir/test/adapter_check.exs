@@ -93,8 +93,18 @@ defmodule SnakepitBridge.AdapterTest do
     assert_received {:grpc_execute, :conn, "session_1", "ping", %{}, 5_000, [pool: :p]}
 
     callback = fn _chunk -> :ok end
-    assert Adapter.grpc_execute_stream(:conn, "s", "stream_data", %{"count" => 3}, callback, 900_000) == :ok
-    assert_received {:grpc_execute_stream, :conn, "s", "stream_data", %{"count" => 3}, ^callback, 900_000, []}
+
+    assert Adapter.grpc_execute_stream(
+             :conn,
+             "s",
+             "stream_data",
+             %{"count" => 3},
+             callback,
+             900_000
+           ) == :ok
+
+    assert_received {:grpc_execute_stream, :conn, "s", "stream_data", %{"count" => 3}, ^callback,
+                     900_000, []}
 
     assert Adapter.command_timeout("process_large_dataset", %{}) == 600_000
     assert Adapter.command_timeout("ping", %{}) == 298_800

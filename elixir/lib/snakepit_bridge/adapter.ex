@@ -6,39 +6,109 @@ defmodule SnakepitBridge.Adapter do
   its ready file, heartbeat and log-level variables in the environment; the Rust worker speaks
   snakepit's gRPC protocol exactly as snakepit's own Python worker does. The gRPC transport
   (connecting, `ExecuteTool`, streaming) is `Snakepit.Adapters.GRPCPython`'s, which holds
-  nothing Python-specific; this module only says what to launch.
+  nothing Python-specific; an adapter only says what to launch.
+
+  ## One worker for the application
+
+  `SnakepitBridge.Adapter` itself launches the application-wide worker:
 
       config :snakepit_bridge,
         executable: "/abs/path/to/target/release/my_worker",
         args: []
 
-  See `elixir/README.md` for a whole pool configuration.
+  ## One adapter per worker
+
+  snakepit's adapter callbacks take no arguments, so a pool that runs another worker gets its
+  own adapter module:
+
+      defmodule MyApp.ShowcaseAdapter do
+        use SnakepitBridge.Adapter,
+          executable: "/abs/path/to/target/release/examples/showcase_worker",
+          args: []
+      end
+
+  With `otp_app: :my_app`, `config :my_app, MyApp.ShowcaseAdapter, executable: ..., args: ...`
+  is read when the pool starts (for example from `config/runtime.exs` in a release) and
+  overrides the options given to `use`. A relative executable is expanded against the current
+  directory when the pool starts; Erlang does not search `PATH`.
+
+  `SnakepitBridge.pool_config/2` builds the pool's configuration around such an adapter.
   """
 
   @behaviour Snakepit.Adapter
 
   alias Snakepit.Adapters.GRPCPython
 
+  @doc false
+  defmacro __using__(opts) do
+    quote bind_quoted: [opts: opts] do
+      @behaviour Snakepit.Adapter
+      @snakepit_bridge_adapter_opts opts
+
+      @doc "The worker binary, as an absolute path (see `SnakepitBridge.Adapter`)."
+      @impl true
+      def executable_path do
+        settings = SnakepitBridge.Adapter.settings(__MODULE__, @snakepit_bridge_adapter_opts)
+        SnakepitBridge.Adapter.executable!(settings[:executable], inspect(__MODULE__))
+      end
+
+      @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
+      @impl true
+      def script_path, do: ""
+
+      @doc "Arguments before snakepit's own flags."
+      @impl true
+      def script_args do
+        settings = SnakepitBridge.Adapter.settings(__MODULE__, @snakepit_bridge_adapter_opts)
+        SnakepitBridge.Adapter.args!(Keyword.get(settings, :args, []), inspect(__MODULE__))
+      end
+
+      @doc "The per-call deadline when the caller gives none, as for snakepit's Python workers."
+      @impl true
+      def command_timeout(command, args),
+        do: SnakepitBridge.Adapter.command_timeout(command, args)
+
+      @doc "Streaming (`Snakepit.execute_stream/4`) is allowed only for adapters that say so."
+      def uses_grpc?, do: true
+
+      @doc "The port passed as `--port`: 0, the worker picks one and writes it to its ready file."
+      def get_port, do: SnakepitBridge.Adapter.get_port()
+
+      @doc false
+      def init_grpc_connection(port), do: SnakepitBridge.Adapter.init_grpc_connection(port)
+
+      @doc false
+      def grpc_execute(connection, session_id, command, args, timeout, opts \\ []) do
+        SnakepitBridge.Adapter.grpc_execute(connection, session_id, command, args, timeout, opts)
+      end
+
+      @doc false
+      def grpc_execute_stream(
+            connection,
+            session_id,
+            command,
+            args,
+            callback_fn,
+            timeout,
+            opts \\ []
+          ) do
+        SnakepitBridge.Adapter.grpc_execute_stream(
+          connection,
+          session_id,
+          command,
+          args,
+          callback_fn,
+          timeout,
+          opts
+        )
+      end
+    end
+  end
+
   @doc "The worker binary: `config :snakepit_bridge, executable: path`, as an absolute path."
   @impl true
   def executable_path do
-    case Application.get_env(:snakepit_bridge, :executable) do
-      path when is_binary(path) and path != "" ->
-        path = Path.expand(path)
-
-        unless File.regular?(path) do
-          raise ArgumentError,
-                "snakepit_bridge: the worker binary #{inspect(path)} does not exist; " <>
-                  "build it (cargo build --release) and set config :snakepit_bridge, executable: \"/abs/path\""
-        end
-
-        path
-
-      other ->
-        raise ArgumentError,
-              "snakepit_bridge: config :snakepit_bridge, executable: \"/abs/path/to/worker\" is not set " <>
-                "(got #{inspect(other)})"
-    end
+    executable!(Application.get_env(:snakepit_bridge, :executable), "config :snakepit_bridge")
   end
 
   @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
@@ -48,10 +118,7 @@ defmodule SnakepitBridge.Adapter do
   @doc "Arguments before snakepit's own flags: `config :snakepit_bridge, args: [...]`."
   @impl true
   def script_args do
-    case Application.get_env(:snakepit_bridge, :args, []) do
-      args when is_list(args) -> Enum.map(args, &to_string/1)
-      other -> raise ArgumentError, "snakepit_bridge: :args must be a list, got #{inspect(other)}"
-    end
+    args!(Application.get_env(:snakepit_bridge, :args, []), "config :snakepit_bridge")
   end
 
   @doc "The per-call deadline when the caller gives none, as for snakepit's Python workers."
@@ -74,6 +141,52 @@ defmodule SnakepitBridge.Adapter do
 
   @doc false
   def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts \\ []) do
-    GRPCPython.grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts)
+    GRPCPython.grpc_execute_stream(
+      connection,
+      session_id,
+      command,
+      args,
+      callback_fn,
+      timeout,
+      opts
+    )
   end
+
+  @doc false
+  # The options given to `use`, overridden by `config otp_app, module, ...` when `otp_app` is set.
+  def settings(module, opts) do
+    case Keyword.get(opts, :otp_app) do
+      nil -> opts
+      app -> Keyword.merge(opts, Application.get_env(app, module, []))
+    end
+  end
+
+  @doc false
+  def executable!(path, source) when is_binary(path) and path != "" do
+    path = Path.expand(path)
+
+    unless File.regular?(path) do
+      raise ArgumentError,
+            "snakepit_bridge (#{source}): the worker binary #{inspect(path)} does not exist; " <>
+              "build it (cargo build --release) and give its absolute path as `executable:`"
+    end
+
+    path
+  end
+
+  def executable!(other, source) do
+    raise ArgumentError,
+          "snakepit_bridge (#{source}): executable: \"/abs/path/to/worker\" is not set " <>
+            "(got #{inspect(other)})"
+  end
+
+  @doc false
+  def args!(args, _source) when is_list(args), do: Enum.map(args, &to_string/1)
+
+  def args!(other, source),
+    do:
+      raise(
+        ArgumentError,
+        "snakepit_bridge (#{source}): :args must be a list, got #{inspect(other)}"
+      )
 end
