@@ -296,9 +296,6 @@ defmodule SnakepitBridge.Tools do
     api = if tool.supports_streaming, do: "Snakepit.execute_stream/4", else: "Snakepit.execute/3"
     pool = if spec.pool, do: "pool `#{inspect(spec.pool)}`", else: "the default pool"
 
-    name_note =
-      if Atom.to_string(fun) != tool.name, do: " (the worker's tool `#{tool.name}`)", else: ""
-
     returns =
       cond do
         bang and tool.supports_streaming ->
@@ -329,13 +326,13 @@ defmodule SnakepitBridge.Tools do
     """
     #{description}
 
-    Calls#{name_note} through `#{api}` on #{pool}. #{returns}
+    Calls the worker tool `#{tool.name}` through `#{api}` on #{pool}. #{returns}
 
     ## Parameters
 
     #{params}#{extra}
 
-    Call options (`:timeout`, `:session_id`, ...) go under `#{inspect(spec.call_key)}: [...]`,
+    Call options (`:timeout`, `:session_id`, ...) go under `#{spec.call_key}: [...]`,
     see `SnakepitBridge.Tools`.
     """
   end

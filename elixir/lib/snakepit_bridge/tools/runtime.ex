@@ -219,7 +219,7 @@ defmodule SnakepitBridge.Tools.Runtime do
       end
 
     did_you_mean(key, names) <>
-      options <> " (and #{inspect(spec.call_key)}: [...] for call options such as :timeout)"
+      options <> ", and #{spec.call_key}: [...] for call options such as :timeout"
   end
 
   @doc false
@@ -233,7 +233,7 @@ defmodule SnakepitBridge.Tools.Runtime do
     |> Enum.max_by(fn {distance, _} -> distance end, fn -> nil end)
     |> case do
       nil -> ""
-      {_, name} -> "; did you mean #{inspect(name)}?"
+      {_, name} -> " (did you mean #{inspect(name)}?)"
     end
   end
 
