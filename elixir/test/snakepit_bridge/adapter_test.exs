@@ -1,0 +1,176 @@
+defmodule SnakepitBridge.AdapterTest do
+  # The adapters against stand-ins of Snakepit.Adapter and Snakepit.Adapters.GRPCPython
+  # (test/support/snakepit_stand_in.ex), which record the delegated calls.
+  use ExUnit.Case, async: false
+  @moduletag :stand_in
+
+  alias SnakepitBridge.Adapter
+  alias SnakepitBridge.Test.{ConfiguredAdapter, ShowcaseAdapter}
+
+  doctest SnakepitBridge
+
+  setup do
+    on_exit(fn ->
+      Application.delete_env(:snakepit_bridge, :executable)
+      Application.delete_env(:snakepit_bridge, :args)
+      Application.delete_env(:snakepit_bridge, ConfiguredAdapter)
+    end)
+  end
+
+  test "both implement the declared behaviour and the functions GRPCWorker calls outside it" do
+    for adapter <- [Adapter, ShowcaseAdapter] do
+      functions = adapter.__info__(:functions)
+
+      for callback <-
+            [executable_path: 0, script_path: 0, script_args: 0, command_timeout: 2] ++
+              [get_port: 0, init_grpc_connection: 1, grpc_execute: 6, grpc_execute_stream: 7] do
+        assert callback in functions, "#{inspect(adapter)} lacks #{inspect(callback)}"
+      end
+
+      assert adapter.uses_grpc?()
+      assert adapter.get_port() == 0
+
+      behaviours =
+        adapter.__info__(:attributes) |> Keyword.get_values(:behaviour) |> List.flatten()
+
+      assert Snakepit.Adapter in behaviours
+    end
+  end
+
+  test "SnakepitBridge.Adapter launches the configured binary directly, with the configured arguments" do
+    binary = System.find_executable("sh")
+    Application.put_env(:snakepit_bridge, :executable, binary)
+    Application.put_env(:snakepit_bridge, :args, ["--model", :small])
+    assert Adapter.executable_path() == binary
+    assert Adapter.script_path() == ""
+    assert Adapter.script_args() == ["--model", "small"]
+  end
+
+  test "a missing or unset executable is a clear error" do
+    assert_raise ArgumentError,
+                 ~r/\(config :snakepit_bridge\): executable: "\/abs\/path\/to\/worker" is not set/,
+                 fn ->
+                   Adapter.executable_path()
+                 end
+
+    Application.put_env(:snakepit_bridge, :executable, "/no/such/worker")
+
+    assert_raise ArgumentError, ~r/"\/no\/such\/worker" does not exist; build it/, fn ->
+      Adapter.executable_path()
+    end
+
+    Application.put_env(:snakepit_bridge, :args, "--x")
+
+    assert_raise ArgumentError, ~r/:args must be a list, got "--x"/, fn ->
+      Adapter.script_args()
+    end
+  end
+
+  test "use SnakepitBridge.Adapter: the worker given to use, whatever the application config says" do
+    Application.put_env(:snakepit_bridge, :executable, "/no/such/worker")
+    assert ShowcaseAdapter.executable_path() == "/bin/sh"
+    assert ShowcaseAdapter.script_path() == ""
+    assert ShowcaseAdapter.script_args() == ["--model", "small"]
+  end
+
+  test "use SnakepitBridge.Adapter with otp_app: the application's config overrides use's options" do
+    assert_raise ArgumentError,
+                 ~r/\(SnakepitBridge.Test.ConfiguredAdapter\): the worker binary "\/no\/such\/worker" does not exist/,
+                 fn ->
+                   ConfiguredAdapter.executable_path()
+                 end
+
+    Application.put_env(:snakepit_bridge, ConfiguredAdapter, executable: "/bin/sh", args: ["-x"])
+    assert ConfiguredAdapter.executable_path() == "/bin/sh"
+    assert ConfiguredAdapter.script_args() == ["-x"]
+  end
+
+  test "the transport is GRPCPython's, called with the same arguments" do
+    for adapter <- [Adapter, ShowcaseAdapter] do
+      assert adapter.init_grpc_connection(50_123) == {:ok, %{port: 50_123}}
+      assert_received {:init_grpc_connection, 50_123}
+
+      assert adapter.grpc_execute(:conn, "session_1", "ping", %{}, 5_000, pool: :p) ==
+               {:ok, :done}
+
+      assert_received {:grpc_execute, :conn, "session_1", "ping", %{}, 5_000, [pool: :p]}
+
+      callback = fn _chunk -> :ok end
+
+      assert adapter.grpc_execute_stream(
+               :conn,
+               "s",
+               "stream_data",
+               %{"count" => 3},
+               callback,
+               900_000
+             ) == :ok
+
+      assert_received {:grpc_execute_stream, :conn, "s", "stream_data", %{"count" => 3},
+                       ^callback, 900_000, []}
+
+      assert adapter.command_timeout("process_large_dataset", %{}) == 600_000
+      assert adapter.command_timeout("ping", %{}) == 298_800
+    end
+  end
+
+  describe "pool_config/2 and snakepit_config/2" do
+    test "a whole pool for a Rust worker" do
+      config =
+        SnakepitBridge.pool_config(:showcase,
+          adapter: ShowcaseAdapter,
+          pool_size: 3,
+          args: ["--fast", 1],
+          env: [{"RUST_LOG", "debug"}],
+          heartbeat: [timeout_ms: 20_000],
+          worker_max_requests: 1000
+        )
+
+      assert config == %{
+               name: :showcase,
+               worker_profile: :process,
+               pool_size: 3,
+               adapter_module: ShowcaseAdapter,
+               adapter_args: ["--fast", "1"],
+               adapter_env: [{"RUST_LOG", "debug"}],
+               heartbeat: %{
+                 enabled: true,
+                 ping_interval_ms: 2_000,
+                 timeout_ms: 20_000,
+                 dependent: true
+               },
+               worker_max_requests: 1000
+             }
+
+      assert SnakepitBridge.pool_config(:p).pool_size == System.schedulers_online()
+    end
+
+    test "the global adapter that streaming asks is the first pool's" do
+      pools = [
+        SnakepitBridge.pool_config(:a, adapter: ShowcaseAdapter),
+        SnakepitBridge.pool_config(:b)
+      ]
+
+      assert SnakepitBridge.snakepit_config(pools, pool_startup_batch_size: 2) == [
+               pooling_enabled: true,
+               adapter_module: ShowcaseAdapter,
+               pools: pools,
+               pool_startup_batch_size: 2
+             ]
+    end
+
+    test "bad options are refused" do
+      assert_raise ArgumentError,
+                   ~r/unknown option :pool_sise \(did you mean :pool_size\?\)/,
+                   fn ->
+                     SnakepitBridge.pool_config(:p, pool_sise: 2)
+                   end
+
+      assert_raise ArgumentError,
+                   ~r/:adapter must be SnakepitBridge.Adapter or a module defined with `use SnakepitBridge.Adapter`, got String/,
+                   fn ->
+                     SnakepitBridge.pool_config(:p, adapter: String)
+                   end
+    end
+  end
+end

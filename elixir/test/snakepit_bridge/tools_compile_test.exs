@@ -1,0 +1,177 @@
+defmodule SnakepitBridge.ToolsCompileTest do
+  # What `use SnakepitBridge.Tools` does at compile time with manifests other than the fixture.
+  use ExUnit.Case, async: true
+  @moduletag :stand_in
+
+  @moduletag :tmp_dir
+
+  defp manifest!(dir, tools) do
+    path = Path.join(dir, "tools.json")
+    File.write!(path, SnakepitBridge.JSON.encode(%{"format_version" => 1, "tools" => tools}))
+    path
+  end
+
+  defp compile(source) do
+    Code.compile_string(source, "nofile_test.ex")
+  end
+
+  defp module_name, do: "SnakepitBridge.CompileTest.M#{System.unique_integer([:positive])}"
+
+  test "a missing manifest is a compile error naming the path and the commands that write it", %{
+    tmp_dir: dir
+  } do
+    path = Path.join(dir, "missing.json")
+
+    error =
+      assert_raise CompileError, fn ->
+        compile("""
+        defmodule #{module_name()} do
+          use SnakepitBridge.Tools, manifest: #{inspect(path)}
+        end
+        """)
+      end
+
+    message = Exception.message(error)
+    assert message =~ "cannot read the manifest #{path}: no such file or directory"
+    assert message =~ "WORKER_EXE --snakepit-describe > #{path}"
+    assert message =~ "snakepit-tools describe -o #{path} -- WORKER_EXE"
+    assert message =~ "mix snakepit_bridge.describe -o #{path} -- WORKER_EXE"
+    assert error.file =~ "nofile_test.ex"
+    assert error.line == 2
+  end
+
+  test "an invalid manifest is a compile error saying what is wrong", %{tmp_dir: dir} do
+    path = Path.join(dir, "bad.json")
+
+    File.write!(
+      path,
+      ~s({"format_version": 1, "tools": [{"name": "t", "parameters": [{"name": 1}]}]})
+    )
+
+    assert_raise CompileError,
+                 ~r/the manifest .*bad.json is not valid: tool `t`: parameter 0 has no `name`.*write it from the worker binary with/s,
+                 fn ->
+                   compile(
+                     "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
+                   )
+                 end
+  end
+
+  test "use without a manifest, or with an unknown option, is a compile error", %{tmp_dir: dir} do
+    assert_raise CompileError, ~r/needs `manifest: "path\/to\/tools.json"`/, fn ->
+      compile("defmodule #{module_name()} do use SnakepitBridge.Tools, pool: :p end")
+    end
+
+    path = manifest!(dir, [])
+
+    assert_raise CompileError, ~r/unknown options \[:pol\]/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, pol: :p end"
+      )
+    end
+  end
+
+  test "the manifest path may be an expression evaluated at compile time", %{tmp_dir: dir} do
+    manifest!(dir, [%{"name" => "ping"}])
+    name = module_name()
+
+    [{module, _}] =
+      compile("""
+      defmodule #{name} do
+        use SnakepitBridge.Tools, manifest: Path.join(#{inspect(dir)}, "tools.json")
+      end
+      """)
+
+    assert function_exported?(module, :ping, 1)
+  end
+
+  test "tool names that are not Elixir names are turned into function names; the worker gets the real one",
+       %{tmp_dir: dir} do
+    path =
+      manifest!(dir, [
+        %{
+          "name" => "text.split-words",
+          "parameters" => [
+            %{"name" => "max-len", "type" => "integer"},
+            %{"name" => "Text", "type" => "string", "required" => true}
+          ]
+        },
+        %{"name" => "WordCount"},
+        %{"name" => "2fa"},
+        %{"name" => "end"}
+      ])
+
+    [{module, _}] =
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
+      )
+
+    assert function_exported?(module, :text_split_words, 2)
+    assert function_exported?(module, :word_count, 1)
+    assert function_exported?(module, :tool_2fa, 1)
+    assert function_exported?(module, :end_tool, 1)
+
+    module.text_split_words("abc", "max-len": 3)
+
+    assert_received {:snakepit, :execute, "text.split-words", %{"Text" => "abc", "max-len" => 3},
+                     []}
+
+    module.word_count()
+    assert_received {:snakepit, :execute, "WordCount", %{}, []}
+  end
+
+  test "two tools with the same function name are a compile error naming both", %{tmp_dir: dir} do
+    path = manifest!(dir, [%{"name" => "a.b"}, %{"name" => "a-b"}])
+
+    assert_raise CompileError, ~r/tools `a-b` and `a.b` would both be `a_b`/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
+      )
+    end
+  end
+
+  test "an optional parameter named like the call options key is a compile error, call_options_key solves it",
+       %{tmp_dir: dir} do
+    path =
+      manifest!(dir, [
+        %{"name" => "t", "parameters" => [%{"name" => "snakepit", "type" => "string"}]}
+      ])
+
+    assert_raise CompileError,
+                 ~r/tool `t` has an optional parameter named `snakepit`, the key of call options; pick another key/,
+                 fn ->
+                   compile(
+                     "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
+                   )
+                 end
+
+    [{module, _}] =
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, call_options_key: :rpc end"
+      )
+
+    module.t(snakepit: "x", rpc: [timeout: 7])
+    assert_received {:snakepit, :execute, "t", %{"snakepit" => "x"}, [timeout: 7]}
+  end
+
+  test "calling a tool that does not exist, or with a wrong arity, warns at compile time", %{
+    tmp_dir: dir
+  } do
+    path = manifest!(dir, [%{"name" => "ping"}])
+    name = module_name()
+    compile("defmodule #{name} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end")
+
+    warnings =
+      ExUnit.CaptureIO.capture_io(:stderr, fn ->
+        Code.compile_string("""
+        defmodule #{name}.Caller do
+          def a, do: #{name}.pong()
+          def b, do: #{name}.ping(1, 2)
+        end
+        """)
+      end)
+
+    assert warnings =~ "#{name}.pong/0 is undefined or private"
+    assert warnings =~ "#{name}.ping/2 is undefined or private"
+  end
+end
