@@ -73,8 +73,8 @@ defmodule SnakepitBridge do
 
     adapter = Keyword.get(opts, :adapter, SnakepitBridge.Adapter)
 
-    unless is_atom(adapter) and Code.ensure_loaded?(adapter) and
-             function_exported?(adapter, :executable_path, 0) do
+    if not (is_atom(adapter) and Code.ensure_loaded?(adapter) and
+              function_exported?(adapter, :executable_path, 0)) do
       raise ArgumentError,
             "SnakepitBridge.pool_config/2: :adapter must be SnakepitBridge.Adapter or a module " <>
               "defined with `use SnakepitBridge.Adapter`, got #{inspect(adapter)}"

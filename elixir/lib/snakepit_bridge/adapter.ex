@@ -165,7 +165,7 @@ defmodule SnakepitBridge.Adapter do
   def executable!(path, source) when is_binary(path) and path != "" do
     path = Path.expand(path)
 
-    unless File.regular?(path) do
+    if not File.regular?(path) do
       raise ArgumentError,
             "snakepit_bridge (#{source}): the worker binary #{inspect(path)} does not exist; " <>
               "build it (cargo build --release) and give its absolute path as `executable:`"

@@ -193,10 +193,9 @@ defmodule SnakepitBridge.JSON do
 
   defp hex4(_rest, pos), do: fail("invalid \\u escape at byte #{pos}")
 
-  @number ~r/\A-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/
-
   defp number(text, pos) do
-    case Regex.run(@number, text, capture: :all) do
+    # The regex is written here, not in a module attribute (which OTP 28 cannot hold).
+    case Regex.run(~r/\A-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/, text, capture: :all) do
       [digits | parts] ->
         size = byte_size(digits)
         <<_::binary-size(size), rest::binary>> = text

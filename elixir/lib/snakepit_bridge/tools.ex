@@ -123,7 +123,7 @@ defmodule SnakepitBridge.Tools do
     pool = Keyword.get(opts, :pool)
     call_key = Keyword.get(opts, :call_options_key, :snakepit)
 
-    unless is_atom(pool) and is_atom(call_key) and not is_nil(call_key) do
+    if not (is_atom(pool) and is_atom(call_key) and not is_nil(call_key)) do
       compile_error(env, "use SnakepitBridge.Tools: `pool` and `call_options_key` must be atoms")
     end
 

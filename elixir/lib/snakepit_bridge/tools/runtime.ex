@@ -41,7 +41,7 @@ defmodule SnakepitBridge.Tools.Runtime do
 
   @doc false
   def execute_stream(spec, positional, opts, callback) do
-    unless is_function(callback, 1) do
+    if not is_function(callback, 1) do
       raise ArgumentError,
             "#{where(spec)}: the callback must be a function of one argument (each chunk), " <>
               "got #{inspect(callback)}"
@@ -79,7 +79,7 @@ defmodule SnakepitBridge.Tools.Runtime do
   end
 
   defp request(spec, positional, opts) do
-    unless Keyword.keyword?(opts) do
+    if not Keyword.keyword?(opts) do
       raise ArgumentError, "#{where(spec)}: options must be a keyword list, got #{inspect(opts)}"
     end
 
@@ -129,7 +129,7 @@ defmodule SnakepitBridge.Tools.Runtime do
   end
 
   defp put_param(spec, param, value, acc) do
-    unless Types.valid?(param.type, value) do
+    if not Types.valid?(param.type, value) do
       nil_hint =
         if is_nil(value) and not param.required,
           do: " (leave the option out to let the worker use its default)",
@@ -156,21 +156,21 @@ defmodule SnakepitBridge.Tools.Runtime do
   end
 
   defp call_options(spec, call) do
-    unless Keyword.keyword?(call) do
+    if not Keyword.keyword?(call) do
       raise ArgumentError,
             "#{where(spec)}: call options (#{inspect(spec.call_key)}) must be a keyword list, " <>
               "got #{inspect(call)}"
     end
 
     Enum.each(call, fn {key, value} ->
-      unless key in @call_options do
+      if key not in @call_options do
         raise ArgumentError,
               "#{where(spec)}: unknown call option #{inspect(key)} in #{inspect(spec.call_key)}" <>
                 did_you_mean(key, @call_options) <>
                 "; call options are #{Enum.map_join(@call_options, ", ", &inspect/1)}"
       end
 
-      unless valid_call_option?(key, value) do
+      if not valid_call_option?(key, value) do
         raise ArgumentError,
               "#{where(spec)}: call option #{inspect(key)} must be #{call_option_kind(key)}, " <>
                 "got #{inspect(value)}"
