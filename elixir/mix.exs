@@ -2,7 +2,6 @@ defmodule SnakepitBridge.MixProject do
   use Mix.Project
 
   @version "0.1.0"
-  @source_url "https://github.com/snakepit-bridge/snakepit-bridge"
 
   # With SNAKEPIT_BRIDGE_STANDALONE=1 the package builds and tests without snakepit (and so
   # without Hex): the tests run against stand-ins of the few snakepit functions it calls
@@ -22,8 +21,7 @@ defmodule SnakepitBridge.MixProject do
       description:
         "Run Rust workers built with snakepit-bridge in snakepit pools, and call their tools " <>
           "through typed, documented Elixir functions generated from the worker's manifest.",
-      package: [licenses: ["MIT OR Apache-2.0"], links: %{"Source" => @source_url}],
-      docs: [main: "readme", extras: ["README.md"], source_url: @source_url]
+      docs: [main: "readme", extras: ["README.md"]]
     ]
   end
 
