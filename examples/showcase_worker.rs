@@ -9,15 +9,32 @@
 //! cargo run -p snakepit-bridge-cli -- worker --call ping -- target/release/examples/showcase_worker
 //! ```
 //!
-//! Unlike the Python reference on snakepit v0.13, `call_elixir_demo` works (it calls back into
-//! the host from inside the tool) and `process_binary` exists. `elixir_fibonacci` shows the
-//! typed way to call back: the `DemoTools` trait on the tool's context.
+//! It registers the tools the Python showcase registers (`showcase_adapter.py`'s `@tool`
+//! methods and the legacy `execute_tool`), and also registers the tools Python answers by name
+//! only (`ping`, `error_demo`, `telemetry_demo`, from `handlers/basic_ops.py`), plus
+//! `elixir_fibonacci`, which shows the typed way to call back: the `DemoTools` trait on the
+//! tool's context.
+//!
+//! Deliberate divergences from the Python reference on snakepit v0.13, each fixing a tool that
+//! fails there while keeping its parameters and the result shape its handler intends:
+//! `call_elixir_demo` works (it calls back into the host from inside the tool);
+//! `process_binary` exists; `ml_analyze_text` and `concurrent_demo` answer (Python fails both
+//! with a `KeyError`: their handlers `analyze_text` and `concurrent_demo` do not exist);
+//! `get_stats` needs no psutil and reports this process's CPU (see `showcase/system_stats.rs`).
+//! `execute_tool` is registered as Python registers it, and a call of it by name says which tool
+//! to call instead (Python fails such a call with a `TypeError`).
 
 #[path = "support/demo_tools.rs"]
 mod demo_tools;
+#[path = "showcase/system_stats.rs"]
+mod system_stats;
+#[path = "showcase/telemetry.rs"]
+mod telemetry;
+#[path = "showcase/text_analysis.rs"]
+mod text_analysis;
 
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -27,6 +44,8 @@ use snakepit_bridge::worker_tools;
 use tokio_stream::Stream;
 
 use demo_tools::DemoTools;
+use system_stats::CpuMeter;
+use telemetry::{Event, Measurement};
 
 /// The answer of `ping`.
 #[derive(Serialize)]
@@ -41,9 +60,26 @@ struct Pong {
 /// Tools that only compute a little are `async fn`: they run right in the call's task. A plain
 /// `fn` tool runs on a blocking thread (a hand-off of some tens of microseconds), which is what
 /// a tool that blocks or computes for long wants: here `process_binary`, which hashes its input.
-struct ShowcaseAdapter;
+struct ShowcaseAdapter {
+    /// `get_stats`'s CPU percent since its previous call.
+    cpu: CpuMeter,
+}
+
+impl ShowcaseAdapter {
+    fn new() -> ShowcaseAdapter {
+        ShowcaseAdapter {
+            cpu: CpuMeter::new(),
+        }
+    }
+}
 
 const TEXT_OPERATIONS: [&str; 4] = ["upper", "lower", "reverse", "length"];
+
+/// The most tasks one `concurrent_demo` call runs.
+const MAX_CONCURRENT_TASKS: u32 = 100;
+
+/// The work of one `concurrent_demo` task: iterations per task number.
+const ITERATIONS_PER_TASK: u64 = 10_000;
 
 #[worker_tools]
 impl ShowcaseAdapter {
@@ -170,6 +206,144 @@ impl ShowcaseAdapter {
         }))
     }
 
+    /// Get basic statistics and system information.
+    pub async fn get_stats(&self, ctx: &ToolContext) -> Result<Value, ToolError> {
+        use snakepit_bridge::worker::ToolSet;
+        let memory_usage_mb = system_stats::resident_bytes()
+            .map(|bytes| system_stats::round_to(bytes as f64 / 1024.0 / 1024.0, 2));
+        Ok(json!({
+            "adapter": {
+                "name": "ShowcaseAdapter",
+                "version": env!("CARGO_PKG_VERSION"),
+                "registered_tools": Self::tool_definitions().len(),
+                "session_id": ctx.session_id(),
+            },
+            "system": {
+                "timestamp": unix_time(),
+                "pid": std::process::id(),
+                "memory_usage_mb": memory_usage_mb,
+                "cpu_percent": self.cpu.percent_since_last(),
+            },
+            "success": true,
+        }))
+    }
+
+    /// Perform text analysis: counts, the most frequent words and a lexicon-based sentiment.
+    pub async fn ml_analyze_text(&self, text: String) -> Result<Value, ToolError> {
+        Ok(text_analysis::analyze(&text))
+    }
+
+    /// Execute `task_count` CPU-bound tasks concurrently, each on a thread of its own.
+    pub async fn concurrent_demo(
+        &self,
+        #[param(default = 3)] task_count: u32,
+    ) -> Result<Value, ToolError> {
+        if task_count > MAX_CONCURRENT_TASKS {
+            return Err(ToolError::value_error(format!(
+                "tool `concurrent_demo`: task_count must be at most {MAX_CONCURRENT_TASKS}, \
+                 got {task_count}"
+            )));
+        }
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for number in 1..=task_count {
+            tasks.spawn_blocking(move || cpu_bound_task(number));
+        }
+        let mut results = Vec::with_capacity(task_count as usize);
+        while let Some(joined) = tasks.join_next().await {
+            results.push(joined.map_err(|error| {
+                ToolError::runtime_error(format!("tool `concurrent_demo`: a task failed: {error}"))
+            })?);
+        }
+        results.sort_by_key(|(number, _)| *number);
+        Ok(json!({
+            "task_count": task_count,
+            "results": results.into_iter().map(|(_, result)| result).collect::<Vec<_>>(),
+            "total_duration_ms": milliseconds(started.elapsed()),
+            "success": true,
+        }))
+    }
+
+    /// Emit telemetry events around a simulated operation of `delay_ms` milliseconds.
+    pub async fn telemetry_demo(
+        &self,
+        ctx: &ToolContext,
+        #[param(default = "compute")] operation: String,
+        #[param(default = 100)] delay_ms: u64,
+    ) -> Result<Value, ToolError> {
+        let tool_and_operation = || {
+            vec![
+                ("tool", "telemetry_demo".to_owned()),
+                ("operation", operation.clone()),
+            ]
+        };
+        let start = |ctx: &ToolContext| {
+            telemetry::emit(
+                ctx,
+                &Event {
+                    name: "tool.execution.start",
+                    measurements: vec![("system_time", Measurement::Int(unix_time_ns()))],
+                    metadata: tool_and_operation(),
+                },
+            )
+        };
+        // The manual event, then the span's start.
+        let mut sent = start(ctx);
+        sent &= start(ctx);
+        let span_started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        sent &= telemetry::emit(
+            ctx,
+            &Event {
+                name: "tool.result_size",
+                measurements: vec![("bytes", Measurement::Int(42))],
+                metadata: vec![("tool", "telemetry_demo".to_owned())],
+            },
+        );
+        let duration_ns = i64::try_from(span_started.elapsed().as_nanos()).unwrap_or(i64::MAX);
+        sent &= telemetry::emit(
+            ctx,
+            &Event {
+                name: "tool.execution.stop",
+                measurements: vec![("duration", Measurement::Int(duration_ns))],
+                metadata: tool_and_operation(),
+            },
+        );
+        let message = if sent {
+            "Telemetry events emitted successfully! Check Elixir :telemetry handlers."
+        } else {
+            "Telemetry is off in this worker: no events were emitted."
+        };
+        Ok(json!({
+            "operation": operation,
+            "delay_ms": delay_ms,
+            "telemetry_enabled": sent,
+            "correlation_id": ctx.correlation_id(),
+            "message": message,
+        }))
+    }
+
+    /// Legacy tool execution method (registered as snakepit's Python adapters register it).
+    ///
+    /// A call of it by name fails, saying to call `tool_name` by name instead: the worker
+    /// dispatches every tool by name itself.
+    pub async fn execute_tool(
+        &self,
+        tool_name: String,
+        arguments: Option<Map<String, Value>>,
+        context: Option<Value>,
+    ) -> Result<Value, ToolError> {
+        let _ = (arguments, context);
+        Err(ToolError::new(
+            "NotImplementedError",
+            format!(
+                "tool `execute_tool`: the legacy entry point of snakepit's Python adapters is not \
+                 served by this worker; call the tool `{tool_name}` by name instead, with the \
+                 arguments as its parameters (Snakepit.execute(\"{tool_name}\", arguments))"
+            ),
+        ))
+    }
+
     /// The first `n` Fibonacci numbers, computed by the Elixir host (a typed call back).
     pub async fn elixir_fibonacci(&self, ctx: &ToolContext, n: u32) -> Result<Value, ToolError> {
         let fibonacci = ctx.calculate_fibonacci(n).await?;
@@ -232,14 +406,52 @@ fn async_stream(count: u32, pause: Duration) -> impl Stream<Item = Result<Stream
     chunks
 }
 
+/// One `concurrent_demo` task, as the Python showcase's `cpu_bound_task`
+/// (`handlers/concurrent_ops.py`): the sum of `i²` over its iterations, modulo 1,000,000.
+fn cpu_bound_task(number: u32) -> (u32, Value) {
+    let started = Instant::now();
+    let iterations = u64::from(number) * ITERATIONS_PER_TASK;
+    let mut sum: u128 = 0;
+    for i in 0..iterations {
+        // Real work each time: not folded into a closed form by the optimizer.
+        let i = u128::from(std::hint::black_box(i));
+        sum += i * i;
+    }
+    let result = json!({
+        "task_id": format!("task_{number}"),
+        "iterations": iterations,
+        "result": (sum % 1_000_000) as u64,
+        "actual_duration_ms": milliseconds(started.elapsed()),
+    });
+    (number, result)
+}
+
+/// Milliseconds rounded to 0.01, as the Python showcase reports durations.
+fn milliseconds(elapsed: Duration) -> f64 {
+    system_stats::round_to(elapsed.as_secs_f64() * 1000.0, 2)
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// Unix time in seconds, as Python's `time.time()`.
+fn unix_time() -> f64 {
+    since_epoch().as_secs_f64()
+}
+
+/// Unix time in nanoseconds, as Python's `time.time_ns()`.
+fn unix_time_ns() -> i64 {
+    i64::try_from(since_epoch().as_nanos()).unwrap_or(i64::MAX)
+}
+
 /// Unix time in seconds as decimal text, as Python's `str(time.time())`.
 fn unix_time_text() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}", now.as_secs_f64())
+    format!("{}", unix_time())
 }
 
 fn main() -> ExitCode {
-    Worker::new(ShowcaseAdapter).run()
+    Worker::new(ShowcaseAdapter::new()).run()
 }
