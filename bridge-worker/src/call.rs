@@ -81,6 +81,27 @@ impl ToolCall {
         }
     }
 
+    /// A call built by hand from each parameter's JSON text exactly as it would arrive on the
+    /// wire (integers of any width, or bytes that are not JSON at all), for unit tests of how
+    /// tools decode their parameters.
+    pub fn for_test_wire<N: Into<String>, J: Into<Vec<u8>>>(
+        tool: &str,
+        parameters: impl IntoIterator<Item = (N, J)>,
+        binary_parameters: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> ToolCall {
+        let mut call = ToolCall::for_test(tool, Value::Null, binary_parameters);
+        call.parameters = parameters
+            .into_iter()
+            .map(|(name, json)| {
+                (
+                    name.into(),
+                    snakepit_bridge_runtime::json_any(json.into()),
+                )
+            })
+            .collect();
+        call
+    }
+
     /// The tool's name.
     pub fn tool_name(&self) -> &str {
         &self.tool
