@@ -206,11 +206,17 @@ mod tests {
 
     #[test]
     fn what_is_written_reads_back_as_the_host_translates_it() {
-        for type_name in TRANSLATED_ERROR_TYPES.iter().copied().chain(["OSError", ""]) {
+        for type_name in TRANSLATED_ERROR_TYPES
+            .iter()
+            .copied()
+            .chain(["OSError", ""])
+        {
             let mut error = error_with(&["line 1", "line 2"]);
             error.type_name = type_name.to_owned();
             error.message = "msg \"quoted\" ✓".to_owned();
-            error.context.insert("tool_name".into(), Value::from("overridden"));
+            error
+                .context
+                .insert("tool_name".into(), Value::from("overridden"));
             let read = read_error_json(&write_error_json(&error, "tool", "sess")).unwrap();
             assert_eq!(read.type_name, type_name);
             assert_eq!(read.module, elixir_error_module(type_name));
@@ -242,16 +248,16 @@ mod tests {
         assert_eq!(read.context["tool_name"], "t");
         // Defaults: `nil` and `false` count as missing; a stack trace of other values joins
         // their text; no list, no traceback.
-        let read =
-            read_error_json(r#"{"type":"Exception","message":"m","context":null,"stacktrace":false}"#)
-                .unwrap();
+        let read = read_error_json(
+            r#"{"type":"Exception","message":"m","context":null,"stacktrace":false}"#,
+        )
+        .unwrap();
         assert_eq!(read.module, "Snakepit.Error.PythonException");
         assert_eq!(read.context, json!({}));
         assert_eq!(read.stacktrace, json!([]));
         assert_eq!(read.traceback, "");
-        let read =
-            read_error_json(r#"{"type":"E","message":"m","stacktrace":["a",1,null,true]}"#)
-                .unwrap();
+        let read = read_error_json(r#"{"type":"E","message":"m","stacktrace":["a",1,null,true]}"#)
+            .unwrap();
         assert_eq!(read.traceback, "a1true");
         let read = read_error_json(r#"{"type":"E","message":"m","stacktrace":"x"}"#).unwrap();
         assert_eq!(read.traceback, Value::Null);

@@ -186,8 +186,12 @@ mod tests {
             "snakepit_ready_w_1___3",
             "outside [a-zA-Z0-9_.-] becomes _"
         );
-        for name in ["ready_file", "snakepit_ready_x_y", "snakepit_ready__5", "snakepit_ready_5"]
-        {
+        for name in [
+            "ready_file",
+            "snakepit_ready_x_y",
+            "snakepit_ready__5",
+            "snakepit_ready_5",
+        ] {
             assert_eq!(worker_id_from_ready_file_name(name), None, "{name}");
         }
     }
@@ -207,7 +211,13 @@ mod tests {
     #[test]
     fn flags_and_environment_are_snakepits() {
         assert_eq!(
-            [PORT_FLAG, ELIXIR_ADDRESS_FLAG, RUN_ID_FLAG, INSTANCE_NAME_FLAG, INSTANCE_TOKEN_FLAG],
+            [
+                PORT_FLAG,
+                ELIXIR_ADDRESS_FLAG,
+                RUN_ID_FLAG,
+                INSTANCE_NAME_FLAG,
+                INSTANCE_TOKEN_FLAG
+            ],
             [
                 "--port",
                 "--elixir-address",
@@ -220,9 +230,16 @@ mod tests {
         assert!(!VALUE_FLAGS.contains(&HEARTBEAT_INDEPENDENT_FLAG));
         assert_eq!(
             HOST_OVERRIDE_ENVS,
-            ["SNAKEPIT_READY_FILE", "SNAKEPIT_HEARTBEAT_CONFIG", "SNAKEPIT_LOG_LEVEL"]
+            [
+                "SNAKEPIT_READY_FILE",
+                "SNAKEPIT_HEARTBEAT_CONFIG",
+                "SNAKEPIT_LOG_LEVEL"
+            ]
         );
-        assert_eq!(ADDRESS_ENVS, ["SNAKEPIT_GRPC_ADDRESS", "SNAKEPIT_ELIXIR_ADDRESS"]);
+        assert_eq!(
+            ADDRESS_ENVS,
+            ["SNAKEPIT_GRPC_ADDRESS", "SNAKEPIT_ELIXIR_ADDRESS"]
+        );
         assert_eq!(PROCESS_GROUP_ENV, "SNAKEPIT_PROCESS_GROUP");
     }
 

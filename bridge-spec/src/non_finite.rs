@@ -439,17 +439,29 @@ mod tests {
             br#"{"x":1.0,"y":2.0}"#
         );
         // A null that is a real null is no false alarm.
-        assert_eq!(to_finite_json(&(None::<f64>, "null")).unwrap(), br#"[null,"null"]"#);
+        assert_eq!(
+            to_finite_json(&(None::<f64>, "null")).unwrap(),
+            br#"[null,"null"]"#
+        );
         let Err(FiniteJsonError::NonFinite(found)) = to_finite_json(&Shape::Line(vec![
             Point { x: 0.0, y: 0.0 },
-            Point { x: f64::INFINITY, y: 0.0 },
+            Point {
+                x: f64::INFINITY,
+                y: 0.0,
+            },
         ])) else {
             panic!("refused")
         };
         assert_eq!(found.path.under("result"), "result.Line[1].x");
-        assert_eq!(found.to_string(), "a infinite (inf) float at `Line[1].x`, which JSON cannot carry");
+        assert_eq!(
+            found.to_string(),
+            "a infinite (inf) float at `Line[1].x`, which JSON cannot carry"
+        );
         let mut keyed = BTreeMap::new();
         keyed.insert(vec![1], 1.0);
-        assert!(matches!(to_finite_json(&keyed), Err(FiniteJsonError::Json(_))));
+        assert!(matches!(
+            to_finite_json(&keyed),
+            Err(FiniteJsonError::Json(_))
+        ));
     }
 }

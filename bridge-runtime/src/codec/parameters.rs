@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::json_any;
-use snakepit_bridge_spec::{find_non_finite, holds_null, to_finite_json, FiniteJsonError, PathSegment};
 use super::split::{split_fields, SplitError};
 use crate::Error;
+use snakepit_bridge_spec::{
+    find_non_finite, holds_null, to_finite_json, FiniteJsonError, PathSegment,
+};
 
 /// The parameters of one tool call, encoded for the wire.
 ///

@@ -149,8 +149,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_unit_struct(name, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_unit_struct(
+            name,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -159,8 +164,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_newtype_struct(name, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_newtype_struct(
+            name,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -169,8 +179,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_tuple(len, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_tuple(
+            len,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -180,8 +195,14 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_tuple_struct(name, len, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_tuple_struct(
+            name,
+            len,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -191,8 +212,14 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_struct(name, fields, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_struct(
+            name,
+            fields,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -202,8 +229,14 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let wide = self.wide;
-        self.inner
-            .deserialize_enum(name, variants, GuardedVisitor { inner: visitor, wide })
+        self.inner.deserialize_enum(
+            name,
+            variants,
+            GuardedVisitor {
+                inner: visitor,
+                wide,
+            },
+        )
     }
 
     fn is_human_readable(&self) -> bool {
@@ -369,7 +402,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Guarded<'_, A> {
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
         let wide = self.wide;
         wide.within(None, || {
-            self.inner.next_value_seed(GuardedSeed { inner: seed, wide })
+            self.inner
+                .next_value_seed(GuardedSeed { inner: seed, wide })
         })
     }
 
@@ -421,8 +455,13 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Guarded<'_, A> {
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
         let wide = self.wide;
         wide.within(None, || {
-            self.inner
-                .tuple_variant(len, GuardedVisitor { inner: visitor, wide })
+            self.inner.tuple_variant(
+                len,
+                GuardedVisitor {
+                    inner: visitor,
+                    wide,
+                },
+            )
         })
     }
 
@@ -433,8 +472,13 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Guarded<'_, A> {
     ) -> Result<V::Value, A::Error> {
         let wide = self.wide;
         wide.within(None, || {
-            self.inner
-                .struct_variant(fields, GuardedVisitor { inner: visitor, wide })
+            self.inner.struct_variant(
+                fields,
+                GuardedVisitor {
+                    inner: visitor,
+                    wide,
+                },
+            )
         })
     }
 }

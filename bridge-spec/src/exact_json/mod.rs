@@ -13,7 +13,6 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-
 use crate::json_path::JsonPath;
 
 /// An integer wider than 64 bits that the target type would have rounded to a float.
@@ -132,7 +131,6 @@ pub fn message_without_position(error: &serde_json::Error) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -163,10 +161,7 @@ mod tests {
         struct Wide {
             big: u128,
         }
-        assert_eq!(
-            decode_exact::<Wide>(json.as_bytes()).unwrap().big,
-            1 << 70
-        );
+        assert_eq!(decode_exact::<Wide>(json.as_bytes()).unwrap().big, 1 << 70);
         #[derive(Deserialize, Debug)]
         #[allow(dead_code)]
         struct Narrow {
@@ -174,13 +169,19 @@ mod tests {
         }
         // A 64-bit field cannot hold it either: the same error, naming it.
         let error = decode_exact::<Narrow>(json.as_bytes()).unwrap_err();
-        assert!(matches!(&error, ExactJsonError::WideInteger(wide) if wide.path.to_string() == "big"), "{error}");
+        assert!(
+            matches!(&error, ExactJsonError::WideInteger(wide) if wide.path.to_string() == "big"),
+            "{error}"
+        );
         assert!(error.is_data());
     }
 
     #[test]
     fn the_path_names_the_integer_wherever_it_sits() {
-        assert_eq!(refused::<Value>("1180591620717411303424").path.to_string(), "");
+        assert_eq!(
+            refused::<Value>("1180591620717411303424").path.to_string(),
+            ""
+        );
         assert_eq!(
             refused::<Value>(r#"{"a":[1,{"b":[-1180591620717411303424]}]}"#)
                 .path
@@ -253,7 +254,10 @@ mod tests {
         assert!(!error.is_data());
         // Trailing text after a document with a wide integer is still refused.
         let error = decode_exact::<i128>(b"1180591620717411303424 x").unwrap_err();
-        assert!(matches!(&error, ExactJsonError::Json(e) if e.is_syntax()), "{error}");
+        assert!(
+            matches!(&error, ExactJsonError::Json(e) if e.is_syntax()),
+            "{error}"
+        );
     }
 
     #[test]
