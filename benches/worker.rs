@@ -219,10 +219,7 @@ async fn heartbeats(host: &EmbeddedHost) {
     let worker = Arc::new(
         Kind::Typed
             .launcher()
-            .heartbeat(HeartbeatConfig {
-                interval: Duration::from_millis(10),
-                ..HeartbeatConfig::default()
-            })
+            .heartbeat(HeartbeatConfig::default().with_interval(Duration::from_millis(10)))
             .launch(host)
             .await
             .expect("the showcase worker launches"),

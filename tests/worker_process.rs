@@ -34,10 +34,7 @@ async fn host() -> EmbeddedHost {
 
 /// Fast host heartbeats, so that tests see many of them.
 fn fast_heartbeats() -> HeartbeatConfig {
-    HeartbeatConfig {
-        interval: Duration::from_millis(50),
-        ..HeartbeatConfig::default()
-    }
+    HeartbeatConfig::default().with_interval(Duration::from_millis(50))
 }
 
 async fn launch(host: &EmbeddedHost) -> LaunchedWorker {
@@ -653,12 +650,12 @@ async fn the_worker_exits_by_itself_when_the_host_is_gone() {
         // SNAKEPIT_HEARTBEAT_CONFIG: the worker heartbeats the host every 100 ms and gives up
         // after 2 misses in a row. (The launcher's own heartbeats go to the worker, which
         // answers them, so they do not stop it first.)
-        .heartbeat(HeartbeatConfig {
-            interval: Duration::from_millis(100),
-            timeout: Duration::from_millis(500),
-            max_missed: 2,
-            ..HeartbeatConfig::default()
-        })
+        .heartbeat(
+            HeartbeatConfig::default()
+                .with_interval(Duration::from_millis(100))
+                .with_timeout(Duration::from_millis(500))
+                .with_max_missed(2),
+        )
         .launch(host.host())
         .await
         .unwrap();

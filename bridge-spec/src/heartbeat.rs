@@ -7,7 +7,19 @@ use serde_json::Value;
 
 /// A pool's heartbeat settings, which snakepit hands its workers as `SNAKEPIT_HEARTBEAT_CONFIG`:
 /// the host heartbeats the worker with them, and the worker the host.
+///
+/// Start from [`HeartbeatConfig::default`] (snakepit's defaults) and change what differs:
+///
+/// ```
+/// use std::time::Duration;
+/// use snakepit_bridge_spec::HeartbeatConfig;
+/// let fast = HeartbeatConfig::default()
+///     .with_interval(Duration::from_millis(100))
+///     .with_max_missed(2);
+/// assert_eq!(fast.timeout, Duration::from_secs(10));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct HeartbeatConfig {
     /// Whether to send heartbeats at all.
     pub enabled: bool,
@@ -38,6 +50,42 @@ impl Default for HeartbeatConfig {
 }
 
 impl HeartbeatConfig {
+    /// With heartbeats on or off.
+    pub fn with_enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// With `interval` between heartbeats.
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// With `timeout` as the deadline of one heartbeat.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// With `max_missed` consecutive misses before the other side counts as gone (at least 1).
+    pub fn with_max_missed(mut self, max_missed: u32) -> Self {
+        self.max_missed = max_missed.max(1);
+        self
+    }
+
+    /// With `initial_delay` before the first heartbeat.
+    pub fn with_initial_delay(mut self, initial_delay: Duration) -> Self {
+        self.initial_delay = initial_delay;
+        self
+    }
+
+    /// Whether the worker exits when the host is gone.
+    pub fn with_dependent(mut self, dependent: bool) -> Self {
+        self.dependent = dependent;
+        self
+    }
+
     /// `SNAKEPIT_HEARTBEAT_CONFIG` as snakepit writes it: a JSON object with sorted keys and
     /// `interval_ms` (the pool's `ping_interval_ms`).
     pub fn to_env_json(&self) -> String {

@@ -1,4 +1,5 @@
-//! snakepit's rule for tool names (protocol.md, section 3).
+//! snakepit's rule for tool names (`validate_tool_name/1` and `@tool_name_pattern` in snakepit
+//! v0.13.0's `lib/snakepit/bridge/tool_registry.ex`).
 
 use std::fmt;
 

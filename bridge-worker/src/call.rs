@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use snakepit_bridge_spec::{closest_name, did_you_mean};
+use snakepit_bridge_spec::{
+    closest_name, decode_exact, did_you_mean, message_without_position, ExactJsonError,
+};
 
 use crate::context::ToolContext;
 use crate::host_link::HostLink;
@@ -79,6 +81,22 @@ impl ToolCall {
                 Arc::new(HostLink::standalone()),
             ),
         }
+    }
+
+    /// A call built by hand from each parameter's JSON text exactly as it would arrive on the
+    /// wire (integers of any width, or bytes that are not JSON at all), for unit tests of how
+    /// tools decode their parameters.
+    pub fn for_test_wire<N: Into<String>, J: Into<Vec<u8>>>(
+        tool: &str,
+        parameters: impl IntoIterator<Item = (N, J)>,
+        binary_parameters: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> ToolCall {
+        let mut call = ToolCall::for_test(tool, Value::Null, binary_parameters);
+        call.parameters = parameters
+            .into_iter()
+            .map(|(name, json)| (name.into(), snakepit_bridge_runtime::json_any(json.into())))
+            .collect();
+        call
     }
 
     /// The tool's name.
@@ -195,19 +213,35 @@ impl ToolCall {
         }
     }
 
+    /// Decodes one parameter by the rule of every side of the wire
+    /// ([`snakepit_bridge_spec::decode_exact`]): an integer wider than 64 bits is exact where
+    /// `T` can hold it and refused where it would be rounded (a `serde_json::Value`, an `f64`).
     fn decode<T: DeserializeOwned>(&self, name: &str, bytes: &[u8]) -> Result<T, ToolError> {
-        serde_json::from_slice(bytes).map_err(|error| {
-            if error.is_data() {
-                ToolError::type_error(format!(
-                    "tool `{}`: parameter `{name}` has the wrong type: {error}",
-                    self.tool
-                ))
-            } else {
+        decode_exact(bytes).map_err(|error| match error {
+            ExactJsonError::WideInteger(wide) => {
+                let at = if wide.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at `{}`", wide.path.under(name))
+                };
                 ToolError::value_error(format!(
-                    "tool `{}`: parameter `{name}` is not valid JSON ({error}); the host sends each parameter as JSON text",
-                    self.tool
+                    "tool `{}`: parameter `{name}` holds the integer {}{at}, wider than 64 bits, \
+                     which the parameter's type (a JSON value or a float) cannot hold exactly; \
+                     send it as a string, or declare the parameter as an i128 or u128",
+                    self.tool, wide.digits
                 ))
             }
+            // A position in text the host wrote means nothing to the caller.
+            ExactJsonError::Json(error) if error.is_data() => ToolError::type_error(format!(
+                "tool `{}`: parameter `{name}` has the wrong type: {}",
+                self.tool,
+                message_without_position(&error)
+            )),
+            ExactJsonError::Json(error) => ToolError::value_error(format!(
+                "tool `{}`: parameter `{name}` is not valid JSON ({error}); the host sends each \
+                 parameter as JSON text",
+                self.tool
+            )),
         })
     }
 }

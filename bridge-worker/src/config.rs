@@ -1,16 +1,25 @@
-//! What snakepit tells a worker at launch: its command line and environment
-//! (worker-protocol.md sections 1.1 and 1.2), read tolerantly.
+//! What snakepit tells a worker at launch: its command line and environment, read tolerantly.
+//! The names are [`snakepit_bridge_spec::launch`]'s (snakepit's
+//! `lib/snakepit/worker/configuration.ex` writes them; its Python worker,
+//! `priv/python/grpc_server.py` `main()`, reads them as this module does).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
-use snakepit_bridge_spec::truthy;
+use snakepit_bridge_spec::launch::{
+    process_group_requested, ADDRESS_ENVS, ELIXIR_ADDRESS_FLAG, HEARTBEAT_CONFIG_ENV,
+    HEARTBEAT_DEPENDENT_FLAG, HEARTBEAT_ENABLED_FLAG, HEARTBEAT_INDEPENDENT_FLAG,
+    HEARTBEAT_INITIAL_DELAY_FLAG, HEARTBEAT_INTERVAL_FLAG, HEARTBEAT_MAX_MISSED_FLAG,
+    HEARTBEAT_TIMEOUT_FLAG, INSTANCE_NAME_FLAG, LEGACY_RUN_ID_FLAG, LOG_LEVEL_ENV, PORT_FLAG,
+    PROCESS_GROUP_ENV, READY_FILE_ENV, RUN_ID_FLAG, VALUE_FLAGS,
+};
 pub use snakepit_bridge_spec::HeartbeatConfig;
 
-/// The worker's launch settings.
+/// The worker's launch settings: read with [`WorkerConfig::from_process`] or
+/// [`WorkerConfig::from_args_and_env`], adjusted through the public fields.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct WorkerConfig {
     /// `--port`: the port to listen on; 0 lets the OS pick one.
     pub port: u16,
@@ -33,6 +42,7 @@ pub struct WorkerConfig {
 
 /// `SNAKEPIT_LOG_LEVEL`: `debug`, `info`, `warning`, `error` (the default) or `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LogLevel {
     /// Everything down to debug.
     Debug,
@@ -71,21 +81,6 @@ impl LogLevel {
     }
 }
 
-/// The flags that take a value; any other `--flag` is ignored, with its value if it has one.
-const VALUE_FLAGS: &[&str] = &[
-    "--port",
-    "--elixir-address",
-    "--snakepit-run-id",
-    "--run-id",
-    "--snakepit-instance-name",
-    "--snakepit-instance-token",
-    "--adapter",
-    "--heartbeat-interval-ms",
-    "--heartbeat-timeout-ms",
-    "--heartbeat-max-missed",
-    "--heartbeat-initial-delay-ms",
-];
-
 impl WorkerConfig {
     /// Reads the worker's command line and environment as snakepit sets them.
     pub fn from_process() -> Result<WorkerConfig, String> {
@@ -102,15 +97,14 @@ impl WorkerConfig {
     ) -> Result<WorkerConfig, String> {
         let flags = read_flags(args);
         let flag = |name: &str| flags.get(name).cloned();
-        let port = match flag("--port") {
+        let port = match flag(PORT_FLAG) {
             Some(text) => text
                 .parse::<u16>()
-                .map_err(|_| format!("--port {text:?} is not a port number (0 to 65535)"))?,
+                .map_err(|_| format!("{PORT_FLAG} {text:?} is not a port number (0 to 65535)"))?,
             None => 0,
         };
-        let elixir_address = flag("--elixir-address")
-            .or_else(|| env.get("SNAKEPIT_GRPC_ADDRESS").cloned())
-            .or_else(|| env.get("SNAKEPIT_ELIXIR_ADDRESS").cloned())
+        let elixir_address = flag(ELIXIR_ADDRESS_FLAG)
+            .or_else(|| ADDRESS_ENVS.iter().find_map(|name| env.get(*name).cloned()))
             .filter(|address| !address.trim().is_empty());
 
         let mut heartbeat = HeartbeatConfig::default();
@@ -123,52 +117,52 @@ impl WorkerConfig {
                 })
                 .transpose()
         };
-        if flags.contains_key("--heartbeat-enabled") {
+        if flags.contains_key(HEARTBEAT_ENABLED_FLAG) {
             heartbeat.enabled = true;
         }
-        if let Some(interval) = flag_ms("--heartbeat-interval-ms")? {
+        if let Some(interval) = flag_ms(HEARTBEAT_INTERVAL_FLAG)? {
             heartbeat.interval = interval;
         }
-        if let Some(timeout) = flag_ms("--heartbeat-timeout-ms")? {
+        if let Some(timeout) = flag_ms(HEARTBEAT_TIMEOUT_FLAG)? {
             heartbeat.timeout = timeout;
         }
-        if let Some(delay) = flag_ms("--heartbeat-initial-delay-ms")? {
+        if let Some(delay) = flag_ms(HEARTBEAT_INITIAL_DELAY_FLAG)? {
             heartbeat.initial_delay = delay;
         }
-        if let Some(text) = flag("--heartbeat-max-missed") {
+        if let Some(text) = flag(HEARTBEAT_MAX_MISSED_FLAG) {
             heartbeat.max_missed = text
                 .parse::<u32>()
-                .map_err(|_| format!("--heartbeat-max-missed {text:?} is not a count"))?
+                .map_err(|_| format!("{HEARTBEAT_MAX_MISSED_FLAG} {text:?} is not a count"))?
                 .max(1);
         }
-        if flags.contains_key("--heartbeat-dependent") {
+        if flags.contains_key(HEARTBEAT_DEPENDENT_FLAG) {
             heartbeat.dependent = true;
         }
-        if flags.contains_key("--heartbeat-independent") {
+        if flags.contains_key(HEARTBEAT_INDEPENDENT_FLAG) {
             heartbeat.dependent = false;
         }
         // The environment wins over the flags, as in snakepit's Python worker.
         if let Some(json) = env
-            .get("SNAKEPIT_HEARTBEAT_CONFIG")
+            .get(HEARTBEAT_CONFIG_ENV)
             .filter(|s| !s.trim().is_empty())
         {
             heartbeat.apply_json(json)?;
         }
 
         let log_level = env
-            .get("SNAKEPIT_LOG_LEVEL")
+            .get(LOG_LEVEL_ENV)
             .and_then(|text| LogLevel::parse(text))
             .unwrap_or(LogLevel::Error);
         let process_group = env
-            .get("SNAKEPIT_PROCESS_GROUP")
-            .is_some_and(|text| truthy(&Value::String(text.clone())) == Some(true));
+            .get(PROCESS_GROUP_ENV)
+            .is_some_and(|text| process_group_requested(text));
         Ok(WorkerConfig {
             port,
             elixir_address,
-            run_id: flag("--snakepit-run-id").or_else(|| flag("--run-id")),
-            instance_name: flag("--snakepit-instance-name"),
+            run_id: flag(RUN_ID_FLAG).or_else(|| flag(LEGACY_RUN_ID_FLAG)),
+            instance_name: flag(INSTANCE_NAME_FLAG),
             ready_file: env
-                .get("SNAKEPIT_READY_FILE")
+                .get(READY_FILE_ENV)
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
             heartbeat,

@@ -1,17 +1,20 @@
 //! A tool's failure, and how it travels to the host: `success = false` with `error_message` a
 //! JSON object `{type, message, stacktrace, traceback, context}`, which snakepit turns into
-//! `Snakepit.Error.<type>` (worker-protocol.md 3.4).
+//! `Snakepit.Error.<type>` (snakepit's `lib/snakepit/error/python_translation.ex`). The JSON is
+//! written by [`snakepit_bridge_spec::write_error_json`], the writer the host emulation's reader
+//! is tested against.
 
 use std::fmt;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use snakepit_bridge_spec::{write_error_json, ErrorJson};
 
 /// Why a tool call failed: a type name the host maps to an Elixir error struct, and a message.
 ///
-/// snakepit maps `ValueError`, `KeyError`, `IndexError`, `TypeError`, `AttributeError`,
-/// `ImportError`, `RuntimeError`, `NotImplementedError`, `FileNotFoundError`,
-/// `PermissionError` and `ZeroDivisionError` to `Snakepit.Error.<type>`, and any other type to
-/// `Snakepit.Error.PythonException` (with the type name kept in `python_type`).
+/// snakepit maps the type names of [`snakepit_bridge_spec::TRANSLATED_ERROR_TYPES`]
+/// (`ValueError`, `KeyError`, `TypeError`, `RuntimeError`, ...) to `Snakepit.Error.<type>`, and
+/// any other type to `Snakepit.Error.PythonException` (with the type name kept in
+/// `python_type`).
 ///
 /// ```
 /// use snakepit_bridge_worker::ToolError;
@@ -20,21 +23,26 @@ use serde_json::{json, Map, Value};
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
-    type_name: String,
-    message: String,
-    context: Map<String, Value>,
-    stacktrace: Vec<String>,
+    error: ErrorJson,
+    /// Raised where the tool is not known (its result could not be sent): the message sent
+    /// to the host starts with the tool's name.
+    names_no_tool: bool,
 }
 
 impl ToolError {
     /// A failure of type `type_name` (e.g. `"ValueError"`).
     pub fn new(type_name: impl Into<String>, message: impl Into<String>) -> Self {
         ToolError {
-            type_name: type_name.into(),
-            message: message.into(),
-            context: Map::new(),
-            stacktrace: Vec::new(),
+            error: ErrorJson::new(type_name, message),
+            names_no_tool: false,
         }
+    }
+
+    /// A failure raised outside the tool's code, where the tool's name is not known: the
+    /// message sent to the host is prefixed with it.
+    pub(crate) fn outside_the_tool(mut self) -> Self {
+        self.names_no_tool = true;
+        self
     }
 
     /// `ValueError`: an argument has the right type but a bad value.
@@ -64,53 +72,43 @@ impl ToolError {
 
     /// Adds an entry to the error's `context` map (merged with `tool_name` and `session_id`).
     pub fn with_context(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.context.insert(key.into(), value.into());
+        self.error.context.insert(key.into(), value.into());
         self
     }
 
     /// Adds a line to the error's stack trace.
     pub fn with_stack_line(mut self, line: impl Into<String>) -> Self {
-        self.stacktrace.push(line.into());
+        self.error.stacktrace.push(line.into());
         self
     }
 
     /// The type name.
     pub fn type_name(&self) -> &str {
-        &self.type_name
+        &self.error.type_name
     }
 
     /// The message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.error.message
     }
 
-    /// The `error_message` JSON the host expects, for a call of `tool` in `session`.
+    /// The `error_message` JSON the host expects, for a call of `tool` in `session`
+    /// ([`write_error_json`]: `tool_name` and `session_id` join the context). A failure raised
+    /// outside the tool's code (its result could not be sent) names the tool in its message.
     pub fn to_error_message(&self, tool: &str, session: &str) -> String {
-        let mut context = self.context.clone();
-        context.insert("tool_name".to_owned(), Value::from(tool));
-        context.insert("session_id".to_owned(), Value::from(session));
-        let traceback: String = if self.stacktrace.is_empty() {
-            format!("{}: {}\n", self.type_name, self.message)
+        if self.names_no_tool {
+            let mut error = self.error.clone();
+            error.message = format!("tool `{tool}`: {}", error.message);
+            write_error_json(&error, tool, session)
         } else {
-            self.stacktrace
-                .iter()
-                .map(|line| format!("{line}\n"))
-                .collect()
-        };
-        json!({
-            "type": self.type_name,
-            "message": self.message,
-            "stacktrace": self.stacktrace,
-            "traceback": traceback,
-            "context": context,
-        })
-        .to_string()
+            write_error_json(&self.error, tool, session)
+        }
     }
 }
 
 impl fmt::Display for ToolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.type_name, self.message)
+        write!(f, "{}: {}", self.error.type_name, self.error.message)
     }
 }
 
@@ -170,6 +168,8 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
     #[test]
     fn the_error_message_is_the_json_the_host_translates() {
         let error = ToolError::value_error("This is a demonstration ValueError")
@@ -187,6 +187,18 @@ mod tests {
             value["context"],
             json!({"tool_name": "error_demo", "session_id": "session_1_2", "function": "f"})
         );
+        let read = snakepit_bridge_spec::read_error_json(&text).unwrap();
+        assert_eq!(read.module, "Snakepit.Error.ValueError");
+        assert_eq!(read.message, "This is a demonstration ValueError");
+    }
+
+    #[test]
+    fn a_failure_outside_the_tool_names_the_tool_on_the_wire() {
+        let error = ToolError::value_error("the result holds a NaN").outside_the_tool();
+        assert_eq!(error.message(), "the result holds a NaN");
+        let read =
+            snakepit_bridge_spec::read_error_json(&error.to_error_message("t", "s")).unwrap();
+        assert_eq!(read.message, "tool `t`: the result holds a NaN");
     }
 
     #[test]

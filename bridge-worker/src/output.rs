@@ -6,6 +6,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
+use snakepit_bridge_spec::{to_finite_json, FiniteJsonError};
 
 use crate::stream::ChunkStream;
 use crate::ToolError;
@@ -85,13 +86,11 @@ pub trait IntoToolOutput {
     fn into_tool_output(self) -> Result<ToolOutput, ToolError>;
 }
 
+/// Written by the rule of every side of the wire ([`snakepit_bridge_spec::to_finite_json`]): a
+/// NaN or infinite float fails the call with its path (serde_json would send `null`).
 impl<T: Serialize> IntoToolOutput for T {
     fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
-        let json = serde_json::to_vec(&self).map_err(|error| {
-            ToolError::runtime_error(format!(
-                "the tool's result cannot be written as JSON: {error}"
-            ))
-        })?;
+        let json = answer_json(&self, "the result", "result")?;
         Ok(ToolOutput {
             json,
             binary: Bytes::new(),
@@ -106,6 +105,37 @@ impl IntoToolOutput for BinaryResult {
             binary: self.data,
         })
     }
+}
+
+/// `value` as JSON for the host, or the failure of the call: `what` (`the result`, `a chunk`)
+/// holds a non-finite float at a path below `root`, or cannot be written as JSON.
+pub(crate) fn answer_json<T: Serialize + ?Sized>(
+    value: &T,
+    what: &str,
+    root: &str,
+) -> Result<Vec<u8>, ToolError> {
+    to_finite_json(value).map_err(|error| {
+        match error {
+            FiniteJsonError::NonFinite(found) => {
+                let what_float = found.describe();
+                let article = if what_float.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                ToolError::value_error(format!(
+                    "{what} holds {article} {what_float} float at `{}`, which JSON cannot carry \
+                     (it would reach the host as null); answer a finite number, or an Option \
+                     set to None",
+                    found.path.under(root)
+                ))
+            }
+            FiniteJsonError::Json(error) => {
+                ToolError::runtime_error(format!("{what} cannot be written as JSON: {error}"))
+            }
+        }
+        .outside_the_tool()
+    })
 }
 
 /// What a unary tool method returns: `Result<T, E>` (or an alias of it), `T` an
@@ -184,5 +214,25 @@ mod tests {
 
         let error = Err::<u8, _>("boom").into_outcome().unwrap_err();
         assert_eq!(error.type_name(), "RuntimeError");
+    }
+
+    #[test]
+    fn a_non_finite_result_fails_the_call_with_its_path() {
+        let error = Ok::<_, ToolError>(vec![1.0, f64::NAN])
+            .into_outcome()
+            .unwrap_err();
+        assert_eq!(error.type_name(), "ValueError");
+        assert!(
+            error
+                .message()
+                .starts_with("the result holds a NaN float at `result[1]`"),
+            "{}",
+            error.message()
+        );
+        // `None` is a real null, and passes.
+        let Ok(Answer::Value(output)) = Ok::<_, ToolError>(None::<f64>).into_outcome() else {
+            panic!("a value")
+        };
+        assert_eq!(output.json, b"null");
     }
 }

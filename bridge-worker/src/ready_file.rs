@@ -1,7 +1,13 @@
-//! The ready file: the worker's signal to snakepit that it serves, and on which port.
+//! The ready file: the worker's signal to snakepit that it serves, and on which port. Its name
+//! and contents are [`snakepit_bridge_spec::launch`]'s; snakepit's host reads it in
+//! `lib/snakepit/worker/process_manager.ex` (`read_ready_file/1`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use snakepit_bridge_spec::launch::{
+    ready_file_contents, worker_id_from_ready_file_name, READY_FILE_TEMPORARY_SUFFIX,
+};
 
 /// Writes `port` as decimal text to `path` atomically: a `<path>.tmp` written and synced, then
 /// renamed onto `path`. The host accepts a partly written file as a port ("50" of "50123"), so
@@ -10,7 +16,7 @@ pub fn write_ready_file(path: &Path, port: u16) -> std::io::Result<()> {
     let temporary = temporary_path(path);
     let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(port.to_string().as_bytes())?;
+        file.write_all(ready_file_contents(port).as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)
     })();
@@ -23,7 +29,7 @@ pub fn write_ready_file(path: &Path, port: u16) -> std::io::Result<()> {
 
 fn temporary_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(".tmp");
+    name.push(READY_FILE_TEMPORARY_SUFFIX);
     PathBuf::from(name)
 }
 
@@ -31,11 +37,7 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// (`snakepit_ready_<worker id>_<unique int>`), which it passes nowhere else. The host routes
 /// registered tools by this id, so registering under it lets the host call them.
 pub fn worker_id_from_ready_file(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let rest = name.strip_prefix("snakepit_ready_")?;
-    let (worker_id, unique) = rest.rsplit_once('_')?;
-    let is_number = !unique.is_empty() && unique.bytes().all(|b| b.is_ascii_digit());
-    (is_number && !worker_id.is_empty()).then(|| worker_id.to_owned())
+    worker_id_from_ready_file_name(path.file_name()?.to_str()?).map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -30,12 +30,11 @@ pub struct StreamChunk {
 }
 
 impl StreamChunk {
-    /// A chunk holding `value` as JSON.
+    /// A chunk holding `value` as JSON; a NaN or infinite float in it is an error naming its
+    /// path (`chunk.points[1]`), as for a result.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, ToolError> {
         Ok(StreamChunk {
-            data: serde_json::to_vec(value).map_err(|error| {
-                ToolError::runtime_error(format!("a chunk cannot be written as JSON: {error}"))
-            })?,
+            data: crate::output::answer_json(value, "a chunk", "chunk")?,
             ..Default::default()
         })
     }

@@ -1,12 +1,15 @@
 //! How values travel: every parameter and every result is a `google.protobuf.Any` whose
-//! `value` bytes are a UTF-8 JSON document (protocol.md, section 2).
+//! `value` bytes are a UTF-8 JSON document: snakepit's host JSON-decodes every parameter
+//! whatever its `type_url` (`lib/snakepit/grpc/bridge_server.ex`) and JSON-encodes every result.
+//!
+//! The value rules (integers exact at any width or refused, never rounded; non-finite floats
+//! refused with their path, never sent as `null`) are `snakepit_bridge_spec`'s
+//! [`decode_exact`](snakepit_bridge_spec::decode_exact) and
+//! [`to_finite_json`](snakepit_bridge_spec::to_finite_json), which the worker uses too.
 
-mod non_finite;
 mod parameters;
 mod result;
 mod split;
-mod wide_guard;
-mod wide_integers;
 
 pub use parameters::{ParameterError, Parameters};
 pub use result::ToolResponse;

@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::json_any;
-use super::non_finite::{find_non_finite, NonFinite, Segment};
 use super::split::{split_fields, SplitError};
 use crate::Error;
+use snakepit_bridge_spec::{
+    find_non_finite, holds_null, to_finite_json, FiniteJsonError, PathSegment,
+};
 
 /// The parameters of one tool call, encoded for the wire.
 ///
@@ -100,14 +102,14 @@ impl Parameters {
         })?;
         if fields.iter().any(|(_, json)| holds_null(json)) {
             if let Some(found) = find_non_finite(params) {
-                let parameter = match found.path.first() {
-                    Some(Segment::Key(name)) => Some(name.clone()),
+                let parameter = match found.path.segments().first() {
+                    Some(PathSegment::Key(name)) => Some(name.clone()),
                     _ => None,
                 };
                 return Err(non_finite_error(
                     parameter,
                     &found.describe(),
-                    &found.path_text(),
+                    &found.path.to_string(),
                 ));
             }
         }
@@ -124,22 +126,14 @@ impl Parameters {
         name: &str,
         value: &V,
     ) -> Result<(), ParameterError> {
-        let json = serde_json::to_vec(value).map_err(|error| serialize_error(name, error))?;
-        if let Some(found) = non_finite_behind_null(&json, value) {
-            let mut path = name.to_owned();
-            let inner = found.path_text();
-            if !inner.is_empty() {
-                if !inner.starts_with('[') {
-                    path.push('.');
-                }
-                path.push_str(&inner);
-            }
-            return Err(non_finite_error(
+        let json = to_finite_json(value).map_err(|error| match error {
+            FiniteJsonError::NonFinite(found) => non_finite_error(
                 Some(name.to_owned()),
                 &found.describe(),
-                &path,
-            ));
-        }
+                &found.path.under(name),
+            ),
+            FiniteJsonError::Json(error) => serialize_error(name, error),
+        })?;
         self.values.insert(name.to_owned(), json_any(json));
         Ok(())
     }
@@ -184,21 +178,6 @@ impl Parameters {
     pub fn into_wire(self) -> HashMap<String, prost_types::Any> {
         self.values
     }
-}
-
-/// The first NaN or infinite float of `value`, looked for only when its JSON holds a `null`:
-/// serde_json writes non-finite floats as `null`, so JSON without one cannot hide any, and the
-/// value is serialized once in the usual case.
-fn non_finite_behind_null<T: Serialize + ?Sized>(json: &[u8], value: &T) -> Option<NonFinite> {
-    if holds_null(json) {
-        find_non_finite(value)
-    } else {
-        None
-    }
-}
-
-fn holds_null(json: &[u8]) -> bool {
-    json.windows(4).any(|window| window == b"null")
 }
 
 fn non_finite_error(parameter: Option<String>, what: &str, path: &str) -> ParameterError {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use prost::bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 
 use crate::proto::ExecuteElixirToolResponse;
 use crate::Error;
@@ -15,25 +16,10 @@ use crate::Error;
 ///
 /// A `serde_json::Value` holds integers only up to 64 bits and would quietly round a wider one
 /// (Elixir integers are unbounded) to a float, anywhere in the result (a `Value` field, a
-/// `Vec<Value>`, an `Option<Value>`): that is an error instead, naming the integer. Typed
-/// results decode wide integers exactly into `i128`/`u128` fields, and fail on narrower ones.
+/// `Vec<Value>`, an `Option<Value>`): that is an error instead, naming the integer and its path
+/// ([`snakepit_bridge_spec::decode_exact`], the rule every side of the wire follows). Typed
+/// results decode wide integers exactly into `i128`/`u128` fields.
 pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Result<T, Error> {
-    let wide = super::wide_integers::find_wide_integers(json);
-    if !wide.is_empty() {
-        let literals: Vec<(f64, &str)> = wide
-            .iter()
-            .filter_map(|digits| Some((digits.parse::<f64>().ok()?, *digits)))
-            .collect();
-        let mut deserializer = serde_json::Deserializer::from_slice(json);
-        let decoded = T::deserialize(super::wide_guard::Guarded {
-            inner: &mut deserializer,
-            wide: super::wide_guard::Wide {
-                literals: &literals,
-            },
-        })
-        .and_then(|value| deserializer.end().map(|()| value));
-        return decoded.map_err(|error| decode_error::<T>(tool, json, error));
-    }
     if json.is_empty() {
         return Err(Error::UndecodableResult {
             tool: tool.to_owned(),
@@ -41,10 +27,10 @@ pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Resul
             reason: "the host sent an empty result".to_owned(),
         });
     }
-    serde_json::from_slice(json).map_err(|error| decode_error::<T>(tool, json, error))
+    decode_exact(json).map_err(|error| decode_error::<T>(tool, json, error))
 }
 
-fn decode_error<T>(tool: &str, json: &[u8], error: serde_json::Error) -> Error {
+fn decode_error<T>(tool: &str, json: &[u8], error: ExactJsonError) -> Error {
     if error.is_data() {
         Error::UnexpectedResult {
             tool: tool.to_owned(),
@@ -225,7 +211,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("the integer 1180591620717411303424 is wider than 64 bits"),
+                .contains("the integer 1180591620717411303424 at `big` is wider than 64 bits"),
             "{error}"
         );
         #[derive(Deserialize)]
@@ -240,7 +226,7 @@ mod tests {
         }
         assert!(matches!(
             decode_json::<Narrow>("t", json),
-            Err(Error::UnexpectedResult { .. })
+            Err(Error::UnexpectedResult { reason, .. }) if reason.contains("wider than 64 bits")
         ));
     }
 
@@ -264,17 +250,20 @@ mod tests {
         struct Maybe {
             big: Option<Value>,
         }
-        for error in [
-            decode_json::<Field>("t", json).unwrap_err(),
-            decode_json::<Listed>("t", json).unwrap_err(),
-            decode_json::<Maybe>("t", json).unwrap_err(),
-            decode_json::<Vec<Value>>("t", b"[1180591620717411303424]").unwrap_err(),
+        for (error, path) in [
+            (decode_json::<Field>("t", json).unwrap_err(), "big"),
+            (decode_json::<Listed>("t", json).unwrap_err(), "list[1]"),
+            (decode_json::<Maybe>("t", json).unwrap_err(), "big"),
+            (
+                decode_json::<Vec<Value>>("t", b"[1180591620717411303424]").unwrap_err(),
+                "[0]",
+            ),
         ] {
             assert!(matches!(error, Error::UnexpectedResult { .. }), "{error}");
             assert!(
-                error
-                    .to_string()
-                    .contains("the integer 1180591620717411303424 is wider than 64 bits"),
+                error.to_string().contains(&format!(
+                    "the integer 1180591620717411303424 at `{path}` is wider than 64 bits"
+                )),
                 "{error}"
             );
         }

@@ -1,45 +1,28 @@
-//! Finds NaN and infinite floats in a `Serialize` value.
+//! Finds NaN and infinite floats in a `Serialize` value: one rule for every side of the wire.
 //!
-//! serde_json quietly writes non-finite floats as `null`, so a NaN would reach the host as a
-//! missing value. This walker visits the value once, without building anything, and reports the
-//! path of the first non-finite float so the error can name it.
+//! serde_json quietly writes non-finite floats as `null`, so a NaN would reach the other side
+//! as a missing value. [`find_non_finite`] visits the value once, without building anything,
+//! and reports the path of the first non-finite float so the error can name it;
+//! [`to_finite_json`] writes JSON and refuses such a float.
 
 use std::fmt;
 
 use serde::ser::{self, Serialize};
 
+use crate::json_path::{JsonPath, PathSegment as Segment};
+
 /// A non-finite float and where it sits, e.g. `values[3]` or `point.x`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct NonFinite {
-    pub(crate) path: Vec<Segment>,
-    pub(crate) value: f64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Segment {
-    Key(String),
-    Index(usize),
+pub struct NonFinite {
+    /// Where the float sits in the value (empty: the value is the float).
+    pub path: JsonPath,
+    /// The float: NaN or an infinity.
+    pub value: f64,
 }
 
 impl NonFinite {
-    /// The path as text: `a.b[2]`.
-    pub(crate) fn path_text(&self) -> String {
-        let mut text = String::new();
-        for segment in &self.path {
-            match segment {
-                Segment::Key(key) if text.is_empty() => text.push_str(key),
-                Segment::Key(key) => {
-                    text.push('.');
-                    text.push_str(key);
-                }
-                Segment::Index(index) => text.push_str(&format!("[{index}]")),
-            }
-        }
-        text
-    }
-
     /// What is wrong, e.g. `NaN` or `infinite (-inf)`.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         if self.value.is_nan() {
             "NaN".to_owned()
         } else {
@@ -48,11 +31,69 @@ impl NonFinite {
     }
 }
 
+impl fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} float", self.describe())?;
+        if !self.path.is_empty() {
+            write!(f, " at `{}`", self.path)?;
+        }
+        f.write_str(", which JSON cannot carry")
+    }
+}
+
+/// Why a value could not be written as JSON by [`to_finite_json`].
+#[derive(Debug)]
+pub enum FiniteJsonError {
+    /// A NaN or infinite float, which serde_json would have written as `null`.
+    NonFinite(NonFinite),
+    /// serde_json's own error (a map with keys that are not strings, a failing `Serialize`).
+    Json(serde_json::Error),
+}
+
+impl fmt::Display for FiniteJsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FiniteJsonError::NonFinite(found) => write!(f, "holds {found}"),
+            FiniteJsonError::Json(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for FiniteJsonError {}
+
+/// `value` as JSON text, refusing NaN and infinite floats (which serde_json writes as `null`).
+///
+/// The value is walked only when its JSON holds a `null`: JSON without one cannot hide a
+/// non-finite float, so the usual case serializes once.
+///
+/// ```
+/// use snakepit_bridge_spec::{to_finite_json, FiniteJsonError};
+/// assert_eq!(to_finite_json(&[1.5, 2.0]).unwrap(), b"[1.5,2.0]");
+/// let Err(FiniteJsonError::NonFinite(found)) = to_finite_json(&[1.0, f64::NAN]) else {
+///     panic!("refused")
+/// };
+/// assert_eq!(found.path.to_string(), "[1]");
+/// ```
+pub fn to_finite_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, FiniteJsonError> {
+    let json = serde_json::to_vec(value).map_err(FiniteJsonError::Json)?;
+    if holds_null(&json) {
+        if let Some(found) = find_non_finite(value) {
+            return Err(FiniteJsonError::NonFinite(found));
+        }
+    }
+    Ok(json)
+}
+
+/// Whether JSON text holds `null` anywhere (strings included: a harmless false alarm).
+pub fn holds_null(json: &[u8]) -> bool {
+    json.windows(4).any(|window| window == b"null")
+}
+
 /// The first non-finite float in `value`, if any.
 ///
 /// A `Serialize` impl that fails for its own reasons is not reported here; serializing it for
 /// real reports that failure.
-pub(crate) fn find_non_finite<T: Serialize + ?Sized>(value: &T) -> Option<NonFinite> {
+pub fn find_non_finite<T: Serialize + ?Sized>(value: &T) -> Option<NonFinite> {
     let mut walker = Walker { path: Vec::new() };
     match value.serialize(&mut walker) {
         Err(Stop(found)) => found,
@@ -88,7 +129,7 @@ impl Walker {
             Ok(())
         } else {
             Err(Stop(Some(NonFinite {
-                path: self.path.clone(),
+                path: JsonPath::from(self.path.clone()),
                 value,
             })))
         }
@@ -342,7 +383,7 @@ mod tests {
     }
 
     fn path_of<T: Serialize>(value: &T) -> Option<String> {
-        find_non_finite(value).map(|found| found.path_text())
+        find_non_finite(value).map(|found| found.path.to_string())
     }
 
     #[test]
@@ -358,7 +399,7 @@ mod tests {
             y: 0.0,
         })
         .unwrap();
-        assert_eq!(found.path_text(), "x");
+        assert_eq!(found.path.to_string(), "x");
         assert_eq!(found.describe(), "NaN");
     }
 
@@ -367,7 +408,7 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert("values", vec![1.0, 2.0, f64::NEG_INFINITY]);
         let found = find_non_finite(&map).unwrap();
-        assert_eq!(found.path_text(), "values[2]");
+        assert_eq!(found.path.to_string(), "values[2]");
         assert_eq!(found.describe(), "infinite (-inf)");
     }
 
@@ -389,5 +430,38 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert(7, Some(f64::NAN));
         assert_eq!(path_of(&map).as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn to_finite_json_writes_finite_values_and_refuses_the_rest_with_a_path() {
+        assert_eq!(
+            to_finite_json(&Point { x: 1.0, y: 2.0 }).unwrap(),
+            br#"{"x":1.0,"y":2.0}"#
+        );
+        // A null that is a real null is no false alarm.
+        assert_eq!(
+            to_finite_json(&(None::<f64>, "null")).unwrap(),
+            br#"[null,"null"]"#
+        );
+        let Err(FiniteJsonError::NonFinite(found)) = to_finite_json(&Shape::Line(vec![
+            Point { x: 0.0, y: 0.0 },
+            Point {
+                x: f64::INFINITY,
+                y: 0.0,
+            },
+        ])) else {
+            panic!("refused")
+        };
+        assert_eq!(found.path.under("result"), "result.Line[1].x");
+        assert_eq!(
+            found.to_string(),
+            "a infinite (inf) float at `Line[1].x`, which JSON cannot carry"
+        );
+        let mut keyed = BTreeMap::new();
+        keyed.insert(vec![1], 1.0);
+        assert!(matches!(
+            to_finite_json(&keyed),
+            Err(FiniteJsonError::Json(_))
+        ));
     }
 }

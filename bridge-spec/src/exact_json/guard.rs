@@ -1,39 +1,102 @@
-//! Decoding that refuses to round an integer wider than 64 bits into a float, wherever it lands.
+//! A deserializer that refuses to round an integer wider than 64 bits into a float, wherever it
+//! lands, and knows where it is.
 //!
 //! serde_json hands such an integer to a type that takes "any number" (a `serde_json::Value`,
-//! anywhere in the result: a field, a `Vec<Value>`, an `Option<Value>`) as an `f64`, silently
+//! anywhere: a field, a `Vec<Value>`, a `Map`, an `Option<Value>`) as an `f64`, silently
 //! rounded; a field that asks for `i128`/`u128` gets it exactly. This deserializer forwards
-//! everything to serde_json's and watches the floats visitors receive: one that is a wide
-//! integer of the document, rounded, is an error that names it.
+//! everything to serde_json's, keeps the path of the value being decoded, and watches the floats
+//! visitors receive: one that is a wide integer of the document, rounded, is an error that
+//! names it and its path.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
-/// The wide integers of a document, as the floats they would be rounded to.
+use super::WideInteger;
+use crate::json_path::{JsonPath, PathSegment};
+
+/// What the guard learns while decoding: where it is, the last key read, the refused integer.
+#[derive(Default)]
+pub(crate) struct State {
+    path: Vec<PathSegment>,
+    key: Option<String>,
+    pub(crate) found: Option<WideInteger>,
+}
+
+/// The wide integers of a document (as the floats they would be rounded to), the decoding's
+/// state, and whether the value at hand is a key (an object key or a variant name).
 #[derive(Clone, Copy)]
 pub(crate) struct Wide<'w> {
     pub(crate) literals: &'w [(f64, &'w str)],
+    pub(crate) state: &'w RefCell<State>,
+    key: bool,
 }
 
-impl Wide<'_> {
+impl<'w> Wide<'w> {
+    pub(crate) fn new(literals: &'w [(f64, &'w str)], state: &'w RefCell<State>) -> Self {
+        Wide {
+            literals,
+            state,
+            key: false,
+        }
+    }
+
+    fn value(self) -> Self {
+        Wide { key: false, ..self }
+    }
+
+    fn key(self) -> Self {
+        Wide { key: true, ..self }
+    }
+
     fn check<E: de::Error>(&self, value: f64) -> Result<(), E> {
         match self.literals.iter().find(|(rounded, _)| *rounded == value) {
-            Some((_, digits)) => Err(E::custom(format_args!(
-                "the integer {digits} is wider than 64 bits, which a JSON value (or an f64) cannot \
-                 hold exactly; decode it into an i128, u128 or String field"
-            ))),
+            Some((_, digits)) => {
+                let mut state = self.state.borrow_mut();
+                let found = WideInteger {
+                    digits: (*digits).to_owned(),
+                    path: JsonPath::from(state.path.clone()),
+                };
+                let error = E::custom(&found);
+                state.found = Some(found);
+                Err(error)
+            }
             None => Ok(()),
         }
     }
+
+    fn record_key(&self, key: impl fmt::Display) {
+        if self.key {
+            self.state.borrow_mut().key = Some(key.to_string());
+        }
+    }
+
+    /// Runs `step` one segment deeper: the index given, or the key last read.
+    fn within<T>(&self, segment: Option<PathSegment>, step: impl FnOnce() -> T) -> T {
+        let segment = segment.unwrap_or_else(|| {
+            PathSegment::Key(self.state.borrow_mut().key.take().unwrap_or_default())
+        });
+        self.state.borrow_mut().path.push(segment);
+        let result = step();
+        self.state.borrow_mut().path.pop();
+        result
+    }
 }
 
-/// A deserializer that guards every value it hands out.
+/// A deserializer (or a sequence, map, enum or variant access) that guards what it hands out.
 pub(crate) struct Guarded<'w, D> {
     pub(crate) inner: D,
     pub(crate) wide: Wide<'w>,
+}
+
+/// A sequence access that counts its elements for the path.
+struct GuardedSeq<'w, A> {
+    inner: A,
+    wide: Wide<'w>,
+    next_index: usize,
 }
 
 struct GuardedVisitor<'w, V> {
@@ -85,11 +148,12 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_unit_struct(
             name,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -99,11 +163,12 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_newtype_struct(
             name,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -113,11 +178,12 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_tuple(
             len,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -128,12 +194,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_tuple_struct(
             name,
             len,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -144,12 +211,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_struct(
             name,
             fields,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -160,12 +228,13 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let wide = self.wide;
         self.inner.deserialize_enum(
             name,
             variants,
             GuardedVisitor {
                 inner: visitor,
-                wide: self.wide,
+                wide,
             },
         )
     }
@@ -175,9 +244,11 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
     }
 }
 
+/// Visits that may be a key (an object key or a variant name): recorded for the path.
 macro_rules! forward_visit {
     ($($method:ident($ty:ty)),*) => {$(
         fn $method<E: de::Error>(self, value: $ty) -> Result<Self::Value, E> {
+            self.wide.record_key(&value);
             self.inner.$method(value)
         }
     )*};
@@ -202,21 +273,27 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
         visit_u32(u32),
         visit_u64(u64),
         visit_u128(u128),
-        visit_f32(f32),
         visit_char(char),
         visit_str(&str),
         visit_string(String),
-        visit_bytes(&[u8]),
-        visit_byte_buf(Vec<u8>)
+        visit_borrowed_str(&'de str)
     );
+
+    fn visit_f32<E: de::Error>(self, value: f32) -> Result<Self::Value, E> {
+        self.inner.visit_f32(value)
+    }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
         self.wide.check(value)?;
         self.inner.visit_f64(value)
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
-        self.inner.visit_borrowed_str(value)
+    fn visit_bytes<E: de::Error>(self, value: &[u8]) -> Result<Self::Value, E> {
+        self.inner.visit_bytes(value)
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, value: Vec<u8>) -> Result<Self::Value, E> {
+        self.inner.visit_byte_buf(value)
     }
 
     fn visit_borrowed_bytes<E: de::Error>(self, value: &'de [u8]) -> Result<Self::Value, E> {
@@ -234,7 +311,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.inner.visit_some(Guarded {
             inner: deserializer,
-            wide: self.wide,
+            wide: self.wide.value(),
         })
     }
 
@@ -244,28 +321,29 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
     ) -> Result<Self::Value, D::Error> {
         self.inner.visit_newtype_struct(Guarded {
             inner: deserializer,
-            wide: self.wide,
+            wide: self.wide.value(),
         })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_seq(Guarded {
+        self.inner.visit_seq(GuardedSeq {
             inner: seq,
-            wide: self.wide,
+            wide: self.wide.value(),
+            next_index: 0,
         })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         self.inner.visit_map(Guarded {
             inner: map,
-            wide: self.wide,
+            wide: self.wide.value(),
         })
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
         self.inner.visit_enum(Guarded {
             inner: data,
-            wide: self.wide,
+            wide: self.wide.value(),
         })
     }
 }
@@ -287,16 +365,19 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for GuardedSeed<'_, S> {
     }
 }
 
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Guarded<'_, A> {
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for GuardedSeq<'_, A> {
     type Error = A::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        self.inner.next_element_seed(GuardedSeed {
-            inner: seed,
-            wide: self.wide,
+        let index = self.next_index;
+        self.next_index += 1;
+        let wide = self.wide;
+        wide.within(Some(PathSegment::Index(index)), || {
+            self.inner
+                .next_element_seed(GuardedSeed { inner: seed, wide })
         })
     }
 
@@ -314,14 +395,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Guarded<'_, A> {
     ) -> Result<Option<K::Value>, A::Error> {
         self.inner.next_key_seed(GuardedSeed {
             inner: seed,
-            wide: self.wide,
+            wide: self.wide.key(),
         })
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.inner.next_value_seed(GuardedSeed {
-            inner: seed,
-            wide: self.wide,
+        let wide = self.wide;
+        wide.within(None, || {
+            self.inner
+                .next_value_seed(GuardedSeed { inner: seed, wide })
         })
     }
 
@@ -339,7 +421,10 @@ impl<'de, 'w, A: EnumAccess<'de>> EnumAccess<'de> for Guarded<'w, A> {
         seed: T,
     ) -> Result<(T::Value, Self::Variant), A::Error> {
         let wide = self.wide;
-        let (value, variant) = self.inner.variant_seed(GuardedSeed { inner: seed, wide })?;
+        let (value, variant) = self.inner.variant_seed(GuardedSeed {
+            inner: seed,
+            wide: wide.key(),
+        })?;
         Ok((
             value,
             Guarded {
@@ -350,28 +435,34 @@ impl<'de, 'w, A: EnumAccess<'de>> EnumAccess<'de> for Guarded<'w, A> {
     }
 }
 
+/// A variant's contents sit below its name, as the non-finite walk writes them.
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Guarded<'_, A> {
     type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), A::Error> {
+        self.wide.state.borrow_mut().key = None;
         self.inner.unit_variant()
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.inner.newtype_variant_seed(GuardedSeed {
-            inner: seed,
-            wide: self.wide,
+        let wide = self.wide;
+        wide.within(None, || {
+            self.inner
+                .newtype_variant_seed(GuardedSeed { inner: seed, wide })
         })
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.inner.tuple_variant(
-            len,
-            GuardedVisitor {
-                inner: visitor,
-                wide: self.wide,
-            },
-        )
+        let wide = self.wide;
+        wide.within(None, || {
+            self.inner.tuple_variant(
+                len,
+                GuardedVisitor {
+                    inner: visitor,
+                    wide,
+                },
+            )
+        })
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -379,12 +470,15 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Guarded<'_, A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.inner.struct_variant(
-            fields,
-            GuardedVisitor {
-                inner: visitor,
-                wide: self.wide,
-            },
-        )
+        let wide = self.wide;
+        wide.within(None, || {
+            self.inner.struct_variant(
+                fields,
+                GuardedVisitor {
+                    inner: visitor,
+                    wide,
+                },
+            )
+        })
     }
 }

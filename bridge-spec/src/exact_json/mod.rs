@@ -1,0 +1,273 @@
+//! Decoding JSON without silently rounding integers: one rule for every side of the wire.
+//!
+//! Elixir integers are unbounded, and Jason writes them in full. serde_json decodes an integer
+//! wider than 64 bits exactly into an `i128`/`u128`, but hands it to anything that takes "any
+//! number" (a `serde_json::Value`, an `f64`) as a rounded float, silently. [`decode_exact`]
+//! decodes as serde_json does, except that such an integer is an error naming it and its path.
+
+mod guard;
+mod wide_integers;
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use crate::json_path::JsonPath;
+
+/// An integer wider than 64 bits that the target type would have rounded to a float.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WideInteger {
+    /// The integer as written.
+    pub digits: String,
+    /// Where it sits in the document (empty: the document is the integer).
+    pub path: JsonPath,
+}
+
+impl fmt::Display for WideInteger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the integer {}", self.digits)?;
+        if !self.path.is_empty() {
+            write!(f, " at `{}`", self.path)?;
+        }
+        f.write_str(
+            " is wider than 64 bits, which a JSON value (or an f64) cannot hold exactly; decode \
+             it into an i128 or u128 field, or have it sent as a string",
+        )
+    }
+}
+
+/// Why JSON text could not be decoded by [`decode_exact`].
+#[derive(Debug)]
+pub enum ExactJsonError {
+    /// An integer wider than 64 bits where the type would have rounded it.
+    WideInteger(WideInteger),
+    /// serde_json's own error: not JSON ([`serde_json::Error::is_syntax`], `is_eof`), or JSON
+    /// of another shape ([`serde_json::Error::is_data`]).
+    Json(serde_json::Error),
+}
+
+impl ExactJsonError {
+    /// Whether the text is JSON of the wrong shape (a wide integer included) rather than not
+    /// JSON at all.
+    pub fn is_data(&self) -> bool {
+        match self {
+            ExactJsonError::WideInteger(_) => true,
+            ExactJsonError::Json(error) => error.is_data(),
+        }
+    }
+}
+
+impl fmt::Display for ExactJsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExactJsonError::WideInteger(wide) => wide.fmt(f),
+            ExactJsonError::Json(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ExactJsonError {}
+
+/// Decodes `json` as `T` the way `serde_json::from_slice` does, except that an integer wider
+/// than 64 bits that `T` would round (into a `serde_json::Value`, an `f64`, anywhere in `T`) is
+/// [`ExactJsonError::WideInteger`]. Fields of type `i128`/`u128` get such integers exactly.
+///
+/// ```
+/// use snakepit_bridge_spec::{decode_exact, ExactJsonError};
+/// let json = br#"{"list":[1,1180591620717411303424]}"#;
+/// let Err(ExactJsonError::WideInteger(wide)) = decode_exact::<serde_json::Value>(json) else {
+///     panic!("refused")
+/// };
+/// assert_eq!(wide.digits, "1180591620717411303424");
+/// assert_eq!(wide.path.to_string(), "list[1]");
+///
+/// #[derive(serde::Deserialize)]
+/// struct Exact { list: Vec<i128> }
+/// assert_eq!(decode_exact::<Exact>(json).unwrap().list[1], 1 << 70);
+/// ```
+pub fn decode_exact<T: DeserializeOwned>(json: &[u8]) -> Result<T, ExactJsonError> {
+    let wide = wide_integers::find_wide_integers(json);
+    if wide.is_empty() {
+        // Nothing to round: serde_json's own decoding, at full speed.
+        return serde_json::from_slice(json).map_err(ExactJsonError::Json);
+    }
+    let literals: Vec<(f64, &str)> = wide
+        .iter()
+        .filter_map(|digits| Some((digits.parse::<f64>().ok()?, *digits)))
+        .collect();
+    let state = RefCell::new(guard::State::default());
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let decoded = T::deserialize(guard::Guarded {
+        inner: &mut deserializer,
+        wide: guard::Wide::new(&literals, &state),
+    })
+    .and_then(|value| deserializer.end().map(|()| value));
+    decoded.map_err(|error| match state.into_inner().found {
+        Some(found) => ExactJsonError::WideInteger(found),
+        None => ExactJsonError::Json(error),
+    })
+}
+
+/// serde_json's message without its ` at line 1 column 5`: a position in text the caller did
+/// not write (the host encodes every value) tells them nothing.
+///
+/// ```
+/// let error = serde_json::from_str::<u8>("\"five\"").unwrap_err();
+/// assert_eq!(
+///     snakepit_bridge_spec::message_without_position(&error),
+///     "invalid type: string \"five\", expected u8"
+/// );
+/// ```
+pub fn message_without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if error.line() == 0 {
+        return text;
+    }
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match text.strip_suffix(&position) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::*;
+
+    fn refused<T: DeserializeOwned + fmt::Debug>(json: &str) -> WideInteger {
+        match decode_exact::<T>(json.as_bytes()) {
+            Err(ExactJsonError::WideInteger(wide)) => wide,
+            other => panic!("expected a wide integer, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn integers_wider_than_64_bits_are_refused_as_values_but_decode_into_i128() {
+        let json = r#"{"big":1180591620717411303424}"#;
+        let wide = refused::<Value>(json);
+        assert_eq!(wide.digits, "1180591620717411303424");
+        assert_eq!(wide.path.to_string(), "big");
+        assert_eq!(
+            wide.to_string(),
+            "the integer 1180591620717411303424 at `big` is wider than 64 bits, which a JSON \
+             value (or an f64) cannot hold exactly; decode it into an i128 or u128 field, or \
+             have it sent as a string"
+        );
+        #[derive(Deserialize)]
+        struct Wide {
+            big: u128,
+        }
+        assert_eq!(decode_exact::<Wide>(json.as_bytes()).unwrap().big, 1 << 70);
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Narrow {
+            big: u64,
+        }
+        // A 64-bit field cannot hold it either: the same error, naming it.
+        let error = decode_exact::<Narrow>(json.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&error, ExactJsonError::WideInteger(wide) if wide.path.to_string() == "big"),
+            "{error}"
+        );
+        assert!(error.is_data());
+    }
+
+    #[test]
+    fn the_path_names_the_integer_wherever_it_sits() {
+        assert_eq!(
+            refused::<Value>("1180591620717411303424").path.to_string(),
+            ""
+        );
+        assert_eq!(
+            refused::<Value>(r#"{"a":[1,{"b":[-1180591620717411303424]}]}"#)
+                .path
+                .to_string(),
+            "a[1].b[0]"
+        );
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Listed {
+            small: Option<Value>,
+            list: Vec<Value>,
+        }
+        assert_eq!(
+            refused::<Listed>(r#"{"small":1.5,"list":[1,1180591620717411303424]}"#)
+                .path
+                .to_string(),
+            "list[1]"
+        );
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        enum Shape {
+            Line(Vec<Value>),
+            Point { x: f64 },
+        }
+        assert_eq!(
+            refused::<Vec<Shape>>(r#"[{"Line":[0]},{"Line":[0,1180591620717411303424]}]"#)
+                .path
+                .to_string(),
+            "[1].Line[1]"
+        );
+        assert_eq!(
+            refused::<Shape>(r#"{"Point":{"x":1180591620717411303424}}"#)
+                .path
+                .to_string(),
+            "Point.x"
+        );
+        // Keys of maps with integer keys, and keys after skipped fields.
+        assert_eq!(
+            refused::<std::collections::BTreeMap<u32, Value>>(
+                r#"{"7":1,"8":1180591620717411303424}"#
+            )
+            .path
+            .to_string(),
+            "8"
+        );
+    }
+
+    #[test]
+    fn exact_where_the_type_can_hold_it_and_ordinary_numbers_keep_their_form() {
+        #[derive(Deserialize)]
+        struct Exact {
+            list: Vec<i128>,
+            small: f64,
+        }
+        let exact: Exact =
+            decode_exact(br#"{"list":[1,-1180591620717411303424],"small":1.5}"#).unwrap();
+        assert_eq!(exact.list[1], -(1 << 70));
+        assert_eq!(exact.small, 1.5);
+        let value: Value = decode_exact(b"[3.75,3,1.0e21,18446744073709551615]").unwrap();
+        assert_eq!(value[0].as_f64(), Some(3.75));
+        assert_eq!(value[1].as_u64(), Some(3));
+        assert_eq!(value[2].as_f64(), Some(1.0e21));
+        assert_eq!(value[3].as_u64(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn other_errors_are_serde_jsons() {
+        let error = decode_exact::<Value>(b"not json").unwrap_err();
+        assert!(matches!(&error, ExactJsonError::Json(e) if e.is_syntax()));
+        assert!(!error.is_data());
+        // Trailing text after a document with a wide integer is still refused.
+        let error = decode_exact::<i128>(b"1180591620717411303424 x").unwrap_err();
+        assert!(
+            matches!(&error, ExactJsonError::Json(e) if e.is_syntax()),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn positions_are_dropped_from_messages() {
+        let error = serde_json::from_str::<u8>("[1]").unwrap_err();
+        assert_eq!(
+            message_without_position(&error),
+            "invalid type: sequence, expected u8"
+        );
+        let custom: serde_json::Error = serde::de::Error::custom("plain");
+        assert_eq!(message_without_position(&custom), "plain");
+    }
+}
