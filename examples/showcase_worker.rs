@@ -28,8 +28,9 @@ use tokio_stream::Stream;
 
 use demo_tools::DemoTools;
 
-/// The answer of `ping`.
-#[derive(Serialize)]
+/// The answer of `ping` (its JSON Schema goes into the worker's manifest).
+#[derive(Serialize, snakepit_bridge::schemars::JsonSchema)]
+#[schemars(crate = "snakepit_bridge::schemars")]
 struct Pong {
     message: String,
     /// Unix time in seconds, as decimal text.
@@ -92,7 +93,8 @@ impl ShowcaseAdapter {
     pub async fn process_text(
         &self,
         text: String,
-        #[param(default = "upper")] operation: String,
+        #[param(default = "upper", description = "upper, lower, reverse or length")]
+        operation: String,
     ) -> Result<Value, ToolError> {
         let result = match operation.as_str() {
             "upper" => json!(text.to_uppercase()),
@@ -180,7 +182,7 @@ impl ShowcaseAdapter {
     /// `binary_result`).
     pub fn process_binary(
         &self,
-        #[param(binary)] data: Vec<u8>,
+        #[param(binary, description = "The bytes to process")] data: Vec<u8>,
         #[param(default = "checksum")] operation: String,
     ) -> Result<BinaryResult, ToolError> {
         match operation.as_str() {

@@ -66,9 +66,17 @@ pub fn tool(
     }
 }
 
-/// A schema worth writing down: `true` (anything) says nothing.
+/// A schema worth writing down: one that accepts anything (`true`, or `serde_json::Value`'s,
+/// which holds only a title) says nothing.
 fn known_schema(schema: Value) -> Option<Value> {
-    (schema != Value::Bool(true)).then_some(schema)
+    let says_nothing = match &schema {
+        Value::Bool(accepts_all) => *accepts_all,
+        Value::Object(map) => map
+            .keys()
+            .all(|key| matches!(key.as_str(), "$schema" | "title" | "description")),
+        _ => false,
+    };
+    (!says_nothing).then_some(schema)
 }
 
 /// The error for a tool `T` does not serve, worded as snakepit's Python worker words it
@@ -230,6 +238,9 @@ pub trait UnaryReturn {
     fn into_outcome(self) -> Outcome;
 }
 
+// Not recommended, so that a wrong return type is reported as the `UnaryReturn` above says,
+// rather than as the bound of this impl that failed.
+#[diagnostic::do_not_recommend]
 impl<T, E> UnaryReturn for Result<T, E>
 where
     T: IntoToolOutput,
@@ -406,6 +417,15 @@ mod tests {
         assert_eq!(context.session_id(), "test-session");
         let n: u32 = (&ArgProbe::<u32>::new()).required(&mut call, "n").unwrap();
         assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn schemas_that_accept_anything_are_left_out() {
+        let value = (&SchemaProbe::<Value>::new()).schema();
+        assert_eq!(known_schema(value), None);
+        assert_eq!(known_schema(Value::Bool(true)), None);
+        let integer = (&SchemaProbe::<u32>::new()).schema();
+        assert_eq!(known_schema(integer.clone()), Some(integer));
     }
 
     #[test]

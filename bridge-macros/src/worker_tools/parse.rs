@@ -29,7 +29,7 @@ pub(crate) fn parse_impl(
     if !item.generics.params.is_empty() {
         errors.at(
             &item.generics,
-            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type",
+            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type; put the tools on a concrete type (a type alias works)",
         );
     }
     let mut tools = Vec::new();
@@ -121,7 +121,11 @@ fn parse_method(
         valid = false;
     }
     if let Some(unsafety) = sig.unsafety {
-        errors.at(unsafety, "tool methods cannot be `unsafe`");
+        errors.at(
+            unsafety,
+            "tool methods cannot be `unsafe`: the host calls them with any input; remove `unsafe` and call unsafe code inside",
+        );
+        valid = false;
     }
 
     let mut args = Vec::new();
@@ -141,7 +145,7 @@ fn parse_method(
                 if has_rest {
                     errors.at(
                         &pat_type.pat,
-                        "only one argument can take the rest of the parameters",
+                        "only one argument can take the rest of the parameters; keep #[param(rest)] on one",
                     );
                 }
                 has_rest = true;
@@ -150,7 +154,7 @@ fn parse_method(
                 errors.at(
                     &pat_type.pat,
                     format!(
-                        "parameter `{}` is already taken by argument `{first}`",
+                        "parameter `{}` is already taken by argument `{first}`; give one another name with #[param(rename = \"...\")]",
                         parameter.wire_name
                     ),
                 );
@@ -253,8 +257,9 @@ fn parse_arg(
         if optional_inner.is_some() {
             errors.at(
                 &ty,
-                "an argument with a default is not an `Option`: the default fills it in",
+                "an argument with a default is not an `Option`: the default fills it in; take the value's type, or remove `default`",
             );
+            return None;
         }
         Taking::Default(default)
     } else if options.binary.is_some() {
