@@ -51,7 +51,7 @@ pub(crate) struct WorkerArg {
 pub(crate) enum ArgSource {
     /// A borrowed value (`ctx: &ToolContext`, whatever the context type is called): only the
     /// call's context can be borrowed, which the generated code checks by the type.
-    Borrowed(Type),
+    Borrowed(Box<Type>),
     /// A parameter of the call, or (for a required one, decided by its type in the generated
     /// code) the call's context taken by value.
     Parameter(Box<Parameter>),

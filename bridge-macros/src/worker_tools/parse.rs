@@ -224,7 +224,7 @@ fn parse_arg(
         reject_param_options(&options, errors);
         return Some(WorkerArg {
             ident,
-            source: ArgSource::Borrowed((*reference.elem).clone()),
+            source: ArgSource::Borrowed(reference.elem.clone()),
             ty,
         });
     }
