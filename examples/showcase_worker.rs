@@ -47,8 +47,9 @@ use demo_tools::DemoTools;
 use system_stats::CpuMeter;
 use telemetry::{Event, Measurement};
 
-/// The answer of `ping`.
-#[derive(Serialize)]
+/// The answer of `ping` (its JSON Schema goes into the worker's manifest).
+#[derive(Serialize, snakepit_bridge::schemars::JsonSchema)]
+#[schemars(crate = "snakepit_bridge::schemars")]
 struct Pong {
     message: String,
     /// Unix time in seconds, as decimal text.
@@ -128,7 +129,8 @@ impl ShowcaseAdapter {
     pub async fn process_text(
         &self,
         text: String,
-        #[param(default = "upper")] operation: String,
+        #[param(default = "upper", description = "upper, lower, reverse or length")]
+        operation: String,
     ) -> Result<Value, ToolError> {
         let result = match operation.as_str() {
             "upper" => json!(text.to_uppercase()),
@@ -354,7 +356,7 @@ impl ShowcaseAdapter {
     /// `binary_result`).
     pub fn process_binary(
         &self,
-        #[param(binary)] data: Vec<u8>,
+        #[param(binary, description = "The bytes to process")] data: Vec<u8>,
         #[param(default = "checksum")] operation: String,
     ) -> Result<BinaryResult, ToolError> {
         match operation.as_str() {

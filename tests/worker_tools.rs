@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{ExecuteToolRequest, HeartbeatRequest};
+// `run_tool`'s answer is plumbing, named under `__private`.
+use snakepit_bridge::worker::__private::Answer;
 use snakepit_bridge::worker::{
-    run_tool, Answer, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet, Worker, WorkerConfig,
+    run_tool, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet, Worker, WorkerConfig,
 };
 use snakepit_bridge::worker_tools;
 

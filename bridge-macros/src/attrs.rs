@@ -13,6 +13,17 @@ use crate::errors::Errors;
 pub(crate) struct MacroOptions {
     /// `manifest = "path"`: check the trait against this tool-list snapshot at build time.
     pub(crate) manifest: Option<LitStr>,
+    /// `crate = "path"`: where the generated code finds the runtime (the facade
+    /// `snakepit_bridge` by default).
+    pub(crate) krate: Option<syn::Path>,
+}
+
+/// Options of `#[worker_tools(...)]`.
+#[derive(Default)]
+pub(crate) struct WorkerMacroOptions {
+    /// `crate = "path"`: where the generated code finds the worker runtime
+    /// (`snakepit_bridge::worker` by default).
+    pub(crate) krate: Option<syn::Path>,
 }
 
 /// Options of `#[tool(...)]`.
@@ -36,9 +47,11 @@ pub(crate) fn macro_options(args: TokenStream, errors: &mut Errors) -> MacroOpti
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("manifest") {
             set_once(&mut options.manifest, meta.value()?.parse()?, "manifest")
+        } else if meta.path.is_ident("crate") {
+            set_crate(&mut options.krate, &meta, "snakepit_bridge")
         } else {
             Err(meta.error(
-                "unknown option of #[elixir_tools]; the only one is `manifest = \"path/to/elixir_tools.json\"`",
+                "unknown option of #[elixir_tools]; use `manifest = \"path/to/elixir_tools.json\"` or `crate = \"snakepit_bridge\"`",
             ))
         }
     });
@@ -46,6 +59,47 @@ pub(crate) fn macro_options(args: TokenStream, errors: &mut Errors) -> MacroOpti
         errors.push(error);
     }
     options
+}
+
+pub(crate) fn worker_macro_options(args: TokenStream, errors: &mut Errors) -> WorkerMacroOptions {
+    let mut options = WorkerMacroOptions::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            set_crate(&mut options.krate, &meta, "snakepit_bridge::worker")
+        } else {
+            Err(meta.error(
+                "unknown option of #[worker_tools]; the only one is `crate = \"snakepit_bridge::worker\"`; name tools with #[tool(name = \"...\")] on methods",
+            ))
+        }
+    });
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    options
+}
+
+/// Reads `crate = "path"`, the path the generated code names the runtime by (as serde's
+/// `#[serde(crate = "...")]`).
+fn set_crate(
+    slot: &mut Option<syn::Path>,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    example: &str,
+) -> syn::Result<()> {
+    let text: LitStr = meta.value()?.parse()?;
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            text.span(),
+            "`crate` is given twice; keep one",
+        ));
+    }
+    let path = text.parse::<syn::Path>().map_err(|_| {
+        syn::Error::new(
+            text.span(),
+            format!("`crate` takes a path to the runtime crate, such as `crate = \"{example}\"`"),
+        )
+    })?;
+    *slot = Some(path);
+    Ok(())
 }
 
 /// Reads and removes the `#[tool(...)]` attributes.
@@ -103,6 +157,8 @@ pub(crate) struct WorkerParamOptions {
     pub(crate) binary: Option<Span>,
     /// `rest`: every parameter no other argument takes (Python's `**kwargs`).
     pub(crate) rest: Option<Span>,
+    /// `description = "..."`: what the parameter means, registered with the host.
+    pub(crate) description: Option<LitStr>,
 }
 
 /// Reads and removes the `#[tool(...)]` attributes of a worker tool method.
@@ -151,9 +207,15 @@ pub(crate) fn worker_param_options(
             set_flag(&mut options.binary, &meta, "binary")
         } else if meta.path.is_ident("rest") {
             set_flag(&mut options.rest, &meta, "rest")
+        } else if meta.path.is_ident("description") {
+            set_once(
+                &mut options.description,
+                meta.value()?.parse()?,
+                "description",
+            )
         } else {
             Err(meta.error(
-                "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest` or `kind = \"integer\"`",
+                "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest`, `kind = \"integer\"` or `description = \"...\"`",
             ))
         }
     });

@@ -18,13 +18,13 @@ pub(crate) struct Declared {
     pub(crate) result_schema_type: Option<Type>,
 }
 
-pub(crate) fn declared(method: &ToolMethod) -> Declared {
+pub(crate) fn declared(method: &ToolMethod, p: &proc_macro2::TokenStream) -> Declared {
     let (result_type, result_schema_type) = match &method.shape {
         ResultShape::Decode(Some(ok)) => (type_text(ok), Some((**ok).clone())),
         ResultShape::Decode(None) | ResultShape::Invalid => {
             let output = &method.output;
             let value: Type = syn::parse_quote! {
-                <#output as ::snakepit_bridge::__private::ToolResult>::Value
+                <#output as #p::ToolResult>::Value
             };
             (type_text(output), Some(value))
         }
@@ -79,7 +79,11 @@ mod tests {
             MacroOptions::default(),
             &mut Errors::default(),
         );
-        let tools: Vec<Declared> = model.methods.iter().map(declared).collect();
+        let tools: Vec<Declared> = model
+            .methods
+            .iter()
+            .map(|m| declared(m, &model.private))
+            .collect();
         assert_eq!(tools[0].tool.result_type, "Vec<u64>");
         assert_eq!(tools[0].tool.description, "Fib.");
         assert_eq!(tools[0].tool.parameters[1].name, "op");

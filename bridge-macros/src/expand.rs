@@ -137,15 +137,16 @@ fn signature(method: &ToolMethod, flavor: Flavor) -> TokenStream {
 }
 
 fn caller_impl(model: &ToolTrait, flavor: Flavor) -> TokenStream {
+    let p = &model.private;
     let ident = trait_ident(model, flavor);
     let caller = match flavor {
-        Flavor::Async => quote!(::snakepit_bridge::__private::ToolCaller),
-        Flavor::Blocking => quote!(::snakepit_bridge::__private::BlockingToolCaller),
+        Flavor::Async => quote!(#p::ToolCaller),
+        Flavor::Blocking => quote!(#p::BlockingToolCaller),
     };
     let methods = model.methods.iter().map(|method| {
         let signature = signature(method, flavor);
         let body = if method.valid {
-            call_body(method, flavor)
+            call_body(method, flavor, p)
         } else {
             // The error is already reported; this body only keeps the trait whole.
             match flavor {
@@ -170,21 +171,21 @@ fn caller_impl(model: &ToolTrait, flavor: Flavor) -> TokenStream {
     }
 }
 
-fn call_body(method: &ToolMethod, flavor: Flavor) -> TokenStream {
+fn call_body(method: &ToolMethod, flavor: Flavor, p: &TokenStream) -> TokenStream {
     let tool = &method.tool_name;
     let capacity = method.args.len();
     let inserts = method.args.iter().map(insert_argument);
-    let finish = finish(method);
+    let finish = finish(method, p);
     let call = match flavor {
         Flavor::Async => quote! {
-            ::snakepit_bridge::__private::ToolCaller::call_tool(self, #tool, __parameters).await
+            #p::ToolCaller::call_tool(self, #tool, __parameters).await
         },
         Flavor::Blocking => quote! {
-            ::snakepit_bridge::__private::BlockingToolCaller::call_tool(self, #tool, __parameters)
+            #p::BlockingToolCaller::call_tool(self, #tool, __parameters)
         },
     };
     let body = quote! {
-        let __outcome = match ::snakepit_bridge::__private::outcome_of(#tool, __encoded) {
+        let __outcome = match #p::outcome_of(#tool, __encoded) {
             ::core::result::Result::Ok(__parameters) => #call,
             ::core::result::Result::Err(__error) => ::core::result::Result::Err(__error),
         };
@@ -192,9 +193,9 @@ fn call_body(method: &ToolMethod, flavor: Flavor) -> TokenStream {
     };
     // Arguments are encoded before the future is made, so it holds no borrowed argument.
     let encode = quote! {
-        let __encoded = ::snakepit_bridge::__private::encode_parameters(
+        let __encoded = #p::encode_parameters(
             #capacity,
-            |__parameters: &mut ::snakepit_bridge::__private::Parameters| {
+            |__parameters: &mut #p::Parameters| {
                 #(#inserts)*
                 ::core::result::Result::Ok(())
             },
@@ -220,23 +221,24 @@ fn insert_argument(arg: &ToolArg) -> TokenStream {
     }
 }
 
-fn finish(method: &ToolMethod) -> TokenStream {
+fn finish(method: &ToolMethod, p: &TokenStream) -> TokenStream {
     let output = &method.output;
     let span = output.span();
     match &method.shape {
         ResultShape::Unit => {
-            quote_spanned!(span=> ::snakepit_bridge::__private::ignore_result(__outcome))
+            quote_spanned!(span=> #p::ignore_result(__outcome))
         }
         ResultShape::Raw => {
-            quote_spanned!(span=> ::snakepit_bridge::__private::whole_response(__outcome))
+            quote_spanned!(span=> #p::whole_response(__outcome))
         }
         ResultShape::Decode(_) | ResultShape::Invalid => quote_spanned! {span=>
-            <#output as ::snakepit_bridge::__private::ToolResult>::from_outcome(__outcome)
+            <#output as #p::ToolResult>::from_outcome(__outcome)
         },
     }
 }
 
 fn declaration(model: &ToolTrait) -> TokenStream {
+    let p = &model.private;
     let vis = &model.vis;
     let ident = declaration_ident(model);
     let trait_name = model.ident.to_string();
@@ -245,7 +247,11 @@ fn declaration(model: &ToolTrait) -> TokenStream {
          Schemas. Check them against a live host with `SessionContext::verify::<{ident}>()`, or \
          print their Markdown reference with `{ident}::markdown()`."
     );
-    let tools = model.methods.iter().filter(|m| m.valid).map(declared_tool);
+    let tools = model
+        .methods
+        .iter()
+        .filter(|m| m.valid)
+        .map(|method| declared_tool(method, p));
     quote! {
         #[doc = #doc]
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
@@ -253,22 +259,22 @@ fn declaration(model: &ToolTrait) -> TokenStream {
 
         impl #ident {
             /// The declared tools, in the trait's order.
-            #vis fn tools() -> ::std::vec::Vec<::snakepit_bridge::__private::DeclaredTool> {
-                <Self as ::snakepit_bridge::__private::DeclaredTools>::tools()
+            #vis fn tools() -> ::std::vec::Vec<#p::DeclaredTool> {
+                <Self as #p::DeclaredTools>::tools()
             }
 
             /// A Markdown reference of the declared tools.
             #vis fn markdown() -> ::std::string::String {
-                <Self as ::snakepit_bridge::__private::DeclaredTools>::markdown()
+                <Self as #p::DeclaredTools>::markdown()
             }
         }
 
-        impl ::snakepit_bridge::__private::DeclaredTools for #ident {
+        impl #p::DeclaredTools for #ident {
             const TRAIT_NAME: &'static str = #trait_name;
 
-            fn tools() -> ::std::vec::Vec<::snakepit_bridge::__private::DeclaredTool> {
+            fn tools() -> ::std::vec::Vec<#p::DeclaredTool> {
                 #[allow(unused_imports)]
-                use ::snakepit_bridge::__private::{SchemaViaAnything as _, SchemaViaJsonSchema as _};
+                use #p::{SchemaViaAnything as _, SchemaViaJsonSchema as _};
                 ::std::vec![#(#tools),*]
             }
         }
@@ -277,12 +283,12 @@ fn declaration(model: &ToolTrait) -> TokenStream {
 
 /// The tokens of a method's declared tool: the values `declared` built (the same the
 /// build-time check compares), with the schemas probed from the types.
-fn declared_tool(method: &ToolMethod) -> TokenStream {
+fn declared_tool(method: &ToolMethod, p: &TokenStream) -> TokenStream {
     let Declared {
         tool,
         parameter_types,
         result_schema_type,
-    } = declared(method);
+    } = declared(method, p);
     let DeclaredTool {
         name,
         method: method_name,
@@ -297,21 +303,21 @@ fn declared_tool(method: &ToolMethod) -> TokenStream {
         .map(|(parameter, ty)| {
             let (wire, argument, required) =
                 (&parameter.name, &parameter.argument, parameter.required);
-            let kind = kind_tokens(parameter.kind);
+            let kind = kind_tokens(parameter.kind, p);
             let rust_type = &parameter.rust_type;
-            let schema = schema_probe(ty);
+            let schema = schema_probe(ty, p);
             quote! {
-                ::snakepit_bridge::__private::declared_parameter(
+                #p::declared_parameter(
                     #wire, #argument, #required, #kind, #rust_type, #schema,
                 )
             }
         });
     let result_schema = match &result_schema_type {
-        Some(ty) => schema_probe(ty),
-        None => quote!(::snakepit_bridge::__private::any_schema()),
+        Some(ty) => schema_probe(ty, p),
+        None => quote!(#p::any_schema()),
     };
     quote! {
-        ::snakepit_bridge::__private::declared_tool(
+        #p::declared_tool(
             #name,
             #method_name,
             #description,
@@ -322,7 +328,7 @@ fn declared_tool(method: &ToolMethod) -> TokenStream {
     }
 }
 
-pub(crate) fn kind_tokens(kind: ValueKind) -> TokenStream {
+pub(crate) fn kind_tokens(kind: ValueKind, p: &TokenStream) -> TokenStream {
     let variant = match kind {
         ValueKind::String => "String",
         ValueKind::Integer => "Integer",
@@ -333,17 +339,24 @@ pub(crate) fn kind_tokens(kind: ValueKind) -> TokenStream {
         ValueKind::Any => "Any",
     };
     let variant = format_ident!("{}", variant);
-    quote!(::snakepit_bridge::__private::ValueKind::#variant)
+    quote!(#p::ValueKind::#variant)
 }
 
-/// The schema of `ty` when it implements `JsonSchema`, else `true`.
-fn schema_probe(ty: &syn::Type) -> TokenStream {
-    let mut ty = ty.clone();
+/// The schema of `ty` when it implements `JsonSchema`, else `true`, with the probe of the
+/// runtime's `__private` at `p` (the worker's re-exports the same probe).
+pub(crate) fn schema_probe(ty: &syn::Type, p: &TokenStream) -> TokenStream {
     // The declaration lives outside the method: its named lifetimes are not in scope there.
-    EraseLifetimes.visit_type_mut(&mut ty);
+    let ty = erase_lifetimes(ty);
     quote_spanned! {ty.span()=>
-        (&::snakepit_bridge::__private::SchemaProbe::<#ty>::new()).schema()
+        (&#p::SchemaProbe::<#ty>::new()).schema()
     }
+}
+
+/// `ty` with its named lifetimes (but `'static`) made `'_`, for code outside the method.
+pub(crate) fn erase_lifetimes(ty: &syn::Type) -> syn::Type {
+    let mut ty = ty.clone();
+    EraseLifetimes.visit_type_mut(&mut ty);
+    ty
 }
 
 struct EraseLifetimes;

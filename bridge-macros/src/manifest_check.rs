@@ -63,7 +63,7 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
         .methods
         .iter()
         .filter(|m| m.valid)
-        .map(|method| declared(method).tool)
+        .map(|method| declared(method, &model.private).tool)
         .collect();
     for mismatch in compare_tools(&declared, &manifest.tools) {
         if let Some(method) = model.methods.iter().find(|m| m.ident == mismatch.method) {

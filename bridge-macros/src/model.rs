@@ -13,6 +13,8 @@ pub(crate) struct ToolTrait {
     pub(crate) methods: Vec<ToolMethod>,
     /// The manifest to check against at build time, if any.
     pub(crate) manifest: Option<LitStr>,
+    /// The path of the runtime's macro support, `<crate>::__private` (`crate = "..."`).
+    pub(crate) private: proc_macro2::TokenStream,
 }
 
 /// One tool method.

@@ -48,7 +48,10 @@ pub(crate) fn wire_name(
 ) -> (String, Span) {
     if let Some(rename) = rename {
         if rename.value().trim().is_empty() {
-            errors.at(rename, "a parameter name cannot be empty");
+            errors.at(
+                rename,
+                "a parameter name cannot be empty; write the name the call passes, or remove `rename`",
+            );
         }
     }
     let name = match rename {

@@ -66,6 +66,19 @@ pub(crate) fn parse_trait(
         ident: item.ident,
         methods,
         manifest: options.manifest,
+        private: private_path(options.krate.as_ref(), quote::quote!(::snakepit_bridge)),
+    }
+}
+
+/// `<crate>::__private`, where the generated code finds its support: `krate` as written in
+/// `crate = "..."`, else `default`.
+pub(crate) fn private_path(
+    krate: Option<&syn::Path>,
+    default: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    match krate {
+        Some(path) => quote::quote!(#path::__private),
+        None => quote::quote!(#default::__private),
     }
 }
 

@@ -89,6 +89,8 @@ impl From<proto::ToolSpec> for HostTool {
                 .collect(),
             metadata: spec.metadata.into_iter().collect(),
             supports_streaming: spec.supports_streaming,
+            extra_parameters: false,
+            result_schema: None,
         }
     }
 }
@@ -111,6 +113,8 @@ impl From<proto::ParameterSpec> for HostParameter {
             } else {
                 json_or_text(spec.validation_json.as_bytes())
             },
+            binary: false,
+            schema: None,
         }
     }
 }

@@ -236,11 +236,8 @@ pub enum CallProblem {
 /// ```
 /// use snakepit_bridge_spec::{check_call, CallProblem, HostParameter, HostTool};
 /// let tool = HostTool {
-///     name: "process_list".into(),
-///     description: String::new(),
 ///     parameters: vec![HostParameter::new("list", "array", true), HostParameter::new("operation", "string", false)],
-///     metadata: Default::default(),
-///     supports_streaming: false,
+///     ..HostTool::new("process_list")
 /// };
 /// assert_eq!(
 ///     check_call(&tool, &["lists"]),
@@ -276,11 +273,8 @@ mod tests {
 
     fn host_tools() -> Vec<HostTool> {
         let tool = |name: &str, params: Vec<HostParameter>| HostTool {
-            name: name.into(),
-            description: String::new(),
             parameters: params,
-            metadata: Default::default(),
-            supports_streaming: false,
+            ..HostTool::new(name)
         };
         vec![
             tool(

@@ -22,9 +22,29 @@ pub struct HostTool {
     /// Whether the tool streams its result.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub supports_streaming: bool,
+    /// Whether the tool takes any parameter beyond those listed (a Rust worker's
+    /// `#[param(rest)]`, Python's `**kwargs`). Only a worker's manifest sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extra_parameters: bool,
+    /// The JSON Schema of the tool's result, when the worker's result type has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_schema: Option<Value>,
 }
 
 impl HostTool {
+    /// A tool with the given name, and nothing else set.
+    pub fn new(name: impl Into<String>) -> Self {
+        HostTool {
+            name: name.into(),
+            description: String::new(),
+            parameters: Vec::new(),
+            metadata: BTreeMap::new(),
+            supports_streaming: false,
+            extra_parameters: false,
+            result_schema: None,
+        }
+    }
+
     /// The declared parameter called `name`, if any.
     pub fn parameter(&self, name: &str) -> Option<&HostParameter> {
         self.parameters.iter().find(|p| p.name == name)
@@ -51,6 +71,13 @@ pub struct HostParameter {
     /// The parameter's validation rules (the host's `validation_json`), `{}` when none.
     #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
     pub validation: Value,
+    /// Whether the value travels as raw bytes in `binary_parameters` (host type `bytes`). Only
+    /// a worker's manifest sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
+    /// The JSON Schema of the parameter's value, when the worker's argument type has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Value>,
 }
 
 impl HostParameter {
@@ -63,6 +90,8 @@ impl HostParameter {
             description: String::new(),
             default: None,
             validation: empty_object(),
+            binary: false,
+            schema: None,
         }
     }
 }
@@ -93,14 +122,12 @@ mod tests {
     #[test]
     fn round_trips_through_json_leaving_out_empty_fields() {
         let tool = HostTool {
-            name: "process_list".into(),
             description: "Process a list".into(),
             parameters: vec![HostParameter {
                 default: Some(json!("sum")),
                 ..HostParameter::new("operation", "string", false)
             }],
-            metadata: BTreeMap::new(),
-            supports_streaming: false,
+            ..HostTool::new("process_list")
         };
         let text = serde_json::to_value(&tool).unwrap();
         assert_eq!(
@@ -118,13 +145,43 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_tool_writes_its_binary_flag_schemas_and_extra_parameters() {
+        let tool = HostTool {
+            parameters: vec![
+                HostParameter {
+                    binary: true,
+                    ..HostParameter::new("data", "bytes", true)
+                },
+                HostParameter {
+                    schema: Some(json!({"type": "integer"})),
+                    ..HostParameter::new("n", "integer", true)
+                },
+            ],
+            extra_parameters: true,
+            result_schema: Some(json!({"type": "string"})),
+            ..HostTool::new("t")
+        };
+        let text = serde_json::to_value(&tool).unwrap();
+        assert_eq!(
+            text,
+            json!({
+                "name": "t", "description": "",
+                "parameters": [
+                    {"name": "data", "type": "bytes", "required": true, "description": "", "binary": true},
+                    {"name": "n", "type": "integer", "required": true, "description": "", "schema": {"type": "integer"}}
+                ],
+                "extra_parameters": true,
+                "result_schema": {"type": "string"}
+            })
+        );
+        assert_eq!(serde_json::from_value::<HostTool>(text).unwrap(), tool);
+    }
+
+    #[test]
     fn finds_a_parameter_by_name() {
         let tool = HostTool {
-            name: "t".into(),
-            description: String::new(),
             parameters: vec![HostParameter::new("a", "integer", true)],
-            metadata: BTreeMap::new(),
-            supports_streaming: false,
+            ..HostTool::new("t")
         };
         assert_eq!(tool.parameter("a").map(|p| p.required), Some(true));
         assert!(tool.parameter("b").is_none());

@@ -17,6 +17,12 @@
 //! }
 //! ```
 //!
+//! A worker's manifest (printed by a Rust worker run with `--snakepit-describe`) has the same
+//! format, with `worker` naming what the tools were described from instead of `session`, and
+//! the fields only a worker knows: each parameter's `binary` flag and JSON `schema`, and each
+//! tool's `extra_parameters` and `result_schema`. Every such field is left out when
+//! empty, so that a host's manifest reads and writes unchanged.
+//!
 //! Tools are sorted by name (the host lists them in hash order), parameters keep the host's
 //! order, and the JSON is pretty-printed with a final newline, so that diffs stay small.
 
@@ -42,12 +48,16 @@ pub fn snapshot_command(address: &str, session: &str, output: &str) -> String {
 /// The manifest format this version reads and writes.
 pub const MANIFEST_FORMAT_VERSION: u32 = 1;
 
-/// A snapshot of the tools a host exposes to one session.
+/// A snapshot of the tools a host exposes to one session, or of the tools a worker serves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// The format's version, [`MANIFEST_FORMAT_VERSION`].
     pub format_version: u32,
-    /// The session whose tools were listed.
+    /// What the tools were described from, for a worker's manifest (the worker's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// The session whose tools were listed; empty for a worker's manifest.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub session: String,
     /// The tools, sorted by name.
     pub tools: Vec<HostTool>,
@@ -71,7 +81,7 @@ impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ManifestError::Invalid(error) => write!(f, "{error}"),
-            ManifestError::NotAnObject => f.write_str("a manifest is a JSON object with `format_version`, `session` and `tools`"),
+            ManifestError::NotAnObject => f.write_str("a manifest is a JSON object with `format_version` and `tools`"),
             ManifestError::UnsupportedVersion { found } => write!(
                 f,
                 "format_version {found} is not supported (this version reads {MANIFEST_FORMAT_VERSION})"
@@ -89,8 +99,29 @@ impl Manifest {
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         Manifest {
             format_version: MANIFEST_FORMAT_VERSION,
+            worker: None,
             session: session.into(),
             tools,
+        }
+    }
+
+    /// The manifest of the tools a worker serves (`worker` names it), sorted by tool name.
+    ///
+    /// ```
+    /// use snakepit_bridge_spec::{HostTool, Manifest};
+    /// let manifest = Manifest::for_worker("showcase_worker", [HostTool::new("ping")]);
+    /// assert_eq!(
+    ///     manifest.to_json(),
+    ///     "{\n  \"format_version\": 1,\n  \"worker\": \"showcase_worker\",\n  \"tools\": [\n    {\n      \"name\": \"ping\",\n      \"description\": \"\",\n      \"parameters\": []\n    }\n  ]\n}\n"
+    /// );
+    /// ```
+    pub fn for_worker(
+        worker: impl Into<String>,
+        tools: impl IntoIterator<Item = HostTool>,
+    ) -> Self {
+        Manifest {
+            worker: Some(worker.into()),
+            ..Manifest::new("", tools)
         }
     }
 
@@ -201,6 +232,19 @@ fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
             old.supports_streaming, new.supports_streaming
         ));
     }
+    if old.extra_parameters != new.extra_parameters {
+        changes.push(format!(
+            "extra_parameters: {} -> {}",
+            old.extra_parameters, new.extra_parameters
+        ));
+    }
+    if old.result_schema != new.result_schema {
+        changes.push(format!(
+            "result_schema: {} -> {}",
+            schema_text(old.result_schema.as_ref()),
+            schema_text(new.result_schema.as_ref())
+        ));
+    }
     if old.metadata != new.metadata {
         changes.push(format!(
             "metadata: {:?} -> {:?}",
@@ -239,6 +283,19 @@ fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
                 param.description, now.description
             ));
         }
+        if param.binary != now.binary {
+            changes.push(format!(
+                "parameter `{name}`: binary {} -> {}",
+                param.binary, now.binary
+            ));
+        }
+        if param.schema != now.schema {
+            changes.push(format!(
+                "parameter `{name}`: schema {} -> {}",
+                schema_text(param.schema.as_ref()),
+                schema_text(now.schema.as_ref())
+            ));
+        }
         if param.validation != now.validation {
             changes.push(format!(
                 "parameter `{name}`: validation {} -> {}",
@@ -262,6 +319,10 @@ fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
     changes
 }
 
+fn schema_text(schema: Option<&serde_json::Value>) -> String {
+    schema.map_or_else(|| "none".to_owned(), serde_json::Value::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -271,11 +332,9 @@ mod tests {
 
     fn tool(name: &str, params: Vec<HostParameter>) -> HostTool {
         HostTool {
-            name: name.into(),
             description: format!("{name} tool"),
             parameters: params,
-            metadata: Default::default(),
-            supports_streaming: false,
+            ..HostTool::new(name)
         }
     }
 
@@ -298,6 +357,80 @@ mod tests {
         );
         assert!(text.ends_with("}\n"));
         assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
+    }
+
+    #[test]
+    fn a_host_manifest_reads_and_writes_byte_for_byte_unchanged() {
+        // As `snakepit-tools snapshot` wrote it before worker manifests existed.
+        let text = r#"{
+  "format_version": 1,
+  "session": "demo-session",
+  "tools": [
+    {
+      "name": "calculate_fibonacci",
+      "description": "Calculate Fibonacci sequence up to n terms",
+      "parameters": [
+        {
+          "name": "n",
+          "type": "integer",
+          "required": true,
+          "description": "Number of terms",
+          "default": 10,
+          "validation": {
+            "min": 1
+          }
+        }
+      ],
+      "metadata": {
+        "exposed_to_python": "true"
+      },
+      "supports_streaming": true
+    }
+  ]
+}
+"#;
+        let manifest = Manifest::from_json(text).unwrap();
+        assert_eq!(manifest.worker, None);
+        assert_eq!(manifest.to_json(), text);
+    }
+
+    #[test]
+    fn a_worker_manifest_has_no_session_and_round_trips() {
+        let mut tool = tool("echo", vec![HostParameter::new("kwargs", "any", true)]);
+        tool.extra_parameters = true;
+        tool.result_schema = Some(json!({"type": "object"}));
+        let manifest = Manifest::for_worker("showcase_worker", [tool]);
+        let text = manifest.to_json();
+        assert!(
+            text.starts_with(
+                "{\n  \"format_version\": 1,\n  \"worker\": \"showcase_worker\",\n  \"tools\": ["
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("session"), "{text}");
+        assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
+    }
+
+    #[test]
+    fn drift_sees_the_fields_of_worker_manifests() {
+        let recorded = [tool("t", vec![HostParameter::new("data", "bytes", true)])];
+        let mut live = recorded.clone();
+        live[0].extra_parameters = true;
+        live[0].result_schema = Some(json!({"type": "string"}));
+        live[0].parameters[0].binary = true;
+        live[0].parameters[0].schema = Some(json!(true));
+        assert_eq!(
+            tool_drift(&recorded, &live),
+            vec![ToolDrift::Changed {
+                tool: "t".into(),
+                changes: vec![
+                    "extra_parameters: false -> true".into(),
+                    "result_schema: none -> {\"type\":\"string\"}".into(),
+                    "parameter `data`: binary false -> true".into(),
+                    "parameter `data`: schema none -> true".into(),
+                ],
+            }]
+        );
     }
 
     #[test]

@@ -143,14 +143,12 @@ mod tests {
     #[test]
     fn host_reference_is_sorted_and_shows_defaults() {
         let tool = |name: &str| HostTool {
-            name: name.into(),
             description: format!("The {name} tool | piped"),
             parameters: vec![HostParameter {
                 default: Some(json!("sum")),
                 ..HostParameter::new("op", "string", false)
             }],
-            metadata: Default::default(),
-            supports_streaming: false,
+            ..HostTool::new(name)
         };
         let tools = [tool("b"), tool("a")];
         let text = host_tools_markdown("Host tools", &tools);

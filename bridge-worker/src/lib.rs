@@ -55,13 +55,11 @@ pub use config::{HeartbeatConfig, LogLevel, WorkerConfig};
 pub use context::{BlockingElixir, ToolContext};
 pub use error::ToolError;
 pub use heartbeat::StopReason;
-pub use output::{
-    Answer, BinaryResult, BoxFuture, IntoToolOutput, Invocation, Outcome, ToolOutput, ToolReturn,
-};
+pub use output::{BinaryResult, IntoToolOutput};
 pub use ready_file::{worker_id_from_ready_file, write_ready_file};
 pub use service::run_tool;
 pub use stream::{
     chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,
 };
-pub use toolset::{ParameterDefinition, ToolDefinition, ToolSet};
+pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
 pub use worker::{Worker, WorkerError, DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE};

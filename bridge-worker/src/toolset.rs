@@ -1,11 +1,16 @@
-//! A worker's tools: what `#[worker_tools]` implements, and the tools as data, for
-//! registration with the host (`RegisterTools`) and for docs.
+//! A worker's tools: what `#[worker_tools]` implements, and the tools as data. One function,
+//! [`ToolDefinition::to_host_tool`], turns a tool into what the host is told, for both the
+//! registration with the host (`RegisterTools`) and the worker's manifest
+//! (`--snakepit-describe`), so that the two cannot drift.
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use snakepit_bridge_runtime::proto;
+use snakepit_bridge_spec::{HostParameter, HostTool, Manifest};
 
 use crate::call::ToolCall;
 use crate::output::Invocation;
@@ -38,6 +43,10 @@ pub struct ToolDefinition {
     pub parameters: Vec<ParameterDefinition>,
     /// Whether it streams (`ExecuteStreamingTool`).
     pub streaming: bool,
+    /// Whether it takes every parameter no other argument takes (`#[param(rest)]`).
+    pub extra_parameters: bool,
+    /// The JSON Schema of a unary tool's result, when its type implements `JsonSchema`.
+    pub result_schema: Option<Value>,
 }
 
 /// One parameter of a tool.
@@ -54,37 +63,123 @@ pub struct ParameterDefinition {
     pub default: Option<Value>,
     /// Whether it comes from `binary_parameters`.
     pub binary: bool,
+    /// What it means (`#[param(description = "...")]`).
+    pub description: String,
+    /// The JSON Schema of its value, when its type implements `JsonSchema`.
+    pub schema: Option<Value>,
 }
 
 impl ToolDefinition {
-    /// The `ToolRegistration` sent to the host, as snakepit's Python worker builds it: each
-    /// parameter's spec, `validation_json` = `{"default": ...}` when there is a default, and
-    /// metadata `adapter_class` and `module`.
-    pub fn to_registration(&self, adapter_class: &str, module: &str) -> proto::ToolRegistration {
-        proto::ToolRegistration {
-            name: self.name.clone(),
+    /// The tool as the host is told of it: the entry of the worker's manifest, and what
+    /// [`to_registration`](Self::to_registration) sends.
+    pub fn to_host_tool(&self) -> HostTool {
+        HostTool {
             description: self.description.clone(),
             parameters: self
                 .parameters
                 .iter()
-                .map(|parameter| proto::ParameterSpec {
-                    name: parameter.name.clone(),
-                    r#type: parameter.type_name.clone(),
-                    description: String::new(),
-                    required: parameter.required,
-                    default_value: None,
-                    validation_json: parameter
-                        .default
-                        .as_ref()
-                        .map(|default| json!({ "default": default }).to_string())
-                        .unwrap_or_default(),
+                .map(|parameter| HostParameter {
+                    description: parameter.description.clone(),
+                    default: parameter.default.clone(),
+                    binary: parameter.binary,
+                    schema: parameter.schema.clone(),
+                    ..HostParameter::new(
+                        parameter.name.clone(),
+                        parameter.type_name.clone(),
+                        parameter.required,
+                    )
                 })
                 .collect(),
+            supports_streaming: self.streaming,
+            extra_parameters: self.extra_parameters,
+            result_schema: self.result_schema.clone(),
+            ..HostTool::new(self.name.clone())
+        }
+    }
+
+    /// The `ToolRegistration` sent to the host, built from [`to_host_tool`](Self::to_host_tool)
+    /// as snakepit's Python worker builds it: each parameter's spec, `validation_json` =
+    /// `{"default": ...}` when there is a default, and metadata `adapter_class` and `module`.
+    pub fn to_registration(&self, adapter_class: &str, module: &str) -> proto::ToolRegistration {
+        let tool = self.to_host_tool();
+        proto::ToolRegistration {
+            name: tool.name,
+            description: tool.description,
+            parameters: tool.parameters.into_iter().map(parameter_spec).collect(),
             metadata: HashMap::from([
                 ("adapter_class".to_owned(), adapter_class.to_owned()),
                 ("module".to_owned(), module.to_owned()),
             ]),
-            supports_streaming: self.streaming,
+            supports_streaming: tool.supports_streaming,
+        }
+    }
+}
+
+/// A parameter's `ParameterSpec`: the default goes in `validation_json`, as Python's worker
+/// sends it (`default_value` stays empty).
+fn parameter_spec(parameter: HostParameter) -> proto::ParameterSpec {
+    let mut validation = match parameter.validation {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if let Some(default) = parameter.default {
+        validation.insert("default".to_owned(), default);
+    }
+    proto::ParameterSpec {
+        name: parameter.name,
+        r#type: parameter.type_name,
+        description: parameter.description,
+        required: parameter.required,
+        default_value: None,
+        validation_json: if validation.is_empty() {
+            String::new()
+        } else {
+            Value::Object(validation).to_string()
+        },
+    }
+}
+
+/// The worker's manifest: the tools of `T` as it registers them with the host, named
+/// `worker` (what `WORKER --snakepit-describe` prints).
+pub fn describe<T: ToolSet>(worker: impl Into<String>) -> Manifest {
+    Manifest::for_worker(
+        worker,
+        T::tool_definitions()
+            .iter()
+            .map(ToolDefinition::to_host_tool),
+    )
+}
+
+/// The command-line flag that makes a worker print its manifest and exit.
+pub const DESCRIBE_FLAG: &str = "--snakepit-describe";
+
+/// When the program was run with [`DESCRIBE_FLAG`], prints the manifest of `T` on stdout and
+/// returns the exit code (0, or 1 when stdout cannot be written); `None` otherwise. Binds
+/// nothing and connects to nothing. `Worker::run` calls it first.
+pub fn describe_if_asked<T: ToolSet>() -> Option<ExitCode> {
+    let mut args = std::env::args_os();
+    let program = args.next();
+    if !args.any(|arg| arg == DESCRIBE_FLAG) {
+        return None;
+    }
+    let worker = program
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_stem)
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| T::type_name().to_owned());
+    let text = describe::<T>(worker).to_json();
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Some(ExitCode::SUCCESS),
+        Err(error) => {
+            crate::logging::print_line(&format!(
+                "snakepit worker: could not write the tool manifest to stdout: {error}"
+            ));
+            Some(ExitCode::FAILURE)
         }
     }
 }
@@ -108,11 +203,12 @@ pub(crate) fn registration_request<T: ToolSet>(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    #[test]
-    fn registration_follows_pythons_shape() {
-        let tool = ToolDefinition {
+    fn ping() -> ToolDefinition {
+        ToolDefinition {
             name: "ping".into(),
             method: "ping".into(),
             description: "Echo a message.".into(),
@@ -122,17 +218,50 @@ mod tests {
                 required: false,
                 default: Some(json!("pong")),
                 binary: false,
+                description: "What to echo".into(),
+                schema: Some(json!({"type": "string"})),
             }],
             streaming: false,
-        };
-        let registration = tool.to_registration("Showcase", "showcase_worker");
+            extra_parameters: false,
+            result_schema: None,
+        }
+    }
+
+    #[test]
+    fn registration_follows_pythons_shape() {
+        let registration = ping().to_registration("Showcase", "showcase_worker");
         assert_eq!(
             registration.parameters[0].validation_json,
             r#"{"default":"pong"}"#
         );
         assert!(!registration.parameters[0].required);
         assert_eq!(registration.parameters[0].default_value, None);
+        assert_eq!(registration.parameters[0].description, "What to echo");
         assert_eq!(registration.metadata["adapter_class"], "Showcase");
         assert_eq!(registration.metadata["module"], "showcase_worker");
+    }
+
+    #[test]
+    fn the_host_tool_holds_what_is_registered_and_what_only_a_manifest_carries() {
+        let mut tool = ping();
+        tool.extra_parameters = true;
+        tool.parameters[0].binary = true;
+        let host_tool = tool.to_host_tool();
+        assert_eq!(
+            serde_json::to_value(&host_tool).unwrap(),
+            json!({
+                "name": "ping",
+                "description": "Echo a message.",
+                "parameters": [{
+                    "name": "message", "type": "string", "required": false,
+                    "description": "What to echo", "default": "pong", "binary": true,
+                    "schema": {"type": "string"}
+                }],
+                "extra_parameters": true
+            })
+        );
+        let registration = tool.to_registration("Showcase", "showcase_worker");
+        assert_eq!(registration.name, host_tool.name);
+        assert_eq!(registration.parameters[0].r#type, "string");
     }
 }

@@ -126,6 +126,9 @@ impl<T: ToolSet> Worker<T> {
     /// if asked, logs to stderr, serves, and returns the exit code snakepit expects (0 after
     /// SIGTERM or when the host is gone, 1 when start-up fails).
     pub fn run(mut self) -> ExitCode {
+        if let Some(code) = crate::toolset::describe_if_asked::<T>() {
+            return code;
+        }
         let config = match self
             .config
             .take()

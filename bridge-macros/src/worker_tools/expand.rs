@@ -9,16 +9,12 @@ use syn::spanned::Spanned;
 use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerImpl, WorkerTool};
 use super::parse::parse_impl;
 use crate::errors::Errors;
+use crate::naming;
 
 /// The entry point: parses, checks and expands, returning the code and every error together.
 pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &args,
-            "#[worker_tools] takes no options; name tools with #[tool(name = \"...\")] on methods",
-        ));
-    }
+    let options = crate::attrs::worker_macro_options(args, &mut errors);
     let item = match syn::parse2::<syn::Item>(input.clone()) {
         Ok(syn::Item::Impl(item)) => item,
         Ok(_) => {
@@ -35,7 +31,7 @@ pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream
             return quote!(#input #error);
         }
     };
-    let model = parse_impl(item, &mut errors);
+    let model = parse_impl(item, options, &mut errors);
     let item = &model.item;
     // With errors too: the invalid methods are left out, so that the type still serves the
     // others and its uses raise no follow-on errors.
@@ -45,15 +41,22 @@ pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream
 }
 
 fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
+    let k = &model.krate;
+    let p = quote!(#k::__private);
     let self_ty = &model.item.self_ty;
     let valid = || model.tools.iter().filter(|tool| tool.valid);
-    let definitions = valid().map(definition);
-    let arms = valid().map(arm);
+    let definitions = valid().map(|tool| definition(tool, &p));
+    let arms = valid().map(|tool| arm(tool, &p));
     quote! {
-        impl ::snakepit_bridge::worker::ToolSet for #self_ty {
-            fn tool_definitions() -> ::std::vec::Vec<::snakepit_bridge::worker::ToolDefinition> {
+        impl #k::ToolSet for #self_ty {
+            fn tool_definitions() -> ::std::vec::Vec<#k::ToolDefinition> {
                 #[allow(unused_imports)]
-                use ::snakepit_bridge::worker::__private::{DefaultViaAnything as _, DefaultViaSerialize as _};
+                use #p::{
+                    ArgIsContext as _, ArgIsParameter as _, DefaultViaAnything as _,
+                    DefaultViaSerialize as _, ResultSchemaViaAnything as _,
+                    ResultSchemaViaJsonSchema as _, SchemaViaAnything as _,
+                    SchemaViaJsonSchema as _,
+                };
                 ::std::vec![#(#definitions),*]
             }
 
@@ -63,15 +66,14 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
 
             fn invoke(
                 self: &::std::sync::Arc<Self>,
-                mut __call: ::snakepit_bridge::worker::ToolCall,
-            ) -> ::std::result::Result<
-                ::snakepit_bridge::worker::Invocation,
-                ::snakepit_bridge::worker::ToolError,
-            > {
+                mut __call: #k::ToolCall,
+            ) -> ::std::result::Result<#p::Invocation, #k::ToolError> {
+                #[allow(unused_imports)]
+                use #p::{ArgIsContext as _, ArgIsParameter as _};
                 match __call.tool_name() {
                     #(#arms)*
                     __other => ::std::result::Result::Err(
-                        ::snakepit_bridge::worker::__private::unknown_tool::<Self>(__other),
+                        #p::unknown_tool::<Self>(__other),
                     ),
                 }
             }
@@ -79,41 +81,73 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     }
 }
 
-fn definition(tool: &WorkerTool) -> TokenStream {
+fn definition(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
     let name = &tool.tool_name;
     let method = tool.method.to_string();
     let description = &tool.description;
     let streaming = tool.answer != AnswerShape::Unary;
     let parameters = tool.args.iter().filter_map(|arg| match &arg.source {
-        ArgSource::Parameter(parameter) => Some(parameter_definition(parameter)),
-        ArgSource::Context { .. } => None,
+        ArgSource::Parameter(parameter) => Some(parameter_definition(&arg.ty, parameter, p)),
+        ArgSource::Borrowed(_) => None,
     });
-    quote! {
-        ::snakepit_bridge::worker::__private::tool(
-            #name, #method, #description, ::std::vec![#(#parameters),*], #streaming,
-        )
-    }
-}
-
-fn parameter_definition(parameter: &Parameter) -> TokenStream {
-    let name = &parameter.wire_name;
-    let type_name = &parameter.type_name;
-    let required = parameter.taking.required();
-    let binary = matches!(parameter.taking, Taking::Binary { .. });
-    let default = match &parameter.taking {
-        Taking::Default(expr) => {
-            let value_ty = &parameter.value_ty;
-            let value = default_value(expr);
-            quote! {{
-                let __default: #value_ty = #value;
-                (&::snakepit_bridge::worker::__private::DefaultProbe(&__default)).default_json()
-            }}
+    let extra_parameters = tool.args.iter().any(|arg| {
+        matches!(&arg.source, ArgSource::Parameter(parameter) if matches!(parameter.taking, Taking::Rest))
+    });
+    let result_schema = match (&tool.output, tool.answer) {
+        (Some(output), AnswerShape::Unary) if naming::find_impl_trait(output).is_none() => {
+            let output = erase_lifetimes(output);
+            quote_spanned! {output.span()=>
+                (&#p::ResultSchemaProbe::<#output>::new()).result_schema()
+            }
         }
         _ => quote!(::std::option::Option::None),
     };
     quote! {
-        ::snakepit_bridge::worker::__private::parameter(#name, #type_name, #required, #default, #binary)
+        #p::tool(
+            #name, #method, #description, ::std::vec![#(#parameters),*], #streaming,
+            #extra_parameters, #result_schema,
+        )
     }
+}
+
+/// The parameter's definition, as an `Option`: a required argument may turn out to be the
+/// call's context, which the argument probe leaves out.
+fn parameter_definition(ty: &syn::Type, parameter: &Parameter, p: &TokenStream) -> TokenStream {
+    let name = &parameter.wire_name;
+    let type_name = &parameter.type_name;
+    let description = &parameter.description;
+    let required = parameter.taking.required();
+    let binary = matches!(parameter.taking, Taking::Binary { .. });
+    let value_ty = &parameter.value_ty;
+    let default = match &parameter.taking {
+        Taking::Default(expr) => {
+            let value = default_value(expr);
+            quote! {{
+                let __default: #value_ty = #value;
+                (&#p::DefaultProbe(&__default)).default_json()
+            }}
+        }
+        _ => quote!(::std::option::Option::None),
+    };
+    // Bytes and `**kwargs` have no schema of their own.
+    let schema = match &parameter.taking {
+        Taking::Binary { .. } | Taking::Rest => quote!(#p::any_schema()),
+        _ => crate::expand::schema_probe(value_ty, p),
+    };
+    let definition = quote! {
+        #p::parameter(#name, #type_name, #required, #default, #binary, #description, #schema)
+    };
+    match &parameter.taking {
+        Taking::Required => {
+            let ty = erase_lifetimes(ty);
+            quote!((&#p::ArgProbe::<#ty>::new()).parameter(#definition))
+        }
+        _ => quote!(::std::option::Option::Some(#definition)),
+    }
+}
+
+fn erase_lifetimes(ty: &syn::Type) -> syn::Type {
+    crate::expand::erase_lifetimes(ty)
 }
 
 /// A default as written; a string literal converts into the argument's type (`String`,
@@ -130,7 +164,7 @@ fn default_value(expr: &syn::Expr) -> TokenStream {
     }
 }
 
-fn arm(tool: &WorkerTool) -> TokenStream {
+fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
     let name = &tool.tool_name;
     let method = &tool.method;
     let mut takes = Vec::new();
@@ -140,19 +174,21 @@ fn arm(tool: &WorkerTool) -> TokenStream {
         let local = quote::format_ident!("__arg_{}", syn::ext::IdentExt::unraw(ident));
         let ty = &arg.ty;
         match &arg.source {
-            ArgSource::Context { by_ref } => {
-                takes.push(quote!(let #local = __call.context();));
-                passes.push(if *by_ref {
-                    quote!(&#local)
-                } else {
-                    quote!(#local)
+            ArgSource::Borrowed(borrowed) => {
+                let borrowed = erase_lifetimes(borrowed);
+                takes.push(quote_spanned! {borrowed.span()=>
+                    let #local = #p::borrowed_arg::<#borrowed>(&__call);
                 });
+                passes.push(quote!(&#local));
             }
             ArgSource::Parameter(parameter) => {
                 let wire = &parameter.wire_name;
                 let value_ty = &parameter.value_ty;
                 let take = match &parameter.taking {
-                    Taking::Required => quote_spanned!(ty.span()=> __call.required::<#ty>(#wire)?),
+                    // The call's context, when the type is `ToolContext` under any name.
+                    Taking::Required => quote_spanned! {ty.span()=>
+                        (&#p::ArgProbe::<#ty>::new()).required(&mut __call, #wire)?
+                    },
                     Taking::Optional => {
                         quote_spanned!(ty.span()=> __call.optional::<#value_ty>(#wire)?)
                     }
@@ -182,20 +218,25 @@ fn arm(tool: &WorkerTool) -> TokenStream {
     };
     let span = tool.output_span;
     let outcome = match tool.answer {
-        AnswerShape::Unary => {
-            quote_spanned!(span=> ::snakepit_bridge::worker::__private::outcome(#call))
-        }
+        AnswerShape::Unary => quote_spanned! {span=>
+            {
+                #[allow(unused_imports)]
+                use #p::{ReturnsOtherError as _, ReturnsToolError as _};
+                let __returned = #call;
+                (&__returned).answer_kind().outcome(__returned)
+            }
+        },
         AnswerShape::Stream => {
-            quote_spanned!(span=> ::snakepit_bridge::worker::__private::stream_outcome(#call))
+            quote_spanned!(span=> #p::stream_outcome(#call))
         }
         AnswerShape::FallibleStream => {
-            quote_spanned!(span=> ::snakepit_bridge::worker::__private::fallible_stream_outcome(#call))
+            quote_spanned!(span=> #p::fallible_stream_outcome(#call))
         }
     };
     let invocation = if tool.is_async {
-        quote!(::snakepit_bridge::worker::Invocation::future(async move { #outcome }))
+        quote!(#p::Invocation::future(async move { #outcome }))
     } else {
-        quote!(::snakepit_bridge::worker::Invocation::blocking(move || #outcome))
+        quote!(#p::Invocation::blocking(move || #outcome))
     };
     quote! {
         #name => {

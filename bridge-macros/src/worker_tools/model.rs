@@ -7,6 +7,8 @@ use syn::{Expr, Ident, ItemImpl, Type};
 pub(crate) struct WorkerImpl {
     pub(crate) item: ItemImpl,
     pub(crate) tools: Vec<WorkerTool>,
+    /// The worker runtime's path (`crate = "..."`, `::snakepit_bridge::worker` by default).
+    pub(crate) krate: proc_macro2::TokenStream,
 }
 
 /// One tool: a public method.
@@ -17,6 +19,8 @@ pub(crate) struct WorkerTool {
     pub(crate) is_async: bool,
     pub(crate) args: Vec<WorkerArg>,
     pub(crate) answer: AnswerShape,
+    /// The return type, as written (`None` when there is none).
+    pub(crate) output: Option<Type>,
     /// Where errors about the answer point: the return type.
     pub(crate) output_span: Span,
     /// Whether the method can be served; an invalid one (already reported) is left out of the
@@ -45,9 +49,11 @@ pub(crate) struct WorkerArg {
 
 /// Where an argument's value comes from.
 pub(crate) enum ArgSource {
-    /// The call's `ToolContext`, by reference or by value.
-    Context { by_ref: bool },
-    /// A parameter of the call.
+    /// A borrowed value (`ctx: &ToolContext`, whatever the context type is called): only the
+    /// call's context can be borrowed, which the generated code checks by the type.
+    Borrowed(Box<Type>),
+    /// A parameter of the call, or (for a required one, decided by its type in the generated
+    /// code) the call's context taken by value.
     Parameter(Box<Parameter>),
 }
 
@@ -59,6 +65,8 @@ pub(crate) struct Parameter {
     /// The value type (inside `Option`, when optional).
     pub(crate) value_ty: Type,
     pub(crate) taking: Taking,
+    /// `#[param(description = "...")]`.
+    pub(crate) description: String,
 }
 
 /// How a parameter is taken from the call.

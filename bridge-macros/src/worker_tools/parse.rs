@@ -3,7 +3,7 @@
 
 use snakepit_bridge_spec::ValueKind;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, Pat, ReturnType, Type, Visibility};
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType, Type, Visibility};
 
 use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
 use crate::attrs;
@@ -11,7 +11,15 @@ use crate::classify::{classify, option_inner};
 use crate::errors::Errors;
 use crate::naming::{self, Unique};
 
-pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl {
+pub(crate) fn parse_impl(
+    mut item: ItemImpl,
+    options: attrs::WorkerMacroOptions,
+    errors: &mut Errors,
+) -> WorkerImpl {
+    let krate = match &options.krate {
+        Some(path) => quote::quote!(#path),
+        None => quote::quote!(::snakepit_bridge::worker),
+    };
     if let Some((_, path, _)) = &item.trait_ {
         errors.at(
             path,
@@ -21,7 +29,7 @@ pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl 
     if !item.generics.params.is_empty() {
         errors.at(
             &item.generics,
-            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type",
+            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type; put the tools on a concrete type (a type alias works)",
         );
     }
     let mut tools = Vec::new();
@@ -62,7 +70,7 @@ pub(crate) fn parse_impl(mut item: ItemImpl, errors: &mut Errors) -> WorkerImpl 
             "this #[worker_tools] block has no tools: each `pub fn` or `pub async fn` taking `&self` is one",
         ));
     }
-    WorkerImpl { item, tools }
+    WorkerImpl { item, tools, krate }
 }
 
 fn strip_param_attributes(method: &mut ImplItemFn) {
@@ -108,12 +116,16 @@ fn parse_method(
     for param in &sig.generics.params {
         errors.at(
             param,
-            "tool methods cannot be generic: the host calls them by name with JSON values; use a concrete type",
+            "tool methods cannot be generic: the host calls them by name with JSON values; use a concrete type, or mark a helper method #[tool(skip)] (or make it non-`pub`)",
         );
         valid = false;
     }
     if let Some(unsafety) = sig.unsafety {
-        errors.at(unsafety, "tool methods cannot be `unsafe`");
+        errors.at(
+            unsafety,
+            "tool methods cannot be `unsafe`: the host calls them with any input; remove `unsafe` and call unsafe code inside",
+        );
+        valid = false;
     }
 
     let mut args = Vec::new();
@@ -133,7 +145,7 @@ fn parse_method(
                 if has_rest {
                     errors.at(
                         &pat_type.pat,
-                        "only one argument can take the rest of the parameters",
+                        "only one argument can take the rest of the parameters; keep #[param(rest)] on one",
                     );
                 }
                 has_rest = true;
@@ -142,7 +154,7 @@ fn parse_method(
                 errors.at(
                     &pat_type.pat,
                     format!(
-                        "parameter `{}` is already taken by argument `{first}`",
+                        "parameter `{}` is already taken by argument `{first}`; give one another name with #[param(rename = \"...\")]",
                         parameter.wire_name
                     ),
                 );
@@ -151,16 +163,20 @@ fn parse_method(
         args.push(arg);
     }
 
-    let (answer, output_span) = match &sig.output {
+    let (answer, output_span, output) = match &sig.output {
         ReturnType::Default => {
             errors.push(syn::Error::new(
                 sig.paren_token.span.join(),
                 "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, ToolError>`",
             ));
             valid = false;
-            (AnswerShape::Unary, sig.ident.span())
+            (AnswerShape::Unary, sig.ident.span(), None)
         }
-        ReturnType::Type(_, ty) => (answer_shape(ty, options.streaming.is_some()), ty.span()),
+        ReturnType::Type(_, ty) => (
+            answer_shape(ty, options.streaming.is_some()),
+            ty.span(),
+            Some((**ty).clone()),
+        ),
     };
 
     let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
@@ -172,6 +188,7 @@ fn parse_method(
         is_async: sig.asyncness.is_some(),
         args,
         answer,
+        output,
         output_span,
         valid,
     })
@@ -194,19 +211,22 @@ fn parse_arg(
         }
     };
 
-    if let Some(by_ref) = context_type(&ty) {
+    if let Type::Reference(reference) = &ty {
+        // Only the call's context can be borrowed. Whether the type is the context (under any
+        // name) is for the compiler to say; what plainly is not is refused here.
+        if reference.mutability.is_some() || !could_be_context(&reference.elem) {
+            errors.at(
+                reference,
+                "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`; only the call's context is borrowed (`ctx: &ToolContext`)",
+            );
+            return None;
+        }
+        reject_param_options(&options, errors);
         return Some(WorkerArg {
             ident,
+            source: ArgSource::Borrowed(reference.elem.clone()),
             ty,
-            source: ArgSource::Context { by_ref },
         });
-    }
-    if let Type::Reference(reference) = &ty {
-        errors.at(
-            reference,
-            "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`",
-        );
-        return None;
     }
     if let Some(found) = naming::find_impl_trait(&ty) {
         errors.at(
@@ -237,8 +257,9 @@ fn parse_arg(
         if optional_inner.is_some() {
             errors.at(
                 &ty,
-                "an argument with a default is not an `Option`: the default fills it in",
+                "an argument with a default is not an `Option`: the default fills it in; take the value's type, or remove `default`",
             );
+            return None;
         }
         Taking::Default(default)
     } else if options.binary.is_some() {
@@ -265,19 +286,42 @@ fn parse_arg(
             type_name,
             value_ty,
             taking,
+            description: options
+                .description
+                .as_ref()
+                .map(LitStr::value)
+                .unwrap_or_default(),
         })),
     })
 }
 
-/// `Some(by_ref)` when `ty` is the runtime's `ToolContext` (by reference or by value).
-fn context_type(ty: &Type) -> Option<bool> {
-    let (inner, by_ref) = match ty {
-        Type::Reference(reference) if reference.mutability.is_none() => (&*reference.elem, true),
-        other => (other, false),
-    };
-    let Type::Path(path) = inner else { return None };
-    let last = path.path.segments.last()?;
-    (last.ident == "ToolContext" && last.arguments.is_empty()).then_some(by_ref)
+/// Whether a borrowed argument's type may be the call's context: a plain path (the context
+/// under any name), not `str`, a slice, an array or a tuple, which plainly are not.
+fn could_be_context(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path.qself.is_none() && !path.path.is_ident("str"),
+        Type::Paren(inner) => could_be_context(&inner.elem),
+        Type::Group(inner) => could_be_context(&inner.elem),
+        _ => false,
+    }
+}
+
+/// The context is not a parameter: `#[param(...)]` keys say nothing about it.
+fn reject_param_options(options: &attrs::WorkerParamOptions, errors: &mut Errors) {
+    let spans = [
+        options.rename.as_ref().map(LitStr::span),
+        options.kind.as_ref().map(LitStr::span),
+        options.default.as_ref().map(Spanned::span),
+        options.binary,
+        options.rest,
+        options.description.as_ref().map(LitStr::span),
+    ];
+    for span in spans.into_iter().flatten() {
+        errors.push(syn::Error::new(
+            span,
+            "a borrowed argument is the call's context, not a parameter: remove #[param(...)]",
+        ));
+    }
 }
 
 /// What the method answers: a stream when marked `streaming` or when it returns
@@ -316,7 +360,7 @@ mod tests {
 
     fn parse(item: ItemImpl) -> (WorkerImpl, String) {
         let mut errors = Errors::default();
-        let model = parse_impl(item, &mut errors);
+        let model = parse_impl(item, attrs::WorkerMacroOptions::default(), &mut errors);
         (model, errors.to_compile_errors().to_string())
     }
 
@@ -342,7 +386,7 @@ mod tests {
         assert!(model.tools[1].is_async);
         assert!(matches!(
             model.tools[1].args[0].source,
-            ArgSource::Context { by_ref: true }
+            ArgSource::Borrowed(_)
         ));
         assert_eq!(model.tools[2].answer, AnswerShape::Stream);
         let ArgSource::Parameter(data) = &model.tools[3].args[0].source else {

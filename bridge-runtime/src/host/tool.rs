@@ -118,6 +118,8 @@ impl ElixirTool {
                 parameters: Vec::new(),
                 metadata: Default::default(),
                 supports_streaming: false,
+                extra_parameters: false,
+                result_schema: None,
             },
             handler,
         }

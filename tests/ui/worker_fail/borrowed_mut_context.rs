@@ -1,0 +1,14 @@
+// The context borrowed mutably.
+use snakepit_bridge::worker::{ToolContext, ToolError};
+use snakepit_bridge::worker_tools;
+
+struct Tools;
+
+#[worker_tools]
+impl Tools {
+    pub fn a(&self, ctx: &mut ToolContext) -> Result<String, ToolError> {
+        Ok(ctx.session_id().to_owned())
+    }
+}
+
+fn main() {}
