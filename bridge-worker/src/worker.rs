@@ -119,7 +119,7 @@ pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 ///
 /// fn main() -> std::process::ExitCode {
 ///     Worker::start_with(|start: StartContext| async move {
-///         // Open pools, load models, check the host's tools (`start.verify::<MyTools>()`)...
+///         // Open pools, load models, check the host's tools (`start.verify::<MyToolsDeclaration>()`)...
 ///         let factor = std::env::var("FACTOR").ok().and_then(|f| f.parse().ok()).unwrap_or(2.0);
 ///         tracing::info!(host = start.is_connected(), "tools built");
 ///         Ok::<_, std::num::ParseFloatError>(Scaler { factor })
@@ -181,7 +181,8 @@ impl<T: ToolSet> Worker<T> {
     /// Runs `hook` at start-up, after the tools are built and before the worker reports ready
     /// (hooks run in the order given); an error fails the start-up with it. Use it to check the
     /// host's Elixir tools against a declaration, so that a worker whose tools drifted never
-    /// serves: `.on_start(|start| async move { start.verify::<MyTools>().await })`.
+    /// serves: `.on_start(|start| async move { start.verify::<MyToolsDeclaration>().await })`, where
+    /// `MyToolsDeclaration` is what `#[elixir_tools]` declares for the trait `MyTools`.
     pub fn on_start<F, Fut, E>(mut self, hook: F) -> Self
     where
         F: FnOnce(StartContext) -> Fut + Send + 'static,
