@@ -196,6 +196,20 @@ impl HostLink {
             .clone())
     }
 
+    /// The context for session `id` if the worker still holds the session (background work
+    /// for a session released meanwhile must not bring it back).
+    pub(crate) fn held_session(&self, id: &str) -> Option<SessionContext> {
+        let base = self.base.as_ref()?;
+        let mut sessions = self.sessions();
+        let state = sessions.get_mut(id)?;
+        Some(
+            state
+                .context
+                .get_or_insert_with(|| base.for_session(id))
+                .clone(),
+        )
+    }
+
     /// A call starts in `session`: marks it used, and returns whether the tools still need
     /// registering there (claiming the registration if so).
     pub(crate) fn begin_call(&self, session: &str) -> bool {
@@ -251,17 +265,18 @@ impl HostLink {
             .is_some_and(|state| state.heartbeat.is_some())
     }
 
-    /// Starts `session`'s heartbeat loop with `start` unless one runs. The loop is counted as
-    /// live until it ends, whether it returns or is aborted.
+    /// Starts `session`'s heartbeat loop with `start` unless one runs, or the session is no
+    /// longer held. The loop is counted as live until it ends, whether it returns or is
+    /// aborted.
     pub(crate) fn start_heartbeat<F>(&self, session: &str, start: impl FnOnce(SessionContext) -> F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let Some(base) = &self.base else { return };
         let mut sessions = self.sessions();
-        let state = sessions
-            .entry(session.to_owned())
-            .or_insert_with(SessionState::new);
+        let Some(state) = sessions.get_mut(session) else {
+            return;
+        };
         if state.heartbeat.is_some() {
             return;
         }

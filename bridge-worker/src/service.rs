@@ -51,11 +51,11 @@ impl<T: ToolSet> WorkerService<T> {
             return;
         }
         let registered = async {
-            let mut client = self
-                .link
-                .session(session)
-                .map_err(|e| e.to_string())?
-                .raw_client();
+            let Some(ctx) = self.link.held_session(session) else {
+                // Released meanwhile (CleanupSession): nothing to register for.
+                return Ok(());
+            };
+            let mut client = ctx.raw_client();
             let request = registration_request::<T>(session, &self.worker_id);
             let answer = tokio::time::timeout(HOST_CALL_LIMIT, client.register_tools(request))
                 .await
