@@ -567,6 +567,8 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             events: tokio_stream::wrappers::BroadcastStream::new(events),
             end,
             hub: self.telemetry.clone(),
+            window: None,
+            held: None,
         })))
     }
 }
@@ -574,11 +576,20 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
 /// How long a new telemetry stream waits for the host's first control before it is answered.
 const FIRST_CONTROL_WAIT: Duration = Duration::from_secs(1);
 
-/// A telemetry stream's events, until the host closes its side or the worker stops.
+/// How long a telemetry stream gathers events before sending them together: one write for
+/// every event in the window instead of one each, which keeps telemetry off the calls' path.
+const TELEMETRY_BATCH: Duration = Duration::from_millis(5);
+
+/// A telemetry stream's events, until the host closes its side or the worker stops, sent in
+/// batches (an event waits at most [`TELEMETRY_BATCH`]).
 struct TelemetryEvents {
     events: tokio_stream::wrappers::BroadcastStream<proto::TelemetryEvent>,
     end: tokio::sync::oneshot::Receiver<()>,
     hub: Arc<TelemetryHub>,
+    /// The batch under way: events are read (and sent, as one write) once it is over.
+    window: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The batch's first event, read to open it.
+    held: Option<proto::TelemetryEvent>,
 }
 
 impl Stream for TelemetryEvents {
@@ -589,17 +600,43 @@ impl Stream for TelemetryEvents {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         use std::task::Poll;
+        use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
         if Pin::new(&mut self.end).poll(cx).is_ready() {
             return Poll::Ready(None);
         }
+        if let Some(window) = &mut self.window {
+            if window.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        // The batch's time is over (or there is none): send what it gathered.
+        if let Some(event) = self.held.take() {
+            return Poll::Ready(Some(Ok(event)));
+        }
         loop {
             match Pin::new(&mut self.events).poll_next(cx) {
-                Poll::Ready(Some(Ok(event))) => return Poll::Ready(Some(Ok(event))),
-                Poll::Ready(Some(Err(
-                    tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(missed),
-                ))) => self.hub.note_dropped(missed),
+                Poll::Ready(Some(Ok(event))) => {
+                    if self.window.is_some() {
+                        return Poll::Ready(Some(Ok(event)));
+                    }
+                    // The first event of a batch waits for the others.
+                    let mut window = Box::pin(tokio::time::sleep(TELEMETRY_BATCH));
+                    if window.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Some(Ok(event)));
+                    }
+                    self.window = Some(window);
+                    self.held = Some(event);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(missed)))) => {
+                    self.hub.note_dropped(missed)
+                }
                 Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    // The batch is sent; the next event opens a new one.
+                    self.window = None;
+                    return Poll::Pending;
+                }
             }
         }
     }
