@@ -215,7 +215,7 @@ async fn a_drifted_elixir_tool_fails_the_start_up_with_every_mismatch() {
     .await;
     let error = outcome.expect_err("a drifted tool stops the start-up");
     assert!(matches!(error, WorkerError::Start { .. }), "{error:?}");
-    let text = format!("{}", snakepit_chain(&error));
+    let text = snakepit_chain(&error);
     assert!(text.starts_with("start-up failed: "), "{text}");
     for expected in ["DriftedTools", "process_list", "items", "summarize"] {
         assert!(text.contains(expected), "`{expected}` missing from: {text}");
