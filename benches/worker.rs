@@ -4,6 +4,7 @@
 //! bench/run.sh                                    # builds the workers, runs this and the rest
 //! cargo build --release --examples && cargo bench --bench worker
 //! SNAKEPIT_BENCH=latency,throughput cargo bench --bench worker    # some sections only
+//! SNAKEPIT_BENCH=telemetry cargo bench --bench worker             # telemetry on vs off
 //! ```
 //!
 //! Three workers, each launched exactly as snakepit launches one (the launcher is the caller,
@@ -215,6 +216,84 @@ async fn throughput(workers: &[(Kind, Arc<LaunchedWorker>)]) {
     println!();
 }
 
+/// The cost of telemetry into Elixir on the `ping` round trip: one typed worker, its telemetry
+/// turned on and off by the host's toggle between interleaved rounds (every call then sends
+/// `tool.execution.start`, `.stop` and `tool.result_size` on a stream that the bench reads,
+/// as snakepit does).
+async fn telemetry(host: &EmbeddedHost) {
+    use snakepit_bridge::proto::{telemetry_control::Control, TelemetryControl, TelemetryToggle};
+    const ROUNDS: usize = 20;
+    const CALLS: usize = 500;
+    let worker = Kind::Typed
+        .launcher()
+        .launch(host)
+        .await
+        .expect("the showcase worker launches");
+    let (controls, receiver) = tokio::sync::mpsc::channel(4);
+    let toggle = |enabled| TelemetryControl {
+        control: Some(Control::Toggle(TelemetryToggle { enabled })),
+    };
+    controls.send(toggle(true)).await.unwrap();
+    let mut events = worker
+        .client()
+        .stream_telemetry(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .expect("the telemetry stream opens")
+        .into_inner();
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = received.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(_event)) = tokio_stream::StreamExt::next(&mut events).await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    for _ in 0..500 {
+        call(&worker).await;
+    }
+    let mut samples: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..ROUNDS {
+        for offset in 0..2 {
+            let on = (round + offset) % 2 == 0;
+            controls.send(toggle(on)).await.unwrap();
+            // The toggle travels on its own stream: let it land before measuring.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            for _ in 0..CALLS {
+                let started = Instant::now();
+                call(&worker).await;
+                samples[usize::from(on)].push(started.elapsed());
+            }
+        }
+    }
+    let median = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        percentile(samples, 0.5)
+    };
+    let off = median(&mut samples[0]);
+    let on = median(&mut samples[1]);
+    // The last batch of events is still on its way.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    println!("## 8. Telemetry into Elixir: `ping` round trip with the host's toggle on and off ({ROUNDS} interleaved rounds of {CALLS} calls each)\n");
+    println!("| telemetry | median | p99 | events received |");
+    println!("|---|---|---|---|");
+    println!(
+        "| off | {} | {} | |",
+        micros(off),
+        micros(percentile(&samples[0], 0.99))
+    );
+    println!(
+        "| on | {} | {} | {} |",
+        micros(on),
+        micros(percentile(&samples[1], 0.99)),
+        received.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "\non / off: {:.3} (target: at most 1.03)\n",
+        on.as_secs_f64() / off.as_secs_f64()
+    );
+    drop(controls);
+    worker.shutdown().await.expect("stops");
+}
+
 async fn heartbeats(host: &EmbeddedHost) {
     let worker = Arc::new(
         Kind::Typed
@@ -419,6 +498,9 @@ fn main() {
         }
         if wanted("heartbeat") {
             heartbeats(&host).await;
+        }
+        if wanted("telemetry") {
+            telemetry(&host).await;
         }
         if wanted("startup") {
             startup(&host).await;

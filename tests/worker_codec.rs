@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use snakepit_bridge::worker::__private::Answer;
+use snakepit_bridge::worker::Answer;
 use snakepit_bridge::worker::{run_tool, ToolCall, ToolError};
 use snakepit_bridge::worker_tools;
 use tokio_stream::{Stream, StreamExt};

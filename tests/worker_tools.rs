@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{ExecuteToolRequest, HeartbeatRequest};
 // `run_tool`'s answer is plumbing, named under `__private`.
-use snakepit_bridge::worker::__private::Answer;
+use snakepit_bridge::worker::Answer;
 use snakepit_bridge::worker::{
     run_tool, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet, Worker, WorkerConfig,
 };
 use snakepit_bridge::worker_tools;
+use tokio_stream::Stream;
 
 type Res<T> = Result<T, ToolError>;
 
@@ -96,9 +97,76 @@ impl Tools {
         Ok(millis)
     }
 
+    /// The time left before the call's deadline, in whole seconds.
+    pub fn seconds_left(&self, ctx: &ToolContext) -> Res<Option<u64>> {
+        Ok(ctx.remaining().map(|left| left.as_secs()))
+    }
+
+    /// Asks Elixir for the Fibonacci numbers up to `n`, and sums them twice.
+    pub async fn double_fibonacci(&self, ctx: &ToolContext, n: u32) -> Res<u64> {
+        let fib = ctx
+            .calculate_fibonacci(n)
+            .await
+            .map_err(|error| ToolError::runtime_error(error.to_string()))?;
+        Ok(fib.sum * 2)
+    }
+
+    /// Streams the numbers from 1 to `n`.
+    pub fn count(&self, n: u32) -> Result<impl Stream<Item = Res<Value>>, ToolError> {
+        Ok(tokio_stream::iter((1..=n).map(|i| Ok(json!({"i": i})))))
+    }
+
     #[tool(skip)]
     pub fn not_a_tool() -> u32 {
         1
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Fibonacci {
+    pub sum: u64,
+}
+
+/// The Elixir tool the worker calls back.
+#[snakepit_bridge::elixir_tools]
+pub trait DemoTools {
+    async fn calculate_fibonacci(&self, n: u32) -> Result<Fibonacci, snakepit_bridge::Error>;
+}
+
+/// A fake Elixir: `calculate_fibonacci` answers `sum = n`, and records what it was asked.
+#[derive(Default, Clone)]
+struct FakeElixir {
+    asked: Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+}
+
+impl snakepit_bridge::ToolCaller for FakeElixir {
+    async fn call_tool(
+        &self,
+        tool: &str,
+        parameters: snakepit_bridge::Parameters,
+    ) -> Result<snakepit_bridge::ToolResponse, snakepit_bridge::Error> {
+        let parameters = Value::Object(parameters.to_json_object());
+        self.asked
+            .lock()
+            .unwrap()
+            .push((tool.to_owned(), parameters.clone()));
+        Ok(snakepit_bridge::ToolResponse::from_json(
+            tool,
+            &json!({"sum": parameters["n"]}),
+        ))
+    }
+}
+
+/// A fake Elixir that never answers.
+struct NeverAnswers;
+
+impl snakepit_bridge::ToolCaller for NeverAnswers {
+    async fn call_tool(
+        &self,
+        _tool: &str,
+        _parameters: snakepit_bridge::Parameters,
+    ) -> Result<snakepit_bridge::ToolResponse, snakepit_bridge::Error> {
+        std::future::pending().await
     }
 }
 
@@ -281,4 +349,93 @@ async fn heartbeats_are_answered_while_plain_fn_tools_block() {
         let answer = spin.await.unwrap().unwrap().into_inner();
         assert!(answer.success);
     }
+}
+
+#[tokio::test]
+async fn a_tool_that_calls_elixir_is_unit_tested_with_a_fake() {
+    let fake = FakeElixir::default();
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 21}), [])
+        .with_caller(fake.clone())
+        .with_correlation_id("corr-1");
+    let answer = run_tool(&Arc::new(Tools), call).await.unwrap();
+    assert_eq!(answer.json().unwrap(), json!(42));
+    assert_eq!(
+        *fake.asked.lock().unwrap(),
+        [("calculate_fibonacci".to_owned(), json!({"n": 21}))]
+    );
+}
+
+#[tokio::test]
+async fn without_a_caller_the_error_says_how_to_attach_one() {
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 1}), []);
+    let error = run_tool(&Arc::new(Tools), call).await.unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("ToolCall::for_test(..).with_caller(..)"),
+        "{}",
+        error.message()
+    );
+}
+
+#[tokio::test]
+async fn a_tool_calls_an_embedded_host() {
+    let host = snakepit_bridge::host::EmbeddedHost::builder()
+        .tools(snakepit_bridge::host::demo_tools())
+        .session("test-session")
+        .start()
+        .await
+        .unwrap();
+    let ctx = snakepit_bridge::SessionContext::connect(host.grpc_address(), "test-session")
+        .await
+        .unwrap();
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 10}), []).with_host(ctx);
+    let answer = run_tool(&Arc::new(Tools), call).await.unwrap();
+    assert_eq!(answer.json().unwrap(), json!(176), "2 × 88");
+}
+
+#[tokio::test]
+async fn a_call_back_into_elixir_inherits_the_calls_deadline() {
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 1}), [])
+        .with_caller(NeverAnswers)
+        .with_deadline(Duration::from_millis(200));
+    let started = tokio::time::Instant::now();
+    let error = run_tool(&Arc::new(Tools), call).await.unwrap_err();
+    // Elixir never answers: only the deadline ends the call.
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(
+        error.message().contains("the call of tool `calculate_fibonacci` (bounded by the deadline of the call being served"),
+        "{}",
+        error.message()
+    );
+}
+
+#[tokio::test]
+async fn stream_chunks_read_as_json() {
+    let answer = run("count", json!({"n": 3})).await.unwrap();
+    assert_eq!(
+        answer.chunks_json().await.unwrap(),
+        [json!({"i": 1}), json!({"i": 2}), json!({"i": 3})]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_sees_the_callers_grpc_timeout_as_its_deadline() {
+    let mut client = serve().await;
+    let mut call = tonic::Request::new(request("seconds_left", json!({})));
+    call.set_timeout(Duration::from_secs(60));
+    let answer = client.execute_tool(call).await.unwrap().into_inner();
+    assert!(answer.success, "{}", answer.error_message);
+    let left: u64 = serde_json::from_slice(&answer.result.unwrap().value).unwrap();
+    assert!((50..60).contains(&left), "{left} s left");
+    let answer = client
+        .execute_tool(request("seconds_left", json!({})))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        answer.result.unwrap().value,
+        b"null",
+        "no grpc-timeout, no deadline"
+    );
 }

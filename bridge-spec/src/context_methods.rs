@@ -18,6 +18,7 @@ pub const CONTEXT_METHOD_NAMES: &[&str] = &[
     "clone",
     "connect",
     "correlation_id",
+    "deadline",
     "elixir",
     "elixir_blocking",
     "elixir_tools",
@@ -29,7 +30,9 @@ pub const CONTEXT_METHOD_NAMES: &[&str] = &[
     "ping",
     "raw_client",
     "refresh_elixir_tools",
+    "remaining",
     "session_id",
+    "telemetry",
     "verify",
     "with_correlation_id",
 ];

@@ -12,14 +12,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::output::{Answer, BoxFuture, Invocation, Outcome, ToolOutput, ToolReturn};
+pub use crate::output::{BoxFuture, Invocation, Outcome, ToolReturn};
 pub use crate::stream::{fallible_stream_outcome, stream_outcome};
 pub use snakepit_bridge_runtime::__private::{
     any_schema, SchemaProbe, SchemaViaAnything, SchemaViaJsonSchema,
 };
 
 use crate::{
-    IntoToolOutput, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError, ToolSet,
+    Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError,
+    ToolSet,
 };
 
 /// One parameter, as registered with the host; `schema` is what the schema probe found (`true`

@@ -109,6 +109,12 @@ impl ToolCall {
         self.context.clone()
     }
 
+    /// The context, to set what the worker knows of the call (its deadline, telemetry) or
+    /// what a test attaches (see `testing.rs`).
+    pub(crate) fn context_mut(&mut self) -> &mut ToolContext {
+        &mut self.context
+    }
+
     /// The parameter `name`, which must be present.
     pub fn required<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<T, ToolError> {
         match self.take(name)? {

@@ -4,8 +4,7 @@
 //! snakepit reaps orphaned Python workers only; a Rust worker must notice by itself that the
 //! host is gone (worker-protocol.md 5 and 8).
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use snakepit_bridge_runtime::proto;
@@ -26,6 +25,8 @@ pub enum StopReason {
         /// Consecutive misses.
         missed: u32,
     },
+    /// [`WorkerHandle::stop`](crate::WorkerHandle::stop) was called.
+    Requested,
 }
 
 impl std::fmt::Display for StopReason {
@@ -33,6 +34,7 @@ impl std::fmt::Display for StopReason {
         match self {
             StopReason::Signal(name) => write!(f, "{name} received"),
             StopReason::StdinClosed => f.write_str("stdin closed (the host is gone)"),
+            StopReason::Requested => f.write_str("stop requested through the worker's handle"),
             StopReason::HostGone { missed } => {
                 write!(
                     f,
@@ -78,73 +80,70 @@ impl StopSwitch {
     }
 }
 
-/// Starts one heartbeat loop per session, as snakepit's Python worker does.
+/// Starts one heartbeat loop per session, as snakepit's Python worker does; the loops live in
+/// the [`HostLink`]'s session state, and end when the session is released.
 #[derive(Debug)]
 pub(crate) struct Heartbeats {
     config: HeartbeatConfig,
     link: Arc<HostLink>,
     stop: StopSwitch,
-    started: Mutex<HashSet<String>>,
 }
 
 impl Heartbeats {
     pub(crate) fn new(config: HeartbeatConfig, link: Arc<HostLink>, stop: StopSwitch) -> Self {
-        Heartbeats {
-            config,
-            link,
-            stop,
-            started: Mutex::new(HashSet::new()),
-        }
+        Heartbeats { config, link, stop }
     }
 
     /// Starts heartbeats for `session` unless they run already (or are off, or there is no
     /// host).
     pub(crate) fn ensure(&self, session: &str) {
-        if !self.config.enabled || !self.link.is_connected() || session.is_empty() {
-            return;
-        }
-        if !self
-            .started
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(session.to_owned())
+        if !self.config.enabled
+            || !self.link.is_connected()
+            || session.is_empty()
+            || self.link.has_heartbeat(session)
         {
             return;
         }
-        let Ok(ctx) = self.link.session(session) else {
-            return;
-        };
         let config = self.config.clone();
         let stop = self.stop.clone();
         let session = session.to_owned();
-        tokio::spawn(async move {
-            tokio::time::sleep(config.initial_delay).await;
-            let mut missed = 0;
-            loop {
-                let request = proto::HeartbeatRequest {
-                    session_id: session.clone(),
-                    client_time: Some(SystemTime::now().into()),
-                };
-                let mut client = ctx.raw_client();
-                // Any answer counts, `session_valid` included or not, as in snakepit's worker.
-                let answered = tokio::time::timeout(config.timeout, client.heartbeat(request))
-                    .await
-                    .is_ok_and(|outcome| outcome.is_ok());
-                if answered {
-                    missed = 0;
-                } else {
-                    missed += 1;
-                    tracing::warn!(session = %session, missed, "the host did not answer a heartbeat");
-                    if missed >= config.max_missed {
-                        if config.dependent {
-                            stop.stop(StopReason::HostGone { missed });
-                            return;
-                        }
-                        missed = 0;
-                    }
-                }
-                tokio::time::sleep(config.interval).await;
-            }
+        self.link.start_heartbeat(&session.clone(), move |ctx| {
+            heartbeat_loop(ctx, session, config, stop)
         });
+    }
+}
+
+async fn heartbeat_loop(
+    ctx: snakepit_bridge_runtime::SessionContext,
+    session: String,
+    config: HeartbeatConfig,
+    stop: StopSwitch,
+) {
+    tokio::time::sleep(config.initial_delay).await;
+    let mut missed = 0;
+    loop {
+        let request = proto::HeartbeatRequest {
+            session_id: session.clone(),
+            client_time: Some(SystemTime::now().into()),
+        };
+        let mut client = ctx.raw_client();
+        // Any answer counts, `session_valid` included or not, as in snakepit's worker.
+        let answered = tokio::time::timeout(config.timeout, client.heartbeat(request))
+            .await
+            .is_ok_and(|outcome| outcome.is_ok());
+        if answered {
+            missed = 0;
+        } else {
+            missed += 1;
+            tracing::warn!(session = %session, missed, "the host did not answer a heartbeat");
+            if missed >= config.max_missed {
+                if config.dependent {
+                    stop.stop(StopReason::HostGone { missed });
+                    return;
+                }
+                missed = 0;
+            }
+        }
+        tokio::time::sleep(config.interval).await;
     }
 }

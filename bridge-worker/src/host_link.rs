@@ -1,19 +1,84 @@
 //! The worker's connection to the host's own gRPC server (`--elixir-address`): the start-up
-//! ping, one session context per session for calls back into Elixir, and which sessions have
-//! the worker's tools registered.
+//! ping, and what the worker holds per session (a context for calls back into Elixir, whether
+//! its tools are registered there, its heartbeat loop), until the session is cleaned up or goes
+//! idle.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use snakepit_bridge_runtime::{Error, SessionContext};
+use snakepit_bridge_runtime::{Error, SessionContext, SessionContextBuilder};
+use tokio::time::Instant;
+
+/// Changes the options of the contexts the worker calls the host with (see
+/// [`Worker::host_context`](crate::Worker::host_context)).
+pub(crate) type ContextOptions =
+    Arc<dyn Fn(SessionContextBuilder) -> SessionContextBuilder + Send + Sync>;
 
 /// How the worker reaches the host.
-#[derive(Debug)]
 pub(crate) struct HostLink {
     base: Option<SessionContext>,
-    sessions: Mutex<HashMap<String, SessionContext>>,
-    registered: Mutex<HashSet<String>>,
+    sessions: Mutex<HashMap<String, SessionState>>,
+    /// Heartbeat loops running now (each decrements it when it ends, however it ends).
+    heartbeat_loops: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for HostLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostLink")
+            .field("connected", &self.base.is_some())
+            .field("sessions", &self.session_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the worker holds for one session.
+#[derive(Debug)]
+struct SessionState {
+    /// The context for calls back into Elixir in this session, made on first use.
+    context: Option<SessionContext>,
+    /// Whether the tools' registration is done or under way.
+    registered: bool,
+    /// The session's heartbeat loop, if it runs.
+    heartbeat: Option<tokio::task::AbortHandle>,
+    /// Opened by `InitializeSession` (the worker's own session): kept until `CleanupSession`,
+    /// never released for being idle, so its heartbeats keep telling whether the host lives.
+    pinned: bool,
+    /// Last call started or finished in the session.
+    last_used: Instant,
+    /// Calls running in the session now: a session is never idle while one runs.
+    in_flight: usize,
+}
+
+impl SessionState {
+    fn new() -> SessionState {
+        SessionState {
+            context: None,
+            registered: false,
+            heartbeat: None,
+            pinned: false,
+            last_used: Instant::now(),
+            in_flight: 0,
+        }
+    }
+
+    /// Drops what the session holds; returns how many resources that was.
+    fn release(self) -> u32 {
+        let mut released = 0;
+        if let Some(heartbeat) = self.heartbeat {
+            heartbeat.abort();
+            released += 1;
+        }
+        // Its last clone dropped, the context's timer task ends at its next tick.
+        if self.context.is_some() {
+            released += 1;
+        }
+        if self.registered {
+            released += 1;
+        }
+        released
+    }
 }
 
 /// The start-up ping's retries, as snakepit's Python worker does them: 1 s per attempt, a
@@ -40,24 +105,36 @@ impl Default for ConnectRetries {
 impl HostLink {
     /// No host: calls back into Elixir fail with a clear error.
     pub(crate) fn standalone() -> HostLink {
+        HostLink::with_base(None)
+    }
+
+    fn with_base(base: Option<SessionContext>) -> HostLink {
         HostLink {
-            base: None,
+            base,
             sessions: Mutex::new(HashMap::new()),
-            registered: Mutex::new(HashSet::new()),
+            heartbeat_loops: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// Connects to the host at `address` and pings it (`connection_test`), retrying. Connecting
     /// is bounded by one attempt's time-out (the context waits for a first gRPC answer); the
-    /// context kept serves the worker's calls, with the default call time-out.
-    pub(crate) async fn connect(address: &str, retries: ConnectRetries) -> Result<HostLink, Error> {
+    /// context kept serves the worker's calls, with the options `options` sets.
+    pub(crate) async fn connect(
+        address: &str,
+        retries: ConnectRetries,
+        options: Option<&ContextOptions>,
+    ) -> Result<HostLink, Error> {
         let mut backoff = retries.first_backoff;
         let mut attempt = 1;
         let base = loop {
             let outcome = async {
-                let ctx = SessionContext::builder(address, "")
+                let mut builder =
+                    SessionContext::builder(address, "").max_message_size(crate::MAX_MESSAGE_SIZE);
+                if let Some(options) = options {
+                    builder = options(builder);
+                }
+                let ctx = builder
                     .connect_timeout(retries.attempt_timeout)
-                    .max_message_size(crate::MAX_MESSAGE_SIZE)
                     .connect()
                     .await?;
                 ctx.ping("connection_test").await?;
@@ -75,11 +152,12 @@ impl HostLink {
                 }
             }
         };
-        Ok(HostLink {
-            base: Some(base),
-            sessions: Mutex::new(HashMap::new()),
-            registered: Mutex::new(HashSet::new()),
-        })
+        Ok(HostLink::with_base(Some(base)))
+    }
+
+    /// A link whose calls back go through `ctx` (an embedded host in a test, for one).
+    pub(crate) fn from_context(ctx: SessionContext) -> HostLink {
+        HostLink::with_base(Some(ctx))
     }
 
     /// Whether there is a host.
@@ -87,42 +165,203 @@ impl HostLink {
         self.base.is_some()
     }
 
+    /// The host context of no session in particular (the start-up ping's).
+    pub(crate) fn base(&self) -> Option<&SessionContext> {
+        self.base.as_ref()
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionState>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn no_host() -> Error {
+        Error::Connect {
+            address: "(none)".to_owned(),
+            reason: "the worker was started without --elixir-address, so there is no host to call back into; in a unit test, attach a fake with `ToolCall::for_test(..).with_caller(..)` or a host with `.with_host(..)`".to_owned(),
+        }
+    }
+
     /// The context for session `id`, sharing the one connection.
     pub(crate) fn session(&self, id: &str) -> Result<SessionContext, Error> {
         let Some(base) = &self.base else {
-            return Err(Error::Connect {
-                address: "(none)".to_owned(),
-                reason: "the worker was started without --elixir-address, so there is no host to call back into".to_owned(),
-            });
+            return Err(Self::no_host());
         };
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(sessions
+        let mut sessions = self.sessions();
+        let state = sessions
             .entry(id.to_owned())
-            .or_insert_with(|| base.for_session(id))
+            .or_insert_with(SessionState::new);
+        Ok(state
+            .context
+            .get_or_insert_with(|| base.for_session(id))
             .clone())
     }
 
-    /// Marks `session` as registered; `false` if it already was.
-    pub(crate) fn claim_registration(&self, session: &str) -> bool {
-        self.registered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(session.to_owned())
+    /// The context for session `id` if the worker still holds the session (background work
+    /// for a session released meanwhile must not bring it back).
+    pub(crate) fn held_session(&self, id: &str) -> Option<SessionContext> {
+        let base = self.base.as_ref()?;
+        let mut sessions = self.sessions();
+        let state = sessions.get_mut(id)?;
+        Some(
+            state
+                .context
+                .get_or_insert_with(|| base.for_session(id))
+                .clone(),
+        )
     }
 
-    /// Whether `session`'s registration is done or under way.
-    pub(crate) fn is_claimed(&self, session: &str) -> bool {
-        self.registered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(session)
+    /// A call starts in `session`: marks it used, and returns whether the tools still need
+    /// registering there (claiming the registration if so).
+    pub(crate) fn begin_call(&self, session: &str) -> bool {
+        if self.base.is_none() {
+            return false;
+        }
+        let mut sessions = self.sessions();
+        let state = match sessions.get_mut(session) {
+            Some(state) => state,
+            None => sessions
+                .entry(session.to_owned())
+                .or_insert_with(SessionState::new),
+        };
+        state.last_used = Instant::now();
+        state.in_flight += 1;
+        !std::mem::replace(&mut state.registered, true)
+    }
+
+    /// A call in `session` ended.
+    pub(crate) fn end_call(&self, session: &str) {
+        if self.base.is_none() {
+            return;
+        }
+        if let Some(state) = self.sessions().get_mut(session) {
+            state.last_used = Instant::now();
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// Marks `session` as registered and kept until cleaned up (`InitializeSession`); `false` if
+    /// its registration was already claimed.
+    pub(crate) fn claim_pinned_registration(&self, session: &str) -> bool {
+        let mut sessions = self.sessions();
+        let state = sessions
+            .entry(session.to_owned())
+            .or_insert_with(SessionState::new);
+        state.pinned = true;
+        state.last_used = Instant::now();
+        !std::mem::replace(&mut state.registered, true)
     }
 
     /// Forgets a registration that failed, so that a later call tries again.
     pub(crate) fn release_registration(&self, session: &str) {
-        self.registered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(session);
+        if let Some(state) = self.sessions().get_mut(session) {
+            state.registered = false;
+        }
+    }
+
+    /// Whether the session has a heartbeat loop.
+    pub(crate) fn has_heartbeat(&self, session: &str) -> bool {
+        self.sessions()
+            .get(session)
+            .is_some_and(|state| state.heartbeat.is_some())
+    }
+
+    /// Starts `session`'s heartbeat loop with `start` unless one runs, or the session is no
+    /// longer held. The loop is counted as live until it ends, whether it returns or is
+    /// aborted.
+    pub(crate) fn start_heartbeat<F>(&self, session: &str, start: impl FnOnce(SessionContext) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let Some(base) = &self.base else { return };
+        let mut sessions = self.sessions();
+        let Some(state) = sessions.get_mut(session) else {
+            return;
+        };
+        if state.heartbeat.is_some() {
+            return;
+        }
+        let ctx = state
+            .context
+            .get_or_insert_with(|| base.for_session(session))
+            .clone();
+        let live = LiveGuard::new(self.heartbeat_loops.clone());
+        let work = start(ctx);
+        let task = tokio::spawn(async move {
+            let _live = live;
+            work.await;
+        });
+        state.heartbeat = Some(task.abort_handle());
+    }
+
+    /// Releases everything held for `session` (its context, its registration mark, its
+    /// heartbeat loop); returns how many resources that was.
+    pub(crate) fn release(&self, session: &str) -> u32 {
+        let removed = self.sessions().remove(session);
+        let released = removed.map_or(0, SessionState::release);
+        if released > 0 {
+            tracing::debug!(session, released, "session released");
+        }
+        released
+    }
+
+    /// Releases the sessions with no call for `idle` (except pinned ones); returns how many.
+    pub(crate) fn release_idle(&self, idle: Duration) -> usize {
+        let now = Instant::now();
+        let expired: Vec<(String, SessionState)> = {
+            let mut sessions = self.sessions();
+            let names: Vec<String> = sessions
+                .iter()
+                .filter(|(_, state)| {
+                    !state.pinned
+                        && state.in_flight == 0
+                        && now.saturating_duration_since(state.last_used) >= idle
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            names
+                .into_iter()
+                .filter_map(|name| sessions.remove_entry(&name))
+                .collect()
+        };
+        let count = expired.len();
+        for (session, state) in expired {
+            tracing::debug!(session = %session, idle = ?idle, "idle session released");
+            state.release();
+        }
+        count
+    }
+
+    /// Sessions held now.
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
+    /// Heartbeat loops running now.
+    pub(crate) fn heartbeat_loop_count(&self) -> usize {
+        self.heartbeat_loops.load(Ordering::SeqCst)
+    }
+
+    /// Releases every session (the worker stops).
+    pub(crate) fn release_all(&self) {
+        let all: Vec<SessionState> = self.sessions().drain().map(|(_, state)| state).collect();
+        for state in all {
+            state.release();
+        }
+    }
+}
+
+/// Counts one live task until dropped.
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl LiveGuard {
+    fn new(counter: Arc<AtomicUsize>) -> LiveGuard {
+        counter.fetch_add(1, Ordering::SeqCst);
+        LiveGuard(counter)
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

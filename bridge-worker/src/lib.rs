@@ -13,7 +13,7 @@
 //! Most users depend on the facade crate `snakepit-bridge` and write the tools with its
 //! `#[worker_tools]` attribute, which implements [`ToolSet`]:
 //!
-//! ```ignore
+//! ```no_run
 //! use snakepit_bridge::worker::{ToolContext, ToolError, Worker};
 //! use snakepit_bridge::worker_tools;
 //!
@@ -44,6 +44,8 @@ mod output;
 mod ready_file;
 mod service;
 mod stream;
+mod telemetry;
+mod testing;
 mod toolset;
 mod worker;
 
@@ -55,11 +57,16 @@ pub use config::{HeartbeatConfig, LogLevel, WorkerConfig};
 pub use context::{BlockingElixir, ToolContext};
 pub use error::ToolError;
 pub use heartbeat::StopReason;
+pub use output::{Answer, ToolOutput};
 pub use output::{BinaryResult, IntoToolOutput};
 pub use ready_file::{worker_id_from_ready_file, write_ready_file};
 pub use service::run_tool;
 pub use stream::{
     chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,
 };
+pub use telemetry::{Measurement, Telemetry, TelemetryError, EVENT_CATALOG, MEASUREMENT_KEYS};
 pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
-pub use worker::{Worker, WorkerError, DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE};
+pub use worker::{
+    BoxError, StartContext, Worker, WorkerError, WorkerHandle, DEFAULT_SESSION_IDLE_TIMEOUT,
+    DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE,
+};

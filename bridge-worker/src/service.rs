@@ -1,6 +1,7 @@
 //! The worker's side of `BridgeService`: what the host calls on a worker (worker-protocol.md
 //! section 3), answered as snakepit's Python worker answers it.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -10,6 +11,7 @@ use snakepit_bridge_runtime::{json_any, proto, CORRELATION_HEADER};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument;
 
 use crate::call::ToolCall;
 use crate::error::panic_message;
@@ -17,6 +19,7 @@ use crate::heartbeat::{Heartbeats, StopSwitch};
 use crate::host_link::HostLink;
 use crate::output::{Answer, Invocation, Outcome};
 use crate::stream::ChunkStream;
+use crate::telemetry::{CallTelemetry, TelemetryHub};
 use crate::toolset::{registration_request, ToolSet};
 use crate::ToolError;
 
@@ -33,6 +36,7 @@ pub(crate) struct WorkerService<T> {
     pub(crate) heartbeats: Arc<Heartbeats>,
     pub(crate) worker_id: Arc<str>,
     pub(crate) stop: StopSwitch,
+    pub(crate) telemetry: Arc<TelemetryHub>,
 }
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -40,17 +44,18 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 impl<T: ToolSet> WorkerService<T> {
     /// Registers the tools in `session` once (the host needs the session to exist: after
     /// `InitializeSession`). A `duplicate_tool` answer means they already are.
+    /// The caller has claimed the registration ([`HostLink::begin_call`] or
+    /// [`HostLink::claim_pinned_registration`]).
     async fn register(&self, session: &str) {
-        if !self.link.is_connected() || session.is_empty() || !self.link.claim_registration(session)
-        {
+        if !self.link.is_connected() || session.is_empty() {
             return;
         }
         let registered = async {
-            let mut client = self
-                .link
-                .session(session)
-                .map_err(|e| e.to_string())?
-                .raw_client();
+            let Some(ctx) = self.link.held_session(session) else {
+                // Released meanwhile (CleanupSession): nothing to register for.
+                return Ok(());
+            };
+            let mut client = ctx.raw_client();
             let request = registration_request::<T>(session, &self.worker_id);
             let answer = tokio::time::timeout(HOST_CALL_LIMIT, client.register_tools(request))
                 .await
@@ -73,17 +78,27 @@ impl<T: ToolSet> WorkerService<T> {
         }
     }
 
-    /// Runs one call: decodes it and runs the tool (see [`run_invocation`]), registering the
-    /// tools first in the background for a session seen here for the first time.
-    async fn run(&self, request: Request<proto::ExecuteToolRequest>) -> (String, String, Outcome) {
+    /// Runs one call: decodes it and runs the tool (see [`run_invocation`]) inside the call's
+    /// span, with its deadline, registering the tools first in the background for a session
+    /// seen here for the first time. The [`CallRecord`] reports the end of the call (span,
+    /// telemetry, the session's use) when the answer is known.
+    async fn run(&self, request: Request<proto::ExecuteToolRequest>) -> (CallRecord, Outcome) {
         let header = request
             .metadata()
             .get(CORRELATION_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
+        // tonic enforces `grpc-timeout` on a unary answer; the tool sees it, and its calls
+        // back into Elixir are bounded by it.
+        let deadline = request
+            .metadata()
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(snakepit_bridge_spec::parse_grpc_timeout)
+            .map(|limit| tokio::time::Instant::now() + limit);
         let request = request.into_inner();
         let session = request.session_id.clone();
-        if self.link.is_connected() && !self.link.is_claimed(&session) {
+        if self.link.begin_call(&session) && !session.is_empty() {
             // A session first seen here (no InitializeSession): register in the background,
             // as snakepit's Python worker does on a first call, without holding up the call.
             let service = self.clone();
@@ -93,13 +108,101 @@ impl<T: ToolSet> WorkerService<T> {
                 service.heartbeats.ensure(&session);
             });
         }
-        let call = ToolCall::new(request, header, self.link.clone());
-        let tool = call.tool_name().to_owned();
+        let mut call = ToolCall::new(request, header, self.link.clone());
+        let context = call.context_mut();
+        context.set_deadline(deadline);
+        context.set_telemetry(self.telemetry.clone());
+        let mut record = CallRecord::start(
+            call.tool_name(),
+            session,
+            call.context().correlation_id(),
+            self.link.clone(),
+            &self.telemetry,
+        );
+        record.deadline = deadline;
+        let tool = record.tool.clone();
         let outcome = match self.tools.invoke(call) {
-            Ok(invocation) => run_invocation(&tool, invocation).await,
+            Ok(invocation) => {
+                run_invocation(&tool, invocation)
+                    .instrument(record.span.clone())
+                    .await
+            }
             Err(error) => Err(error),
         };
-        (tool, session, outcome)
+        (record, outcome)
+    }
+}
+
+/// One call under way, as the worker reports it: a `tool_call` span (tool, session,
+/// correlation id, then duration and outcome; never a parameter value, so that
+/// `SNAKEPIT_LOG_LEVEL=debug` shows what Python's `[corr=...]` lines show), the
+/// `tool.execution.*` telemetry events, and the session's use.
+pub(crate) struct CallRecord {
+    tool: String,
+    session: String,
+    span: tracing::Span,
+    started: Instant,
+    deadline: Option<tokio::time::Instant>,
+    telemetry: Option<CallTelemetry>,
+    link: Arc<HostLink>,
+}
+
+impl CallRecord {
+    fn start(
+        tool: &str,
+        session: String,
+        correlation_id: Option<&str>,
+        link: Arc<HostLink>,
+        telemetry: &Arc<TelemetryHub>,
+    ) -> CallRecord {
+        let span = tracing::debug_span!(
+            "tool_call",
+            tool = %tool,
+            session = %session,
+            correlation_id = correlation_id.unwrap_or(""),
+            duration_ms = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            error_type = tracing::field::Empty,
+        );
+        CallRecord {
+            tool: tool.to_owned(),
+            session,
+            span,
+            started: Instant::now(),
+            deadline: None,
+            telemetry: telemetry.start_call(tool, correlation_id),
+            link,
+        }
+    }
+
+    fn record(&self, outcome: &str) {
+        let duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.span.record("duration_ms", duration_ms);
+        self.span.record("outcome", outcome);
+        tracing::debug!(parent: &self.span, "call finished");
+    }
+
+    /// The call answered; `size` is the result's size (`None` for a stream).
+    fn succeeded(mut self, size: Option<usize>) {
+        self.record("ok");
+        if let Some(telemetry) = self.telemetry.take() {
+            telemetry.succeeded(size);
+        }
+    }
+
+    /// The call failed with `error`.
+    fn failed(mut self, error: &ToolError) {
+        self.span.record("error_type", error.type_name());
+        self.record("error");
+        if let Some(telemetry) = self.telemetry.take() {
+            telemetry.failed(error.type_name(), error.message());
+        }
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        self.link.end_call(&self.session);
     }
 }
 
@@ -112,6 +215,7 @@ impl<T> Clone for WorkerService<T> {
             heartbeats: self.heartbeats.clone(),
             worker_id: self.worker_id.clone(),
             stop: self.stop.clone(),
+            telemetry: self.telemetry.clone(),
         }
     }
 }
@@ -119,10 +223,31 @@ impl<T> Clone for WorkerService<T> {
 /// Runs one call of `tools` as the worker runs it (a task of its own, a panic caught), without a
 /// network: for unit tests of a worker's tools.
 ///
-/// ```ignore
-/// let tools = std::sync::Arc::new(MyTools);
-/// let call = ToolCall::for_test("add", serde_json::json!({"a": 1, "b": 2}), []);
-/// let outcome = snakepit_bridge::worker::run_tool(&tools, call).await;
+/// Its answer reads as JSON with [`Answer::json`] (a stream's chunks with
+/// [`Answer::chunks_json`]):
+///
+/// ```
+/// use serde_json::json;
+/// use snakepit_bridge::worker::{run_tool, ToolCall, ToolError};
+/// use snakepit_bridge::worker_tools;
+///
+/// struct Adder;
+///
+/// #[worker_tools]
+/// impl Adder {
+///     /// Adds two numbers.
+///     pub fn add(&self, a: f64, b: f64) -> Result<f64, ToolError> {
+///         Ok(a + b)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let tools = std::sync::Arc::new(Adder);
+/// let call = ToolCall::for_test("add", json!({"a": 1, "b": 2}), []);
+/// let answer = run_tool(&tools, call).await.unwrap();
+/// assert_eq!(answer.json().unwrap(), json!(3.0));
+/// # }
 /// ```
 pub async fn run_tool<T: ToolSet>(tools: &Arc<T>, call: ToolCall) -> Outcome {
     let tool = call.tool_name().to_owned();
@@ -151,9 +276,13 @@ async fn run_invocation(tool: &str, invocation: Invocation) -> Outcome {
             })
             .await
         }
-        Invocation::Blocking(work) => tokio::task::spawn_blocking(work)
-            .await
-            .unwrap_or_else(|error| Err(join_failure(tool, error))),
+        Invocation::Blocking(work) => {
+            // The call's span follows the tool onto its thread, for the tool's own logs.
+            let span = tracing::Span::current();
+            tokio::task::spawn_blocking(move || span.in_scope(work))
+                .await
+                .unwrap_or_else(|error| Err(join_failure(tool, error)))
+        }
     }
 }
 
@@ -232,7 +361,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
                 ..Default::default()
             },
         };
-        if forwarded.success {
+        if forwarded.success && self.link.claim_pinned_registration(&session) {
             self.register(&session).await;
         } else {
             tracing::warn!(session = %session, reason = %forwarded.error_message, "the host refused InitializeSession");
@@ -257,29 +386,38 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         request: Request<proto::ExecuteToolRequest>,
     ) -> Result<Response<proto::ExecuteToolResponse>, Status> {
         let started = Instant::now();
-        let (tool, session, outcome) = self.run(request).await;
-        let failure = |error: ToolError| proto::ExecuteToolResponse {
-            success: false,
-            error_message: error.to_error_message(&tool, &session),
-            execution_time_ms: elapsed_ms(started),
-            ..Default::default()
+        let (record, outcome) = self.run(request).await;
+        let failure = |record: CallRecord, error: ToolError| {
+            tracing::info!(parent: &record.span, error = %error, "tool call failed");
+            let response = proto::ExecuteToolResponse {
+                success: false,
+                error_message: error.to_error_message(&record.tool, &record.session),
+                execution_time_ms: elapsed_ms(started),
+                ..Default::default()
+            };
+            record.failed(&error);
+            response
         };
         let response = match outcome {
-            Ok(Answer::Value(output)) => proto::ExecuteToolResponse {
-                success: true,
-                result: Some(json_any(output.json)),
-                error_message: String::new(),
-                metadata: Default::default(),
-                execution_time_ms: elapsed_ms(started),
-                binary_result: output.binary,
-            },
-            Ok(Answer::Stream(_)) => failure(ToolError::type_error(format!(
-                "tool `{tool}` streams its answer; call it with ExecuteStreamingTool (Snakepit.execute_stream/4)"
-            ))),
-            Err(error) => {
-                tracing::info!(tool = %tool, error = %error, "tool call failed");
-                failure(error)
+            Ok(Answer::Value(output)) => {
+                record.succeeded(Some(output.json.len() + output.binary.len()));
+                proto::ExecuteToolResponse {
+                    success: true,
+                    result: Some(json_any(output.json)),
+                    error_message: String::new(),
+                    metadata: Default::default(),
+                    execution_time_ms: elapsed_ms(started),
+                    binary_result: output.binary,
+                }
             }
+            Ok(Answer::Stream(_)) => {
+                let error = ToolError::type_error(format!(
+                    "tool `{}` streams its answer; call it with ExecuteStreamingTool (Snakepit.execute_stream/4)",
+                    record.tool
+                ));
+                failure(record, error)
+            }
+            Err(error) => failure(record, error),
         };
         Ok(Response::new(response))
     }
@@ -292,13 +430,9 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
     ) -> Result<Response<Self::ExecuteStreamingToolStream>, Status> {
         // tonic enforces `grpc-timeout` until the response starts; a stream's deadline also
         // covers its chunks, so it is enforced here.
-        let deadline = request
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|value| value.to_str().ok())
-            .and_then(snakepit_bridge_spec::parse_grpc_timeout)
-            .map(|limit| tokio::time::Instant::now() + limit);
-        let (tool, session, outcome) = self.run(request).await;
+        let (record, outcome) = self.run(request).await;
+        let deadline = record.deadline;
+        let (tool, session) = (record.tool.clone(), record.session.clone());
         let chunks: ChunkStream = match outcome {
             Ok(Answer::Stream(stream)) => stream,
             // A unary tool called as a stream answers one final chunk.
@@ -308,17 +442,13 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
                 metadata: Default::default(),
             }))),
             Err(error) => {
-                return Err(Status::internal(error.to_error_message(&tool, &session)));
+                let status = Status::internal(error.to_error_message(&tool, &session));
+                record.failed(&error);
+                return Err(status);
             }
         };
         let (sender, receiver) = mpsc::channel(CHUNK_BACKLOG);
-        let producer = tokio::spawn(send_chunks(
-            tool.clone(),
-            session.clone(),
-            chunks,
-            sender.clone(),
-            deadline,
-        ));
+        let producer = tokio::spawn(send_chunks(record, chunks, sender.clone(), deadline));
         // A panic while producing chunks fails the stream instead of ending it quietly.
         tokio::spawn(async move {
             if let Err(error) = producer.await {
@@ -358,12 +488,39 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
 
     async fn cleanup_session(
         &self,
-        _request: Request<proto::CleanupSessionRequest>,
+        request: Request<proto::CleanupSessionRequest>,
     ) -> Result<Response<proto::CleanupSessionResponse>, Status> {
-        Ok(Response::new(proto::CleanupSessionResponse {
+        // What the worker holds for the session goes (its context, its heartbeat loop, its
+        // registration mark); then the request goes on to the host, as snakepit's Python worker
+        // proxies it (grpc_server.py CleanupSession), whose answer is returned.
+        let request = request.into_inner();
+        let released = self.link.release(&request.session_id);
+        let local = proto::CleanupSessionResponse {
             success: true,
-            resources_cleaned: 0,
-        }))
+            resources_cleaned: i32::try_from(released).unwrap_or(i32::MAX),
+        };
+        let Some(base) = self.link.base() else {
+            return Ok(Response::new(local));
+        };
+        let mut client = base.raw_client();
+        let session = request.session_id.clone();
+        match tokio::time::timeout(HOST_CALL_LIMIT, client.cleanup_session(request)).await {
+            Ok(Ok(answer)) => {
+                let mut answer = answer.into_inner();
+                answer.resources_cleaned = answer
+                    .resources_cleaned
+                    .saturating_add(local.resources_cleaned);
+                Ok(Response::new(answer))
+            }
+            Ok(Err(status)) => {
+                tracing::warn!(session = %session, reason = %status.message(), "the host refused CleanupSession; the worker released its own resources");
+                Ok(Response::new(local))
+            }
+            Err(_) => {
+                tracing::warn!(session = %session, "the host did not answer CleanupSession within {HOST_CALL_LIMIT:?}; the worker released its own resources");
+                Ok(Response::new(local))
+            }
+        }
     }
 
     async fn get_session(
@@ -379,23 +536,109 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         &self,
         request: Request<Streaming<proto::TelemetryControl>>,
     ) -> Result<Response<Self::StreamTelemetryStream>, Status> {
-        // The stream is accepted and held open while the host keeps it, and closed when the
-        // worker stops (or it would hold up the graceful shutdown). The worker sends no events:
-        // they are optional, and the host drops unknown ones anyway.
+        // Events flow while the host keeps the stream, and it ends when the worker stops (or it
+        // would hold up the graceful shutdown). The host's first control (`toggle`, as
+        // lib/snakepit/telemetry/grpc_stream.ex initiate_stream/2 sends it at once) is applied
+        // before the stream is answered, so that a stream that is open has its first control
+        // in force; the wait is bounded, since the host may send nothing.
         let mut controls = request.into_inner();
-        let (sender, receiver) = mpsc::channel::<Result<proto::TelemetryEvent, Status>>(1);
+        let events = self.telemetry.subscribe();
+        if let Ok(Some(Ok(control))) =
+            tokio::time::timeout(FIRST_CONTROL_WAIT, controls.next()).await
+        {
+            self.telemetry.apply(&control);
+        }
+        let hub = self.telemetry.clone();
         let stop = self.stop.clone();
+        let (ended, end) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            let held_open = async { while let Some(Ok(_control)) = controls.next().await {} };
+            let controls = async {
+                while let Some(Ok(control)) = controls.next().await {
+                    hub.apply(&control);
+                }
+            };
             tokio::select! {
-                () = held_open => {}
+                () = controls => {}
                 _ = stop.stopped() => {}
             }
-            drop(sender);
+            drop(ended);
         });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(receiver),
-        )))
+        Ok(Response::new(Box::pin(TelemetryEvents {
+            events: tokio_stream::wrappers::BroadcastStream::new(events),
+            end,
+            hub: self.telemetry.clone(),
+            window: None,
+            held: None,
+        })))
+    }
+}
+
+/// How long a new telemetry stream waits for the host's first control before it is answered.
+const FIRST_CONTROL_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a telemetry stream gathers events before sending them together: one write for
+/// every event in the window instead of one each, which keeps telemetry off the calls' path.
+const TELEMETRY_BATCH: Duration = Duration::from_millis(5);
+
+/// A telemetry stream's events, until the host closes its side or the worker stops, sent in
+/// batches (an event waits at most [`TELEMETRY_BATCH`]).
+struct TelemetryEvents {
+    events: tokio_stream::wrappers::BroadcastStream<proto::TelemetryEvent>,
+    end: tokio::sync::oneshot::Receiver<()>,
+    hub: Arc<TelemetryHub>,
+    /// The batch under way: events are read (and sent, as one write) once it is over.
+    window: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The batch's first event, read to open it.
+    held: Option<proto::TelemetryEvent>,
+}
+
+impl Stream for TelemetryEvents {
+    type Item = Result<proto::TelemetryEvent, Status>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+        if Pin::new(&mut self.end).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        if let Some(window) = &mut self.window {
+            if window.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        // The batch's time is over (or there is none): send what it gathered.
+        if let Some(event) = self.held.take() {
+            return Poll::Ready(Some(Ok(event)));
+        }
+        loop {
+            match Pin::new(&mut self.events).poll_next(cx) {
+                Poll::Ready(Some(Ok(event))) => {
+                    if self.window.is_some() {
+                        return Poll::Ready(Some(Ok(event)));
+                    }
+                    // The first event of a batch waits for the others.
+                    let mut window = Box::pin(tokio::time::sleep(TELEMETRY_BATCH));
+                    if window.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Some(Ok(event)));
+                    }
+                    self.window = Some(window);
+                    self.held = Some(event);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(missed)))) => {
+                    self.hub.note_dropped(missed)
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => {
+                    // The batch is sent; the next event opens a new one.
+                    self.window = None;
+                    return Poll::Pending;
+                }
+            }
+        }
     }
 }
 
@@ -408,12 +651,12 @@ fn not_served(rpc: &str) -> Status {
 /// Sends the tool's chunks as `ToolChunk`s (`<tool>-<n>` ids from 1), ending with a final chunk
 /// if the tool marked none, as snakepit's Python worker does; stops if the caller is gone.
 async fn send_chunks(
-    tool: String,
-    session: String,
+    record: CallRecord,
     mut chunks: ChunkStream,
     sender: mpsc::Sender<Result<proto::ToolChunk, Status>>,
     deadline: Option<tokio::time::Instant>,
 ) {
+    let tool = record.tool.clone();
     let mut number = 0u64;
     let mut sent_final = false;
     let expired = async {
@@ -426,33 +669,41 @@ async fn send_chunks(
     loop {
         let next = tokio::select! {
             next = chunks.next() => next,
+            // The caller went away: neither success nor failure to report.
             () = sender.closed() => return,
             () = &mut expired => {
+                let error = ToolError::new(
+                    "TimeoutError",
+                    format!("tool `{tool}` did not finish its stream within the caller's deadline"),
+                );
                 let _ = sender
-                    .send(Err(Status::deadline_exceeded(format!(
-                        "tool `{tool}` did not finish its stream within the caller's deadline"
-                    ))))
+                    .send(Err(Status::deadline_exceeded(error.message())))
                     .await;
+                record.failed(&error);
                 return;
             }
         };
         let Some(item) = next else { break };
-        let message = match item {
+        match item {
             Ok(chunk) => {
                 number += 1;
                 sent_final |= chunk.is_final;
-                Ok(proto::ToolChunk {
+                let message = proto::ToolChunk {
                     chunk_id: format!("{tool}-{number}"),
                     data: chunk.data,
                     is_final: chunk.is_final,
                     metadata: chunk.metadata,
-                })
+                };
+                if sender.send(Ok(message)).await.is_err() {
+                    return;
+                }
             }
-            Err(error) => Err(Status::internal(error.to_error_message(&tool, &session))),
-        };
-        let failed = message.is_err();
-        if sender.send(message).await.is_err() || failed {
-            return;
+            Err(error) => {
+                let status = Status::internal(error.to_error_message(&tool, &record.session));
+                let _ = sender.send(Err(status)).await;
+                record.failed(&error);
+                return;
+            }
         }
     }
     if !sent_final {
@@ -466,4 +717,5 @@ async fn send_chunks(
             }))
             .await;
     }
+    record.succeeded(None);
 }

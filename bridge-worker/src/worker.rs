@@ -1,18 +1,22 @@
 //! The worker's life: launch settings, start-up in snakepit's order, serving, and stopping.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeServiceServer;
+use snakepit_bridge_runtime::{DeclaredTools, SessionContext, SessionContextBuilder};
 use tonic::transport::server::TcpIncoming;
 
 use crate::config::WorkerConfig;
 use crate::heartbeat::{Heartbeats, StopReason, StopSwitch};
-use crate::host_link::{ConnectRetries, HostLink};
+use crate::host_link::{ConnectRetries, ContextOptions, HostLink};
+use crate::output::BoxFuture;
 use crate::ready_file::{worker_id_from_ready_file, write_ready_file};
 use crate::service::WorkerService;
+use crate::telemetry::TelemetryHub;
 use crate::toolset::ToolSet;
 
 /// The largest message the worker sends or receives, as snakepit's Python worker sets it.
@@ -59,49 +63,175 @@ pub enum WorkerError {
     /// The runtime could not start.
     #[error("could not start the tokio runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A start-up hook (or the building of the tools) failed.
+    #[error("start-up failed: {source}")]
+    Start {
+        /// The hook's error.
+        #[source]
+        source: BoxError,
+    },
 }
+
+/// An error from a start-up or shutdown hook: any error type converts into it with `?`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+type StartFn<T> = Box<dyn FnOnce(StartContext) -> BoxFuture<Result<T, BoxError>> + Send>;
+type StartHook = Box<dyn FnOnce(StartContext) -> BoxFuture<Result<(), BoxError>> + Send>;
+type ShutdownHook = Box<dyn FnOnce(StopReason) -> BoxFuture<()> + Send>;
+
+/// Where the worker's tools come from.
+enum Tools<T> {
+    Ready(Arc<T>),
+    Build(StartFn<T>),
+}
+
+/// How long a session with no call is kept by default before the worker releases what it holds
+/// for it (see [`Worker::session_idle_timeout`]).
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A snakepit worker serving the tools of `T`.
 ///
-/// Through the facade crate `snakepit-bridge`:
+/// Every way of running it goes through the same launch steps, in snakepit's Python worker's
+/// order (priv/python/grpc_server.py `serve_with_shutdown`): read the settings, `setsid()` when
+/// `SNAKEPIT_PROCESS_GROUP` asks, log to stderr at `SNAKEPIT_LOG_LEVEL`, ping the host, run the
+/// start-up hooks (a failure stops here, exit code 1), bind, serve, write the ready file; then,
+/// on SIGTERM, stdin closing, the host gone or [`WorkerHandle::stop`], let calls in flight
+/// finish, run the shutdown hooks, and release every session.
 ///
-/// ```ignore
-/// use snakepit_bridge::worker::{ToolError, Worker};
+/// Through the facade crate `snakepit-bridge`, with state built at start-up (the host's context
+/// at hand) and a hook on shutdown:
+///
+/// ```no_run
+/// use snakepit_bridge::worker::{StartContext, ToolError, Worker};
 /// use snakepit_bridge::worker_tools;
 ///
-/// struct Adder;
+/// struct Scaler {
+///     factor: f64,
+/// }
 ///
 /// #[worker_tools]
-/// impl Adder {
-///     /// Adds two numbers.
-///     pub fn add(&self, a: f64, b: f64) -> Result<f64, ToolError> {
-///         Ok(a + b)
+/// impl Scaler {
+///     /// Scales a number.
+///     pub fn scale(&self, x: f64) -> Result<f64, ToolError> {
+///         Ok(x * self.factor)
 ///     }
 /// }
 ///
 /// fn main() -> std::process::ExitCode {
-///     Worker::new(Adder).run()
+///     Worker::start_with(|start: StartContext| async move {
+///         // Open pools, load models, check the host's tools (`start.verify::<MyToolsDeclaration>()`)...
+///         let factor = std::env::var("FACTOR").ok().and_then(|f| f.parse().ok()).unwrap_or(2.0);
+///         tracing::info!(host = start.is_connected(), "tools built");
+///         Ok::<_, std::num::ParseFloatError>(Scaler { factor })
+///     })
+///     .on_shutdown(|reason| async move { tracing::info!(%reason, "flushed") })
+///     .run()
 /// }
 /// ```
 pub struct Worker<T> {
-    tools: Arc<T>,
+    tools: Tools<T>,
+    start_hooks: Vec<StartHook>,
+    shutdown_hooks: Vec<ShutdownHook>,
     config: Option<WorkerConfig>,
     shutdown_grace: Duration,
+    session_idle_timeout: Duration,
     connect_retries: ConnectRetries,
+    host_options: Option<ContextOptions>,
     listener: Option<std::net::TcpListener>,
+    handle: WorkerHandle,
 }
 
 impl<T: ToolSet> Worker<T> {
     /// A worker serving `tools`, with its settings read from the command line and the
     /// environment as snakepit sets them.
     pub fn new(tools: T) -> Self {
+        Self::with_tools(Tools::Ready(Arc::new(tools)))
+    }
+
+    /// A worker whose tools `build` makes at start-up, once the host answered, with the host's
+    /// context at hand (see [`StartContext`]); an error fails the start-up (exit code 1, the
+    /// error on stderr), before the worker reports ready.
+    pub fn start_with<F, Fut, E>(build: F) -> Self
+    where
+        F: FnOnce(StartContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        Self::with_tools(Tools::Build(Box::new(move |start| {
+            let built = build(start);
+            Box::pin(async move { built.await.map_err(Into::into) })
+        })))
+    }
+
+    fn with_tools(tools: Tools<T>) -> Self {
         Worker {
-            tools: Arc::new(tools),
+            tools,
+            start_hooks: Vec::new(),
+            shutdown_hooks: Vec::new(),
             config: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             connect_retries: ConnectRetries::default(),
+            host_options: None,
             listener: None,
+            handle: WorkerHandle::new(),
         }
+    }
+
+    /// Runs `hook` at start-up, after the tools are built and before the worker reports ready
+    /// (hooks run in the order given); an error fails the start-up with it. Use it to check the
+    /// host's Elixir tools against a declaration, so that a worker whose tools drifted never
+    /// serves: `.on_start(|start| async move { start.verify::<MyToolsDeclaration>().await })`, where
+    /// `MyToolsDeclaration` is what `#[elixir_tools]` declares for the trait `MyTools`.
+    pub fn on_start<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: FnOnce(StartContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        self.start_hooks.push(Box::new(move |start| {
+            let ran = hook(start);
+            Box::pin(async move { ran.await.map_err(Into::into) })
+        }));
+        self
+    }
+
+    /// Runs `hook` when the worker stops (SIGTERM, stdin closed, the host gone, or
+    /// [`WorkerHandle::stop`]), after the calls in flight finished (or the grace period ran
+    /// out): flush, close. Each hook may take up to the shutdown grace period.
+    pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: FnOnce(StopReason) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.shutdown_hooks
+            .push(Box::new(move |reason| Box::pin(hook(reason))));
+        self
+    }
+
+    /// Sets the options of the context the worker calls the host with, for calls back into
+    /// Elixir, heartbeats and registration: call timeout, message size, `check_parameters`,
+    /// metadata... (connecting is retried as snakepit's Python worker does, 1 s per attempt).
+    ///
+    /// ```
+    /// # struct Tools;
+    /// # #[snakepit_bridge::worker_tools]
+    /// # impl Tools {
+    /// #     pub fn ping(&self) -> Result<(), snakepit_bridge::worker::ToolError> { Ok(()) }
+    /// # }
+    /// use std::time::Duration;
+    /// use snakepit_bridge::worker::Worker;
+    ///
+    /// let worker = Worker::new(Tools).host_context(|options| {
+    ///     options.call_timeout(Duration::from_secs(5)).check_parameters(false)
+    /// });
+    /// ```
+    pub fn host_context<F>(mut self, options: F) -> Self
+    where
+        F: Fn(SessionContextBuilder) -> SessionContextBuilder + Send + Sync + 'static,
+    {
+        self.host_options = Some(Arc::new(options));
+        self
     }
 
     /// Serves on `listener` instead of binding `--port` (to run a worker inside a test).
@@ -122,36 +252,29 @@ impl<T: ToolSet> Worker<T> {
         self
     }
 
-    /// Runs the worker to the end, as a program's `main`: reads the settings, calls `setsid()`
-    /// if asked, logs to stderr, serves, and returns the exit code snakepit expects (0 after
-    /// SIGTERM or when the host is gone, 1 when start-up fails).
-    pub fn run(mut self) -> ExitCode {
+    /// How long a session may go without a call before the worker releases what it holds for
+    /// it: its context for calls back, its heartbeat loop, its registration mark (default 10
+    /// minutes). A later call in the session takes them up again (registering the tools anew,
+    /// which the host takes as a duplicate). The session opened by `InitializeSession`, the
+    /// worker's own, is released only by `CleanupSession`, so that its heartbeats keep telling
+    /// whether the host lives. `Duration::MAX` keeps idle sessions.
+    pub fn session_idle_timeout(mut self, idle: Duration) -> Self {
+        self.session_idle_timeout = idle;
+        self
+    }
+
+    /// A handle on the worker once it runs: stop it, see what it holds.
+    pub fn handle(&self) -> WorkerHandle {
+        self.handle.clone()
+    }
+
+    /// Runs the worker to the end, as a program's `main`, and returns the exit code snakepit
+    /// expects (0 after SIGTERM or when the host is gone, 1 when start-up fails). The launch
+    /// steps are [`serve`](Self::serve)'s.
+    pub fn run(self) -> ExitCode {
         if let Some(code) = crate::toolset::describe_if_asked::<T>() {
             return code;
         }
-        let config = match self
-            .config
-            .take()
-            .map(Ok)
-            .unwrap_or_else(WorkerConfig::from_process)
-        {
-            Ok(config) => config,
-            Err(reason) => {
-                crate::logging::print_line(&format!(
-                    "snakepit worker: {}",
-                    WorkerError::Config(reason)
-                ));
-                return ExitCode::from(1);
-            }
-        };
-        if config.process_group {
-            // Before any thread starts: the host then stops the whole group at once.
-            // SAFETY: setsid has no memory-safety preconditions.
-            unsafe {
-                libc::setsid();
-            }
-        }
-        crate::logging::init(config.log_level);
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -165,7 +288,7 @@ impl<T: ToolSet> Worker<T> {
                 return ExitCode::from(1);
             }
         };
-        let outcome = runtime.block_on(self.config(config).serve());
+        let outcome = runtime.block_on(self.serve());
         // Plain `fn` tools still running on blocking threads are not waited for.
         runtime.shutdown_background();
         match outcome {
@@ -174,21 +297,24 @@ impl<T: ToolSet> Worker<T> {
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                tracing::error!(%error, "worker failed to start");
-                crate::logging::print_line(&format!("snakepit worker: {error}"));
+                tracing::error!(error = %error_chain(&error), "worker failed to start");
+                crate::logging::print_line(&format!("snakepit worker: {}", error_chain(&error)));
                 ExitCode::from(1)
             }
         }
     }
 
     /// Serves until the worker should stop; returns why. Call it inside a tokio runtime (with
-    /// the time and I/O drivers); [`run`](Self::run) does all of it for a `main`.
+    /// the time and I/O drivers); [`run`](Self::run) does it for a `main`. It takes every launch
+    /// step `run` takes (settings, `setsid`, logging unless the program installed a `tracing`
+    /// subscriber already, hooks).
     pub async fn serve(mut self) -> Result<StopReason, WorkerError> {
         let config = match self.config.take() {
             Some(config) => config,
             None => WorkerConfig::from_process().map_err(WorkerError::Config)?,
         };
-        let stop = StopSwitch::new();
+        prepare_process(&config);
+        let stop = self.handle.inner.stop.clone();
         watch_signals(&stop);
         if config.ready_file.is_some() {
             // Launched by snakepit: its end of stdin closes when it stops or dies.
@@ -196,18 +322,29 @@ impl<T: ToolSet> Worker<T> {
         }
 
         let link = match &config.elixir_address {
-            Some(address) => HostLink::connect(address, self.connect_retries)
-                .await
-                .map_err(|source| WorkerError::HostUnreachable {
-                    address: address.clone(),
-                    source,
-                })?,
+            Some(address) => {
+                HostLink::connect(address, self.connect_retries, self.host_options.as_ref())
+                    .await
+                    .map_err(|source| WorkerError::HostUnreachable {
+                        address: address.clone(),
+                        source,
+                    })?
+            }
             None => {
                 tracing::warn!("no --elixir-address: the worker runs without a host; calls back into Elixir will fail");
                 HostLink::standalone()
             }
         };
         let link = Arc::new(link);
+        let _ = self.handle.inner.link.set(link.clone());
+
+        let worker_id = config
+            .ready_file
+            .as_deref()
+            .and_then(worker_id_from_ready_file)
+            .unwrap_or_else(|| format!("rust-{}", std::process::id()));
+        let tools = self.start(&config, &link, &worker_id).await?;
+
         let address = SocketAddr::from(([127, 0, 0, 1], config.port));
         let listener = match self.listener.take() {
             Some(listener) => listener
@@ -220,21 +357,17 @@ impl<T: ToolSet> Worker<T> {
             .local_addr()
             .map_err(|source| WorkerError::Bind { address, source })?;
 
-        let worker_id = config
-            .ready_file
-            .as_deref()
-            .and_then(worker_id_from_ready_file)
-            .unwrap_or_else(|| format!("rust-{}", std::process::id()));
         let service = WorkerService {
-            tools: self.tools.clone(),
+            tools,
             link: link.clone(),
             heartbeats: Arc::new(Heartbeats::new(
                 config.heartbeat.clone(),
-                link,
+                link.clone(),
                 stop.clone(),
             )),
             worker_id: worker_id.into(),
             stop: stop.clone(),
+            telemetry: Arc::new(TelemetryHub::new()),
         };
         let service = BridgeServiceServer::new(service)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -248,6 +381,7 @@ impl<T: ToolSet> Worker<T> {
                     let _ = draining.await;
                 }),
         );
+        let reaper = release_idle_sessions(link.clone(), self.session_idle_timeout);
 
         // The listener accepts from here on: now the host may read the port.
         if let Some(path) = &config.ready_file {
@@ -270,7 +404,199 @@ impl<T: ToolSet> Worker<T> {
         {
             tracing::warn!(grace = ?self.shutdown_grace, "calls still in flight after the grace period; stopping anyway");
         }
+        for hook in self.shutdown_hooks.drain(..) {
+            if tokio::time::timeout(self.shutdown_grace, hook(reason.clone()))
+                .await
+                .is_err()
+            {
+                tracing::warn!(grace = ?self.shutdown_grace, "a shutdown hook did not finish within the grace period; stopping anyway");
+            }
+        }
+        reaper.abort();
+        link.release_all();
         Ok(reason)
+    }
+
+    /// Builds the tools and runs the start-up hooks.
+    async fn start(
+        &mut self,
+        config: &WorkerConfig,
+        link: &Arc<HostLink>,
+        worker_id: &str,
+    ) -> Result<Arc<T>, WorkerError> {
+        let start = StartContext {
+            config: config.clone(),
+            link: link.clone(),
+            session_id: format!("{worker_id}-startup"),
+        };
+        let tools = match std::mem::replace(
+            &mut self.tools,
+            Tools::Build(Box::new(|_| unreachable_build())),
+        ) {
+            Tools::Ready(tools) => tools,
+            Tools::Build(build) => Arc::new(
+                build(start.clone())
+                    .await
+                    .map_err(|source| WorkerError::Start { source })?,
+            ),
+        };
+        for hook in self.start_hooks.drain(..) {
+            hook(start.clone())
+                .await
+                .map_err(|source| WorkerError::Start { source })?;
+        }
+        Ok(tools)
+    }
+}
+
+/// Never called: stands in for the tools taken out of the worker once built.
+fn unreachable_build<T>() -> BoxFuture<Result<T, BoxError>> {
+    Box::pin(async { Err("the worker's tools were already built".into()) })
+}
+
+/// The launch steps before anything serves, shared by every way of running a worker.
+fn prepare_process(config: &WorkerConfig) {
+    if config.process_group {
+        // The host then stops the whole group at once (grpc_server.py
+        // maybe_create_process_group). Fails harmlessly when already a group leader.
+        // SAFETY: setsid has no memory-safety preconditions.
+        unsafe {
+            libc::setsid();
+        }
+    }
+    crate::logging::init(config.log_level);
+}
+
+/// Releases the sessions idle for `idle`, checking a few times per period.
+fn release_idle_sessions(link: Arc<HostLink>, idle: Duration) -> tokio::task::AbortHandle {
+    let period = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    tokio::spawn(async move {
+        if idle == Duration::MAX {
+            return;
+        }
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            link.release_idle(idle);
+        }
+    })
+    .abort_handle()
+}
+
+/// An error and its sources, on one line.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What a start-up hook has at hand: the launch settings and the host.
+#[derive(Clone, Debug)]
+pub struct StartContext {
+    config: WorkerConfig,
+    link: Arc<HostLink>,
+    session_id: String,
+}
+
+impl StartContext {
+    /// The launch settings.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// Whether the worker has a host (`--elixir-address`).
+    pub fn is_connected(&self) -> bool {
+        self.link.is_connected()
+    }
+
+    /// The start-up session's id (`<worker id>-startup`), the one [`verify`](Self::verify)
+    /// checks in.
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// A context on the host for session `id`, sharing the worker's connection and options.
+    pub fn session(&self, id: &str) -> Result<SessionContext, snakepit_bridge_runtime::Error> {
+        match self.link.base() {
+            Some(base) => Ok(base.for_session(id)),
+            None => Err(snakepit_bridge_runtime::Error::Connect {
+                address: "(none)".to_owned(),
+                reason: "the worker was started without --elixir-address, so there is no host at start-up".to_owned(),
+            }),
+        }
+    }
+
+    /// Checks the declared Elixir tools `D` (an `#[elixir_tools]` trait) against the tools the
+    /// host exposes to a new session, the start-up session: created with `InitializeSession`,
+    /// checked, then cleaned up. The error lists every mismatch. For a host whose Elixir tools
+    /// are exposed in one session only, use [`verify_in`](Self::verify_in).
+    pub async fn verify<D: DeclaredTools>(&self) -> Result<(), snakepit_bridge_runtime::Error> {
+        let ctx = self.session(&self.session_id)?;
+        ctx.initialize_session([("purpose", "snakepit-bridge start-up check")])
+            .await?;
+        let verified = ctx.verify::<D>().await;
+        // Best effort, as the host's own cleanup is.
+        let _ = ctx.cleanup().await;
+        verified
+    }
+
+    /// Checks `D` against the tools the host exposes to session `id`.
+    pub async fn verify_in<D: DeclaredTools>(
+        &self,
+        id: &str,
+    ) -> Result<(), snakepit_bridge_runtime::Error> {
+        self.session(id)?.verify::<D>().await
+    }
+}
+
+/// A handle on a worker: stop it, see what it holds. Take it with [`Worker::handle`] before
+/// running the worker.
+#[derive(Clone, Debug)]
+pub struct WorkerHandle {
+    inner: Arc<HandleInner>,
+}
+
+#[derive(Debug)]
+struct HandleInner {
+    stop: StopSwitch,
+    link: std::sync::OnceLock<Arc<HostLink>>,
+}
+
+impl WorkerHandle {
+    fn new() -> WorkerHandle {
+        WorkerHandle {
+            inner: Arc::new(HandleInner {
+                stop: StopSwitch::new(),
+                link: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Stops the worker as SIGTERM does: calls in flight finish, shutdown hooks run.
+    pub fn stop(&self) {
+        self.inner.stop.stop(StopReason::Requested);
+    }
+
+    /// Sessions the worker holds resources for now.
+    pub fn sessions(&self) -> usize {
+        self.inner.link.get().map_or(0, |link| link.session_count())
+    }
+
+    /// Heartbeat loops running now (one per session held, when heartbeats are on).
+    pub fn heartbeat_loops(&self) -> usize {
+        self.inner
+            .link
+            .get()
+            .map_or(0, |link| link.heartbeat_loop_count())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The call's context under other names (a type alias, a renaming import, a path), by
 //! reference or by value: passed to the tool, never registered or decoded as a parameter.
 use serde_json::json;
-use snakepit_bridge::worker::__private::Answer;
+use snakepit_bridge::worker::Answer;
 use snakepit_bridge::worker::ToolContext as C;
 use snakepit_bridge::worker::{run_tool, ToolCall, ToolError, ToolSet};
 use snakepit_bridge::worker_tools;

@@ -1,0 +1,86 @@
+//! Unit tests of tools without a network: what a test attaches to a [`ToolCall`] (a fake
+//! Elixir, a host, a deadline), and JSON views of an [`Answer`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use snakepit_bridge_runtime::{SessionContext, ToolCaller};
+use tokio_stream::StreamExt;
+
+use crate::host_link::HostLink;
+use crate::{Answer, ToolCall, ToolError};
+
+impl ToolCall {
+    /// Calls back into Elixir go to `caller` (any [`ToolCaller`]: a fake that answers as the
+    /// Elixir tools would), so a tool that calls Elixir is unit-tested without a host.
+    pub fn with_caller(mut self, caller: impl ToolCaller + 'static) -> Self {
+        self.context_mut().set_caller(caller);
+        self
+    }
+
+    /// Calls back into Elixir go to the host `ctx` is connected to (an embedded host, say), in
+    /// this call's session (`"test-session"` unless [`with_session`](Self::with_session) says
+    /// otherwise).
+    pub fn with_host(mut self, ctx: SessionContext) -> Self {
+        self.context_mut()
+            .set_link(Arc::new(HostLink::from_context(ctx)));
+        self
+    }
+
+    /// The call must finish within `limit`, as if its caller had sent that `grpc-timeout`;
+    /// calls back into Elixir are bounded by it.
+    pub fn with_deadline(mut self, limit: Duration) -> Self {
+        self.context_mut()
+            .set_deadline(Some(tokio::time::Instant::now() + limit));
+        self
+    }
+
+    /// The call's correlation id.
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.context_mut().set_correlation_id(Some(id.into()));
+        self
+    }
+
+    /// The call's session.
+    pub fn with_session(mut self, id: impl Into<String>) -> Self {
+        self.context_mut().set_session_id(id.into());
+        self
+    }
+}
+
+impl Answer {
+    /// A unary answer's result as JSON (`{}` for a binary result without info); an error for
+    /// a stream or a result that is not JSON.
+    pub fn json(&self) -> Result<Value, ToolError> {
+        match self {
+            Answer::Value(output) => serde_json::from_slice(&output.json).map_err(|error| {
+                ToolError::runtime_error(format!("the tool's result is not JSON: {error}"))
+            }),
+            Answer::Stream(_) => Err(ToolError::runtime_error(
+                "the tool answered a stream; read it with `chunks_json`",
+            )),
+        }
+    }
+
+    /// Every chunk of a streaming answer, each as JSON (a unary answer is one chunk), as the
+    /// worker would send them; the first failed chunk, or one that is not JSON, is the error.
+    pub async fn chunks_json(self) -> Result<Vec<Value>, ToolError> {
+        match self {
+            Answer::Value(_) => Ok(vec![self.json()?]),
+            Answer::Stream(mut chunks) => {
+                let mut values = Vec::new();
+                while let Some(chunk) = chunks.next().await {
+                    let chunk = chunk?;
+                    values.push(serde_json::from_slice(&chunk.data).map_err(|error| {
+                        ToolError::runtime_error(format!(
+                            "chunk {} is not JSON: {error}",
+                            values.len() + 1
+                        ))
+                    })?);
+                }
+                Ok(values)
+            }
+        }
+    }
+}
