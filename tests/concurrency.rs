@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::SESSION;
 use serde_json::json;
-use snakepit_bridge::host::{ElixirTool, EmbeddedHost};
+use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost};
 use snakepit_bridge::SessionContext;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +41,7 @@ async fn concurrent_first_uses_of_the_tool_list_fetch_it_once() {
     // first fetch: if the list were fetched twice, the late tool would be visible.
     let fetches = Arc::new(AtomicUsize::new(0));
     let host = EmbeddedHost::builder()
-        .tools(snakepit_bridge::host::demo_tools())
+        .tools(snakepit_bridge::testkit::host::demo_tools())
         .session(SESSION)
         .start()
         .await

@@ -258,13 +258,12 @@ async fn worker_tools_are_registered_atomically_and_are_not_elixir_tools() {
 #[tokio::test]
 async fn parameter_specs_carry_json_defaults_and_validation() {
     // A tool registered with a default (snakepit's example declares none).
-    let tool = snakepit_bridge::host::ElixirTool::new("process_list", |_| Ok(json!(null))).param(
-        snakepit_bridge::HostParameter {
+    let tool = snakepit_bridge::testkit::host::ElixirTool::new("process_list", |_| Ok(json!(null)))
+        .param(snakepit_bridge::HostParameter {
             default: Some(json!("sum")),
             ..snakepit_bridge::HostParameter::new("operation", "string", false)
-        },
-    );
-    let host = snakepit_bridge::host::EmbeddedHost::builder()
+        });
+    let host = snakepit_bridge::testkit::host::EmbeddedHost::builder()
         .tool(tool)
         .session(SESSION)
         .start()

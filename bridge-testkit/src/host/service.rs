@@ -12,10 +12,10 @@ use super::elixir_terms::{inspect_string, jason_check, jason_encode};
 use super::sessions::SessionStore;
 use super::tool::{ToolOutput, ToolParams};
 use super::RecordedCall;
-use crate::codec::{json_any, JSON_TYPE_URL};
-use crate::options::CORRELATION_HEADER;
-use crate::proto;
-use crate::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::proto;
+use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::CORRELATION_HEADER;
+use snakepit_bridge_runtime::{json_any, JSON_TYPE_URL};
 
 /// How many executed calls the host remembers for [`super::EmbeddedHost::recorded_calls`].
 const RECORDED_CALLS: usize = 1024;
