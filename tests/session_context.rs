@@ -26,7 +26,7 @@ async fn lists_the_exposed_tools_with_their_parameter_specs() {
         tools.keys().collect::<Vec<_>>(),
         ["calculate_fibonacci", "parse_json", "process_list"]
     );
-    // As a real snakepit v0.13 host lists snakepit's example (protocol.md, section 5).
+    // As a real snakepit v0.13 host lists snakepit's example (`examples/bidirectional_tools_demo.exs`).
     let process_list = &tools["process_list"];
     assert_eq!(
         process_list.description,

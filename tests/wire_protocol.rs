@@ -1,5 +1,6 @@
 //! What goes on the wire, byte for byte, and how the embedded host answers raw requests: the
-//! contract of protocol.md, checked with the generated client.
+//! contract of snakepit v0.13.0's `priv/proto/snakepit_bridge.proto` and
+//! `lib/snakepit/grpc/bridge_server.ex`, checked with the generated client.
 
 mod common;
 

@@ -302,6 +302,30 @@ pub(crate) fn correlation_value(id: &str) -> Result<AsciiMetadataValue, Error> {
 mod tests {
     use super::*;
 
+    /// Runs when the runtime is built without `tls` (`cargo test -p snakepit-bridge-runtime`).
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn tls_without_the_feature_is_an_error_that_names_it() {
+        for builder in [
+            SessionContextBuilder::new("https://127.0.0.1:1", "s"),
+            SessionContextBuilder::new("127.0.0.1:1", "s").tls(TlsOptions::new()),
+        ] {
+            let error = builder.connect().await.unwrap_err();
+            assert!(matches!(error, Error::TlsNotEnabled { .. }), "{error}");
+            assert!(
+                error.to_string().contains("enable the `tls` feature"),
+                "{error}"
+            );
+        }
+        // Plaintext needs no feature: the same host without TLS fails to connect instead.
+        let error = SessionContextBuilder::new("127.0.0.1:1", "s")
+            .connect_timeout(Duration::from_millis(200))
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Connect { .. }), "{error}");
+    }
+
     #[test]
     fn defaults_raise_the_message_limit_above_tonics() {
         let builder = SessionContextBuilder::new("h:1", "s");

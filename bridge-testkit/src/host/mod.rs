@@ -261,6 +261,7 @@ impl EmbeddedHostBuilder {
         let state = Arc::new(HostState {
             sessions: Mutex::new(store),
             calls: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(BTreeMap::new()),
         });
 
         let listener = tokio::net::TcpListener::bind(self.bind)
@@ -435,6 +436,18 @@ impl EmbeddedHost {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// How many requests of the RPC `rpc` (its name in the proto: `GetExposedElixirTools`,
+    /// `ExecuteElixirTool`, `Ping`, ...) the host has received, whatever their outcome.
+    pub fn requests(&self, rpc: &str) -> u64 {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(rpc)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Stops accepting calls, lets calls in flight finish, and waits for the server to end.

@@ -1,4 +1,5 @@
-//! How the host reads a worker's answers (worker-protocol.md 3.4 and 4), as plain functions.
+//! How the host reads a worker's answers (`lib/snakepit/grpc/client_impl.ex` and
+//! `lib/snakepit/error/python_translation.ex` in snakepit v0.13.0), as plain functions.
 
 use base64::Engine;
 use serde_json::{Map, Value};

@@ -1,5 +1,5 @@
-//! How snakepit builds a worker's command line and environment (worker-protocol.md 1.1, 1.2),
-//! as plain functions.
+//! How snakepit builds a worker's command line and environment (`lib/snakepit/grpc_worker.ex`
+//! and `lib/snakepit/adapters/grpc_python.ex` in snakepit v0.13.0), as plain functions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
