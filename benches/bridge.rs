@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use snakepit_bridge::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::ExecuteElixirToolRequest;
+use snakepit_bridge::testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge::{elixir_tools, json_any, Error, SessionContext};
 use tonic::transport::Channel;
 

@@ -13,9 +13,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{CleanupSessionRequest, ExecuteToolRequest};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{ToolError, Worker, WorkerConfig, WorkerHandle};
 use snakepit_bridge::worker_tools;
 use tonic::transport::Channel;

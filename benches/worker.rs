@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
-use snakepit_bridge_launcher::{CallOptions, HeartbeatConfig, LaunchedWorker, Launcher};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::launcher::{CallOptions, HeartbeatConfig, LaunchedWorker, Launcher};
 
 fn examples_dir() -> PathBuf {
     let mut path = std::env::current_exe().expect("the bench binary's path");
@@ -438,13 +438,10 @@ async fn payloads(host: &EmbeddedHost) {
             .expect("warm-up");
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (before, _) = memory(worker.pid());
-        let options = CallOptions {
-            binary_parameters: if tool == "consume" {
-                [("data".to_owned(), vec![1u8; size])].into()
-            } else {
-                Default::default()
-            },
-            ..CallOptions::default()
+        let options = if tool == "consume" {
+            CallOptions::default().binary_parameter("data", vec![1u8; size])
+        } else {
+            CallOptions::default()
         };
         let args = if tool == "consume" {
             json!({})

@@ -12,7 +12,7 @@ mod worker_logic;
 
 use std::process::ExitCode;
 
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 
 const SESSION: &str = "demo-session";
 

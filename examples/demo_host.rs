@@ -12,7 +12,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 
 const USAGE: &str = "Usage: demo_host <listen_address> [--session <session_id>]";
 

@@ -23,10 +23,10 @@
 //!     async fn calculate_fibonacci(&self, n: u32) -> Result<Fibonacci, Error>;
 //! }
 //!
-//! // An in-process host with snakepit's demo tools; a real worker gets the address and
-//! // session id from snakepit.
-//! let host = snakepit_bridge::host::EmbeddedHost::builder()
-//!     .tools(snakepit_bridge::host::demo_tools())
+//! // An in-process host with snakepit's demo tools (the `testkit` feature); a real worker gets
+//! // the address and session id from snakepit.
+//! let host = snakepit_bridge::testkit::host::EmbeddedHost::builder()
+//!     .tools(snakepit_bridge::testkit::host::demo_tools())
 //!     .session("s1")
 //!     .start()
 //!     .await?;
@@ -46,18 +46,47 @@
 //!   checks it against the host's tool list, written by the `snakepit-tools` CLI.
 //! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
 //!   plain programs. The dynamic API is there too: `ctx.call_elixir_tool("name", json!({..}))`.
-//! - [`host::EmbeddedHost`] is a real gRPC server with snakepit's behaviour, for tests, examples
-//!   and local development.
+//! - `testkit` (a feature) emulates snakepit for tests, examples and local development:
+//!   `testkit::host::EmbeddedHost` is a real gRPC server with a snakepit host's behaviour, and
+//!   `testkit::launcher::Launcher` starts and drives a worker as a snakepit pool does.
 //! - [`proto`] holds the wire types, for raw calls.
+//!
+//! # Features
+//!
+//! None is on by default: a worker, which talks to its host over loopback, builds neither.
+//!
+//! - `tls`: TLS to the host (rustls with ring, and the Mozilla roots of webpki-roots), for an
+//!   `https://` address or [`TlsOptions`]. Turn it on in a client that talks to a TLS host.
+//!   Without it, such an address or options fail with [`Error::TlsNotEnabled`], which says to
+//!   turn it on; nothing falls back to plaintext.
+//! - `testkit`: `snakepit_bridge::testkit`, the snakepit emulator (crate
+//!   `snakepit-bridge-testkit`). Turn it on for a worker's tests only:
+//!
+//! ```toml
+//! [dependencies]
+//! snakepit-bridge = "0.1"
+//!
+//! [dev-dependencies]
+//! snakepit-bridge = { version = "0.1", features = ["testkit"] }
+//! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use snakepit_bridge_runtime::{
-    blocking, host, json_any, proto, BlockingToolCaller, DeclaredParameter, DeclaredTool,
-    DeclaredTools, ElixirTools, Error, HostParameter, HostTool, Mismatch, MismatchKind,
-    ParameterError, Parameters, SessionContext, SessionContextBuilder, SessionInfo, TlsOptions,
-    ToolCaller, ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,
+    blocking, json_any, proto, BlockingToolCaller, DeclaredParameter, DeclaredTool, DeclaredTools,
+    ElixirTools, Error, HostParameter, HostTool, Mismatch, MismatchKind, ParameterError,
+    Parameters, SessionContext, SessionContextBuilder, SessionInfo, TlsOptions, ToolCaller,
+    ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,
 };
+
+/// The snakepit emulator, for tests: the embedded host ([`testkit::host`]) and the launcher
+/// ([`testkit::launcher`]). Needs the `testkit` feature; a worker's own build leaves it out.
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit {
+    pub use snakepit_bridge_testkit::{host, launcher};
+}
 
 /// schemars, for deriving `JsonSchema` on argument and result types, which puts their JSON
 /// Schemas in the declared tools and the generated docs.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::SESSION;
 use serde_json::json;
 use snakepit_bridge::blocking::SessionContext;
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::Error;
 
 /// A host on a runtime of its own, so the test thread stays outside any runtime.

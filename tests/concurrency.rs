@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::SESSION;
 use serde_json::json;
-use snakepit_bridge::host::{ElixirTool, EmbeddedHost};
+use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost};
 use snakepit_bridge::SessionContext;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,11 +36,8 @@ async fn concurrent_calls_each_get_their_own_result() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_uses_of_the_tool_list_fetch_it_once() {
-    // Count GetExposedElixirTools requests by counting calls to a tool registered after the
-    // first fetch: if the list were fetched twice, the late tool would be visible.
-    let fetches = Arc::new(AtomicUsize::new(0));
     let host = EmbeddedHost::builder()
-        .tools(snakepit_bridge::host::demo_tools())
+        .tools(snakepit_bridge::testkit::host::demo_tools())
         .session(SESSION)
         .start()
         .await
@@ -49,14 +45,17 @@ async fn concurrent_first_uses_of_the_tool_list_fetch_it_once() {
     let ctx = SessionContext::connect(host.grpc_address(), SESSION)
         .await
         .unwrap();
+    // Connecting does not fetch the list; the first uses below do.
+    let before = host.requests("GetExposedElixirTools");
+    // All tasks start together, so their first uses overlap.
+    let start = Arc::new(tokio::sync::Barrier::new(32));
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let ctx = ctx.clone();
-            let fetches = fetches.clone();
+            let start = start.clone();
             tokio::spawn(async move {
-                let tools = ctx.elixir_tools().await.unwrap();
-                fetches.fetch_add(1, Ordering::SeqCst);
-                tools
+                start.wait().await;
+                ctx.elixir_tools().await.unwrap()
             })
         })
         .collect();
@@ -64,12 +63,17 @@ async fn concurrent_first_uses_of_the_tool_list_fetch_it_once() {
     for task in tasks {
         lists.push(task.await.unwrap());
     }
-    assert_eq!(fetches.load(Ordering::SeqCst), 32);
-    // Every task got the very same cached list, which only one fetch can produce.
+    assert_eq!(
+        host.requests("GetExposedElixirTools") - before,
+        1,
+        "32 concurrent first uses must share one GetExposedElixirTools request"
+    );
     assert!(lists.windows(2).all(|pair| Arc::ptr_eq(&pair[0], &pair[1])));
+    // Later uses are served from the cache too.
     host.expose(SESSION, ElixirTool::new("late", |_| Ok(json!(1))))
         .unwrap();
     assert!(!ctx.elixir_tools().await.unwrap().contains_key("late"));
+    assert_eq!(host.requests("GetExposedElixirTools") - before, 1);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{IsolatedHost, SESSION};
 use serde_json::json;
-use snakepit_bridge::host::{demo_tools, ElixirTool, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge::{Error, SessionContext};
 
 fn slow_tool() -> ElixirTool {
@@ -17,7 +17,7 @@ fn slow_tool() -> ElixirTool {
     })
 }
 
-fn builder() -> snakepit_bridge::host::EmbeddedHostBuilder {
+fn builder() -> snakepit_bridge::testkit::host::EmbeddedHostBuilder {
     EmbeddedHost::builder()
         .tools(demo_tools())
         .tool(slow_tool())

@@ -6,7 +6,7 @@ mod common;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use snakepit_bridge::host::{ElixirTool, EmbeddedHost};
+use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost};
 use snakepit_bridge::{Parameters, SessionContext};
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -10,7 +10,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
 };
 use serde_json::json;
-use snakepit_bridge::host::{demo_tools, ElixirTool, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge::{Error, SessionContext, TlsOptions};
 
 /// A test CA, and certificates it signed: the host's for `localhost`, and a client's.

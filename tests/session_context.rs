@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{demo_host, demo_host_and_context, unused_address, SESSION};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use snakepit_bridge::host::{ElixirTool, EmbeddedHost, ToolOutput};
+use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost, ToolOutput};
 use snakepit_bridge::{Error, SessionContext, CORRELATION_HEADER};
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -26,7 +26,7 @@ async fn lists_the_exposed_tools_with_their_parameter_specs() {
         tools.keys().collect::<Vec<_>>(),
         ["calculate_fibonacci", "parse_json", "process_list"]
     );
-    // As a real snakepit v0.13 host lists snakepit's example (protocol.md, section 5).
+    // As a real snakepit v0.13 host lists snakepit's example (`examples/bidirectional_tools_demo.exs`).
     let process_list = &tools["process_list"];
     assert_eq!(
         process_list.description,
@@ -223,7 +223,7 @@ async fn a_panicking_tool_is_a_failed_call_and_the_host_keeps_serving() {
     });
     let host = EmbeddedHost::builder()
         .tool(tool)
-        .tools(snakepit_bridge::host::demo_tools())
+        .tools(snakepit_bridge::testkit::host::demo_tools())
         .session(SESSION)
         .start()
         .await

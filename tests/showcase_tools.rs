@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
-use snakepit_bridge_launcher::{
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::launcher::{
     CallError, CallOptions, Decoded, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
 
@@ -276,10 +276,7 @@ async fn telemetry_demo_answers_pythons_shape_without_claiming_events_it_did_not
     let host = host().await;
     let worker = launch(&host).await;
 
-    let options = CallOptions {
-        correlation_id: Some("sp-telemetry-demo".to_owned()),
-        ..CallOptions::default()
-    };
+    let options = CallOptions::default().correlation_id("sp-telemetry-demo");
     let answer = match worker
         .execute(
             "telemetry_demo",

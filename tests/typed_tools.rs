@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use common::{demo_host_and_context, SESSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use snakepit_bridge::host::{ElixirTool, EmbeddedHost, ToolOutput};
 use snakepit_bridge::schemars::JsonSchema;
+use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost, ToolOutput};
 use snakepit_bridge::{
     elixir_tools, DeclaredTools, Error, MismatchKind, Parameters, SessionContext, ToolCaller,
     ToolResponse, ValueKind,
@@ -81,7 +81,7 @@ fn the_blocking_twin_calls_the_same_tools() {
     let host = runtime
         .block_on(
             EmbeddedHost::builder()
-                .tools(snakepit_bridge::host::demo_tools())
+                .tools(snakepit_bridge::testkit::host::demo_tools())
                 .session(SESSION)
                 .start(),
         )

@@ -1,5 +1,6 @@
 //! What goes on the wire, byte for byte, and how the embedded host answers raw requests: the
-//! contract of protocol.md, checked with the generated client.
+//! contract of snakepit v0.13.0's `priv/proto/snakepit_bridge.proto` and
+//! `lib/snakepit/grpc/bridge_server.ex`, checked with the generated client.
 
 mod common;
 
@@ -258,13 +259,12 @@ async fn worker_tools_are_registered_atomically_and_are_not_elixir_tools() {
 #[tokio::test]
 async fn parameter_specs_carry_json_defaults_and_validation() {
     // A tool registered with a default (snakepit's example declares none).
-    let tool = snakepit_bridge::host::ElixirTool::new("process_list", |_| Ok(json!(null))).param(
-        snakepit_bridge::HostParameter {
+    let tool = snakepit_bridge::testkit::host::ElixirTool::new("process_list", |_| Ok(json!(null)))
+        .param(snakepit_bridge::HostParameter {
             default: Some(json!("sum")),
             ..snakepit_bridge::HostParameter::new("operation", "string", false)
-        },
-    );
-    let host = snakepit_bridge::host::EmbeddedHost::builder()
+        });
+    let host = snakepit_bridge::testkit::host::EmbeddedHost::builder()
         .tool(tool)
         .session(SESSION)
         .start()

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::json;
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::spec::{HostTool, Manifest};
-use snakepit_bridge_launcher::Launcher;
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::launcher::Launcher;
 
 /// The example binary, built by `cargo test` next to the test binaries.
 fn showcase_worker() -> PathBuf {

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{CleanupSessionRequest, ExecuteToolRequest, InitializeSessionRequest};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{
     HeartbeatConfig, StartContext, ToolError, Worker, WorkerConfig, WorkerError, WorkerHandle,
 };

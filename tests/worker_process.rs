@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
-use snakepit_bridge_launcher::{
-    group_alive, CallError, CallOptions, ChunkControl, Decoded, Ending, HeartbeatConfig,
-    LaunchError, LaunchedWorker, Launcher, Reply, ToolFailure,
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::launcher::{
+    process_group::group_alive, CallError, CallOptions, ChunkControl, Decoded, Ending,
+    HeartbeatConfig, LaunchError, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
 
 /// The example binary, built by `cargo test` next to the test binaries.
@@ -56,7 +56,7 @@ fn json_of(reply: Reply) -> Value {
     }
 }
 
-fn translated(error: CallError) -> snakepit_bridge_launcher::TranslatedError {
+fn translated(error: CallError) -> snakepit_bridge::testkit::launcher::TranslatedError {
     match error {
         CallError::Tool {
             failure: ToolFailure::Translated(error),
@@ -145,7 +145,7 @@ async fn launches_as_snakepit_does_and_registers_its_tools() {
     );
     // It leads its own process group, as SNAKEPIT_PROCESS_GROUP asks.
     assert_eq!(
-        snakepit_bridge_launcher::process_group_of(worker.pid()),
+        snakepit_bridge::testkit::launcher::process_group::process_group_of(worker.pid()),
         Some(worker.pid())
     );
 
@@ -480,10 +480,7 @@ async fn binary_parameters_and_results() {
     let host = host().await;
     let worker = launch(&host).await;
     let data: Vec<u8> = (0..=255).collect();
-    let options = || CallOptions {
-        binary_parameters: [("data".to_owned(), data.clone())].into(),
-        ..CallOptions::default()
-    };
+    let options = || CallOptions::default().binary_parameter("data", data.clone());
     let checksum = worker
         .execute("process_binary", json!({}), options())
         .await
@@ -526,10 +523,7 @@ async fn binary_parameters_and_results() {
 async fn tools_call_back_into_the_hosts_elixir_tools() {
     let host = host().await;
     let worker = launch(&host).await;
-    let options = CallOptions {
-        correlation_id: Some("sp-test-correlation".to_owned()),
-        ..CallOptions::default()
-    };
+    let options = CallOptions::default().correlation_id("sp-test-correlation");
     let answer = json_of(
         worker
             .execute(
@@ -677,10 +671,7 @@ async fn the_worker_exits_by_itself_when_the_host_is_gone() {
 async fn a_grpc_timeout_stops_the_call_and_the_worker_keeps_serving() {
     let host = host().await;
     let worker = launch(&host).await;
-    let options = CallOptions {
-        timeout: Some(Duration::from_millis(300)),
-        ..CallOptions::default()
-    };
+    let options = CallOptions::default().timeout(Duration::from_millis(300));
     let error = worker
         .execute_stream(
             "stream_data",

@@ -380,8 +380,8 @@ async fn without_a_caller_the_error_says_how_to_attach_one() {
 
 #[tokio::test]
 async fn a_tool_calls_an_embedded_host() {
-    let host = snakepit_bridge::host::EmbeddedHost::builder()
-        .tools(snakepit_bridge::host::demo_tools())
+    let host = snakepit_bridge::testkit::host::EmbeddedHost::builder()
+        .tools(snakepit_bridge::testkit::host::demo_tools())
         .session("test-session")
         .start()
         .await

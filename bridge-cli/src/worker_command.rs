@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
-use snakepit_bridge_launcher::{
+use snakepit_bridge_testkit::host::{demo_tools, EmbeddedHost, RegisteredTool};
+use snakepit_bridge_testkit::launcher::{
     CallError, CallOptions, ChunkControl, LaunchedWorker, Launcher, ToolFailure,
 };
-use snakepit_bridge_runtime::host::{demo_tools, EmbeddedHost, RegisteredTool};
 
 /// What to do with the worker.
 pub(crate) struct WorkerJob {
@@ -83,11 +83,8 @@ async fn run_async(job: WorkerJob) -> Outcome {
         outcome.stdout.push_str(&describe_tools(&tools));
     }
     if let Some(tool) = &job.call {
-        let options = CallOptions {
-            timeout: Some(job.timeout),
-            binary_parameters,
-            ..CallOptions::default()
-        };
+        let mut options = CallOptions::default().timeout(job.timeout);
+        options.binary_parameters = binary_parameters;
         let result = if job.stream {
             stream(&worker, tool, &params, options, &mut outcome).await
         } else if job.repeat > 1 {
@@ -215,10 +212,7 @@ async fn registered_tools(host: &EmbeddedHost, worker: &LaunchedWorker) -> Vec<R
             .execute(
                 LIST_PROBE,
                 Value::Object(Map::new()),
-                CallOptions {
-                    timeout: Some(Duration::from_secs(10)),
-                    ..CallOptions::default()
-                },
+                CallOptions::default().timeout(Duration::from_secs(10)),
             )
             .await;
         let deadline = Instant::now() + Duration::from_secs(2);

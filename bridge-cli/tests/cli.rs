@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::json;
-use snakepit_bridge_runtime::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge_spec::Manifest;
+use snakepit_bridge_testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
 
 const SESSION: &str = "demo-session";
 

@@ -109,18 +109,13 @@ impl SessionContext {
             address: options.address.clone(),
             reason,
         };
-        let tls = match (&options.tls, uri.scheme_str()) {
-            (Some(tls), _) => Some(tls.client_config()),
-            (None, Some("https")) => Some(crate::TlsOptions::new().client_config()),
-            (None, _) => None,
-        };
-        let mut endpoint = Endpoint::from(uri)
+        let mut endpoint = Endpoint::from(uri.clone())
             .connect_timeout(options.connect_timeout)
             .tcp_nodelay(true);
-        if let Some(tls) = tls {
-            endpoint = endpoint.tls_config(tls).map_err(|error| {
-                connect_error(format!("invalid TLS options: {}", error_chain(&error)))
-            })?;
+        // An `https://` address uses TLS with default options too.
+        if options.tls.is_some() || uri.scheme_str() == Some("https") {
+            let tls = options.tls.clone().unwrap_or_default();
+            endpoint = tls.apply(endpoint, &options.address)?;
         }
         // The connect timeout bounds the whole connection: TCP, then an answer over HTTP/2.
         let started = Instant::now();
@@ -611,7 +606,7 @@ fn is_deadline(status: &Status) -> bool {
 }
 
 /// An error and its sources, as one line: tonic's own `Display` says only "transport error".
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     append_sources(&mut text, error.source());
     text

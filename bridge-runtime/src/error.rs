@@ -29,6 +29,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// The address or the options ask for TLS, but this build has no TLS stack.
+    #[error("the host at `{address}` is to be reached over TLS (an `https://` address or TLS options), but snakepit-bridge was built without TLS; enable the `tls` feature of `snakepit-bridge` (or of `snakepit-bridge-runtime`)")]
+    TlsNotEnabled {
+        /// The address as given.
+        address: String,
+    },
+
     /// Extra gRPC metadata given on the builder is not a valid header.
     #[error("invalid gRPC metadata `{key}`: {reason}")]
     InvalidMetadata {

@@ -1,5 +1,6 @@
 //! The runtime of snakepit-bridge: a session context that talks to a snakepit host over its own
-//! gRPC protocol, the wire codec, and an embedded host for tests and development.
+//! gRPC protocol, and the wire codec. Every worker links it; the emulated host lives in
+//! `snakepit-bridge-testkit`, which workers do not link.
 //!
 //! Most users depend on the facade crate `snakepit-bridge`, which re-exports all of this.
 //!
@@ -7,8 +8,8 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use serde_json::json;
-//! use snakepit_bridge_runtime::host::{demo_tools, EmbeddedHost};
 //! use snakepit_bridge_runtime::SessionContext;
+//! use snakepit_bridge_testkit::host::{demo_tools, EmbeddedHost};
 //!
 //! let host = EmbeddedHost::builder().tools(demo_tools()).session("s1").start().await?;
 //! let ctx = SessionContext::connect(host.grpc_address(), "s1").await?;
@@ -20,6 +21,14 @@
 //! assert_eq!(result["result"], json!(3));
 //! # Ok(()) }
 //! ```
+//!
+//! # Features
+//!
+//! - `tls` (off by default): TLS to the host (rustls with the ring provider, and the Mozilla
+//!   root certificates of webpki-roots), for an `https://` address or [`TlsOptions`]. A worker
+//!   talks to its host over loopback in plaintext, as snakepit's workers do, and does not
+//!   build it. Without it, an `https://` address or [`TlsOptions`] is the error
+//!   [`Error::TlsNotEnabled`], never a plaintext connection.
 #![warn(missing_docs)]
 
 mod address;
@@ -29,7 +38,6 @@ mod codec;
 mod context;
 mod declaration;
 mod error;
-pub mod host;
 mod options;
 pub mod proto;
 mod tool_list;

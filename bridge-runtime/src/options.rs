@@ -71,6 +71,10 @@ impl std::fmt::Debug for SessionContextBuilder {
 
 /// TLS to the host (rustls): a custom CA, a client certificate for mutual TLS, the server name.
 ///
+/// Needs the `tls` feature (of `snakepit-bridge` or `snakepit-bridge-runtime`): without it,
+/// connecting with these options or to an `https://` address fails with
+/// [`Error::TlsNotEnabled`].
+///
 /// Without a CA, the host's certificate is checked against the Mozilla root certificates
 /// (webpki-roots).
 ///
@@ -117,7 +121,13 @@ impl TlsOptions {
         self
     }
 
-    pub(crate) fn client_config(&self) -> tonic::transport::ClientTlsConfig {
+    /// `endpoint` with these TLS options.
+    #[cfg(feature = "tls")]
+    pub(crate) fn apply(
+        &self,
+        endpoint: tonic::transport::Endpoint,
+        address: &str,
+    ) -> Result<tonic::transport::Endpoint, Error> {
         use tonic::transport::{Certificate, ClientTlsConfig, Identity};
         let mut config = ClientTlsConfig::new();
         config = match &self.ca_pem {
@@ -130,7 +140,25 @@ impl TlsOptions {
         if let Some(name) = &self.domain_name {
             config = config.domain_name(name.clone());
         }
-        config
+        endpoint.tls_config(config).map_err(|error| Error::Connect {
+            address: address.to_owned(),
+            reason: format!(
+                "invalid TLS options: {}",
+                crate::context::error_chain(&error)
+            ),
+        })
+    }
+
+    /// Without the `tls` feature there is no TLS stack: a clear error, never plaintext.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) fn apply(
+        &self,
+        _endpoint: tonic::transport::Endpoint,
+        address: &str,
+    ) -> Result<tonic::transport::Endpoint, Error> {
+        Err(Error::TlsNotEnabled {
+            address: address.to_owned(),
+        })
     }
 }
 
@@ -273,6 +301,30 @@ pub(crate) fn correlation_value(id: &str) -> Result<AsciiMetadataValue, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs when the runtime is built without `tls` (`cargo test -p snakepit-bridge-runtime`).
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn tls_without_the_feature_is_an_error_that_names_it() {
+        for builder in [
+            SessionContextBuilder::new("https://127.0.0.1:1", "s"),
+            SessionContextBuilder::new("127.0.0.1:1", "s").tls(TlsOptions::new()),
+        ] {
+            let error = builder.connect().await.unwrap_err();
+            assert!(matches!(error, Error::TlsNotEnabled { .. }), "{error}");
+            assert!(
+                error.to_string().contains("enable the `tls` feature"),
+                "{error}"
+            );
+        }
+        // Plaintext needs no feature: the same host without TLS fails to connect instead.
+        let error = SessionContextBuilder::new("127.0.0.1:1", "s")
+            .connect_timeout(Duration::from_millis(200))
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Connect { .. }), "{error}");
+    }
 
     #[test]
     fn defaults_raise_the_message_limit_above_tonics() {

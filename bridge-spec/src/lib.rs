@@ -40,7 +40,10 @@ mod tool_name;
 
 pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, is_compatible};
-pub use context_methods::{public_fn_names, CONTEXT_METHOD_NAMES};
+/// Test support, not API: the scanner the contexts' tests use to check `CONTEXT_METHOD_NAMES`.
+#[doc(hidden)]
+pub use context_methods::public_fn_names;
+pub use context_methods::CONTEXT_METHOD_NAMES;
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
 pub use error_json::{
     elixir_error_module, read_error_json, write_error_json, ErrorJson, TranslatedError,

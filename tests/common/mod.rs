@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use snakepit_bridge::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::SessionContext;
 
 pub const SESSION: &str = "test-session";
@@ -18,7 +18,7 @@ pub async fn demo_host() -> EmbeddedHost {
 
 /// A host exposing `tools` in [`SESSION`], and a context connected to it there.
 pub async fn host_and_context(
-    tools: impl IntoIterator<Item = snakepit_bridge::host::ElixirTool>,
+    tools: impl IntoIterator<Item = snakepit_bridge::testkit::host::ElixirTool>,
 ) -> (EmbeddedHost, SessionContext) {
     let host = EmbeddedHost::builder()
         .tools(tools)
@@ -55,7 +55,9 @@ pub struct IsolatedHost {
 
 impl IsolatedHost {
     /// Starts `builder` on a new runtime; callable from async code.
-    pub async fn start(builder: snakepit_bridge::host::EmbeddedHostBuilder) -> IsolatedHost {
+    pub async fn start(
+        builder: snakepit_bridge::testkit::host::EmbeddedHostBuilder,
+    ) -> IsolatedHost {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -4,7 +4,7 @@ use std::path::Path;
 
 /// What the ready file says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadyState {
+pub(crate) enum ReadyState {
     /// Missing, empty or not starting with a number: not ready yet, keep polling.
     NotYet,
     /// The port (leading digits win; trailing text is tolerated, as by `Integer.parse`).
@@ -12,7 +12,7 @@ pub enum ReadyState {
 }
 
 /// Parses the file's contents.
-pub fn parse_ready_contents(contents: &str) -> ReadyState {
+pub(crate) fn parse_ready_contents(contents: &str) -> ReadyState {
     let trimmed = contents.trim();
     let unsigned = trimmed.strip_prefix('+').unwrap_or(trimmed);
     let digits: String = unsigned.chars().take_while(char::is_ascii_digit).collect();
@@ -26,7 +26,7 @@ pub fn parse_ready_contents(contents: &str) -> ReadyState {
 }
 
 /// Reads the file: `NotYet` when missing; other read errors fail start-up, as on the host.
-pub fn read_ready_file(path: &Path) -> std::io::Result<ReadyState> {
+pub(crate) fn read_ready_file(path: &Path) -> std::io::Result<ReadyState> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(parse_ready_contents(&String::from_utf8_lossy(&bytes))),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(ReadyState::NotYet),

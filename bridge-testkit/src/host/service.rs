@@ -12,10 +12,10 @@ use super::elixir_terms::{inspect_string, jason_check, jason_encode};
 use super::sessions::SessionStore;
 use super::tool::{ToolOutput, ToolParams};
 use super::RecordedCall;
-use crate::codec::{json_any, JSON_TYPE_URL};
-use crate::options::CORRELATION_HEADER;
-use crate::proto;
-use crate::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::proto;
+use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::CORRELATION_HEADER;
+use snakepit_bridge_runtime::{json_any, JSON_TYPE_URL};
 
 /// How many executed calls the host remembers for [`super::EmbeddedHost::recorded_calls`].
 const RECORDED_CALLS: usize = 1024;
@@ -24,6 +24,8 @@ const RECORDED_CALLS: usize = 1024;
 pub(crate) struct HostState {
     pub(crate) sessions: Mutex<SessionStore>,
     pub(crate) calls: Mutex<std::collections::VecDeque<RecordedCall>>,
+    /// Requests received, by RPC name (`GetExposedElixirTools`, ...).
+    pub(crate) requests: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl HostState {
@@ -31,6 +33,15 @@ impl HostState {
         self.sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn count(&self, rpc: &'static str) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(rpc)
+            .or_default() += 1;
     }
 
     fn record(&self, call: RecordedCall) {
@@ -139,6 +150,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::PingRequest>,
     ) -> Result<Response<proto::PingResponse>, Status> {
+        self.state.count("Ping");
         Ok(Response::new(proto::PingResponse {
             message: format!("pong: {}", request.into_inner().message),
             server_time: now(),
@@ -149,6 +161,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::InitializeSessionRequest>,
     ) -> Result<Response<proto::InitializeSessionResponse>, Status> {
+        self.state.count("InitializeSession");
         let request = request.into_inner();
         let mut sessions = self.state.sessions();
         let session = sessions
@@ -170,6 +183,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::CleanupSessionRequest>,
     ) -> Result<Response<proto::CleanupSessionResponse>, Status> {
+        self.state.count("CleanupSession");
         let removed = self
             .state
             .sessions()
@@ -184,6 +198,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::GetSessionRequest>,
     ) -> Result<Response<proto::GetSessionResponse>, Status> {
+        self.state.count("GetSession");
         let id = request.into_inner().session_id;
         let mut sessions = self.state.sessions();
         let session = sessions
@@ -201,6 +216,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::HeartbeatRequest>,
     ) -> Result<Response<proto::HeartbeatResponse>, Status> {
+        self.state.count("Heartbeat");
         let valid = self
             .state
             .sessions()
@@ -216,6 +232,7 @@ impl BridgeService for HostService {
         &self,
         _request: Request<proto::ExecuteToolRequest>,
     ) -> Result<Response<proto::ExecuteToolResponse>, Status> {
+        self.state.count("ExecuteTool");
         Err(Status::unimplemented(
             "ExecuteTool runs a worker's tool and is served by workers, not by the host; use ExecuteElixirTool",
         ))
@@ -227,6 +244,7 @@ impl BridgeService for HostService {
         &self,
         _request: Request<proto::ExecuteToolRequest>,
     ) -> Result<Response<Self::ExecuteStreamingToolStream>, Status> {
+        self.state.count("ExecuteStreamingTool");
         Err(Status::unimplemented(
             "ExecuteStreamingTool is served by workers, not by the host",
         ))
@@ -236,6 +254,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::RegisterToolsRequest>,
     ) -> Result<Response<proto::RegisterToolsResponse>, Status> {
+        self.state.count("RegisterTools");
         let request = request.into_inner();
         let refuse = |message: String| {
             Ok(Response::new(proto::RegisterToolsResponse {
@@ -297,6 +316,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::GetExposedElixirToolsRequest>,
     ) -> Result<Response<proto::GetExposedElixirToolsResponse>, Status> {
+        self.state.count("GetExposedElixirTools");
         let mut sessions = self.state.sessions();
         // An unknown session has no tools: an empty list, not an error.
         let tools = sessions
@@ -318,6 +338,7 @@ impl BridgeService for HostService {
         &self,
         request: Request<proto::ExecuteElixirToolRequest>,
     ) -> Result<Response<proto::ExecuteElixirToolResponse>, Status> {
+        self.state.count("ExecuteElixirTool");
         let headers = ascii_headers(request.metadata());
         let request = request.into_inner();
         let correlation_id = request
@@ -375,6 +396,7 @@ impl BridgeService for HostService {
         &self,
         _request: Request<Streaming<proto::TelemetryControl>>,
     ) -> Result<Response<Self::StreamTelemetryStream>, Status> {
+        self.state.count("StreamTelemetry");
         Err(Status::unimplemented(
             "the embedded host does not stream telemetry",
         ))

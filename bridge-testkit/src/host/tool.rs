@@ -16,6 +16,7 @@ pub type ToolParams = serde_json::Map<String, Value>;
 
 /// What a tool returns.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ToolOutput {
     /// A JSON result (what an Elixir tool's encodable return value becomes).
     Json(Value),
@@ -50,7 +51,7 @@ type Handler = Arc<dyn Fn(ToolParams) -> BoxFuture<Result<ToolOutput, String>> +
 ///
 /// ```
 /// use serde_json::json;
-/// use snakepit_bridge_runtime::host::ElixirTool;
+/// use snakepit_bridge_testkit::host::ElixirTool;
 ///
 /// let add = ElixirTool::new("add", |params| {
 ///     let a = params.get("a").and_then(|v| v.as_i64()).ok_or("a must be an integer")?;

@@ -9,7 +9,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use serde_json::json;
-//! use snakepit_bridge_runtime::host::{demo_tools, EmbeddedHost};
+//! use snakepit_bridge_testkit::host::{demo_tools, EmbeddedHost};
 //! use snakepit_bridge_runtime::SessionContext;
 //!
 //! let host = EmbeddedHost::builder().tools(demo_tools()).session("demo").start().await?;
@@ -40,9 +40,9 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 pub use demo::demo_tools;
 pub use tool::{ElixirTool, ToolOutput, ToolParams};
 
-use crate::proto::bridge_service_server::BridgeServiceServer;
 use service::{HostService, HostState};
 use sessions::SessionStore;
+use snakepit_bridge_runtime::proto::bridge_service_server::BridgeServiceServer;
 
 /// Why the embedded host could not start or take a tool.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +82,7 @@ pub enum HostError {
 /// One `ExecuteElixirTool` request as the host received it: for tests that check what went on
 /// the wire.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RecordedCall {
     /// The request's session id.
     pub session_id: String,
@@ -100,6 +101,7 @@ pub struct RecordedCall {
 
 /// A tool a worker registered with the host.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RegisteredTool {
     /// The `worker_id` of the `RegisterTools` request.
     pub worker_id: String,
@@ -259,6 +261,7 @@ impl EmbeddedHostBuilder {
         let state = Arc::new(HostState {
             sessions: Mutex::new(store),
             calls: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(BTreeMap::new()),
         });
 
         let listener = tokio::net::TcpListener::bind(self.bind)
@@ -433,6 +436,18 @@ impl EmbeddedHost {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// How many requests of the RPC `rpc` (its name in the proto: `GetExposedElixirTools`,
+    /// `ExecuteElixirTool`, `Ping`, ...) the host has received, whatever their outcome.
+    pub fn requests(&self, rpc: &str) -> u64 {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(rpc)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Stops accepting calls, lets calls in flight finish, and waits for the server to end.

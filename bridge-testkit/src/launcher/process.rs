@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// How many bytes of output snakepit keeps for crash and start-up diagnostics.
-pub const OUTPUT_TAIL_BYTES: usize = 4096;
+pub(crate) const OUTPUT_TAIL_BYTES: usize = 4096;
 
 /// The worker's output, last bytes first kept.
 #[derive(Debug, Default)]
@@ -162,6 +162,7 @@ pub(crate) fn send_signal(pid: u32, group: bool, signal: i32) {
 
 /// How the worker ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Ending {
     /// It exited by itself (or was already gone) with this status.
     Exited(ExitStatus),

@@ -1,4 +1,4 @@
-//! The three demo tools of snakepit's own bidirectional example (protocol.md, section 5),
+//! The three demo tools of snakepit's own bidirectional example,
 //! listed and answering exactly as a real snakepit v0.13 host does: the Elixir functions of
 //! `examples/bidirectional_tools_demo.exs`, with Elixir's semantics (integers of any size,
 //! term ordering, `inspect/1` in messages, results the host cannot encode as printed terms).

@@ -1,19 +1,20 @@
-//! How snakepit builds a worker's command line and environment (worker-protocol.md 1.1, 1.2),
-//! as plain functions.
+//! How snakepit builds a worker's command line and environment (`lib/snakepit/grpc_worker.ex`
+//! and `lib/snakepit/adapters/grpc_python.ex` in snakepit v0.13.0), as plain functions.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use snakepit_bridge_spec::{encode_grpc_timeout, HeartbeatConfig};
+pub(crate) use snakepit_bridge_spec::encode_grpc_timeout;
+use snakepit_bridge_spec::HeartbeatConfig;
 
 /// The arguments after the executable: `[script] <adapter args> --port 0 --elixir-address A
 /// --snakepit-run-id ID --snakepit-instance-name NAME [--snakepit-instance-token T]`, with
 /// snakepit's substring rules: an adapter argument merely *containing* `--port` or
 /// `--elixir-address` (or `--snakepit-instance-name`) suppresses the host's own; the run id is
 /// always appended.
-pub fn worker_argv(
+pub(crate) fn worker_argv(
     script: Option<&str>,
     adapter_args: &[String],
     elixir_address: &str,
@@ -45,7 +46,7 @@ pub fn worker_argv(
 /// The environment snakepit adds for a worker (over the inherited one): the ready file, the
 /// heartbeat config, the log level, the process-group request, and the variables the BEAM and
 /// the process profile set.
-pub fn worker_env(
+pub(crate) fn worker_env(
     ready_file: &Path,
     heartbeat: &HeartbeatConfig,
     log_level: &str,
@@ -96,7 +97,7 @@ pub fn worker_env(
 }
 
 /// `<tmp>/snakepit_ready_<worker id, [^a-zA-Z0-9_.-] → _>_<unique int>`.
-pub fn ready_file_path(tmp: &Path, worker_id: &str) -> PathBuf {
+pub(crate) fn ready_file_path(tmp: &Path, worker_id: &str) -> PathBuf {
     let sanitized: String = worker_id
         .chars()
         .map(|c| {
@@ -111,7 +112,7 @@ pub fn ready_file_path(tmp: &Path, worker_id: &str) -> PathBuf {
 }
 
 /// Characters outside `[a-zA-Z0-9_-]` replaced by `_`, as snakepit sanitizes instance names.
-pub fn sanitize(text: &str) -> String {
+pub(crate) fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
@@ -124,7 +125,7 @@ pub fn sanitize(text: &str) -> String {
 }
 
 /// A 7-character base36 run id, as `Snakepit.RunId.generate/0`.
-pub fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let mut n = random_u64();
     (0..7)
         .map(|_| {
@@ -136,7 +137,7 @@ pub fn run_id() -> String {
 }
 
 /// A worker session id, `session_<positive monotonic int>_<system time µs>`.
-pub fn worker_session_id() -> String {
+pub(crate) fn worker_session_id() -> String {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -145,12 +146,12 @@ pub fn worker_session_id() -> String {
 }
 
 /// A correlation id, `sp-<24 lowercase hex>`.
-pub fn correlation_id() -> String {
+pub(crate) fn correlation_id() -> String {
     format!("sp-{:016x}{:08x}", random_u64(), random_u64() as u32)
 }
 
 /// A worker id as a pool names them: `<pool>_worker_<index>_<unique>`.
-pub fn pool_worker_id(pool: &str, index: usize) -> String {
+pub(crate) fn pool_worker_id(pool: &str, index: usize) -> String {
     format!("{pool}_worker_{index}_{}", unique_integer())
 }
 

@@ -1,10 +1,12 @@
-//! How the host reads a worker's answers (worker-protocol.md 3.4 and 4), as plain functions.
+//! How the host reads a worker's answers (`lib/snakepit/grpc/client_impl.ex` and
+//! `lib/snakepit/error/python_translation.ex` in snakepit v0.13.0), as plain functions.
 
 use base64::Engine;
 use serde_json::{Map, Value};
 
 /// A result as the host decodes it: `nil`, JSON, or raw bytes that are not JSON.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Decoded {
     /// `result` unset.
     Nil,
@@ -38,6 +40,7 @@ impl Decoded {
 
 /// A successful call as Elixir receives it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Reply {
     /// `{:ok, decoded}`.
     Value(Decoded),
@@ -107,6 +110,7 @@ impl Reply {
 /// A failed tool as the host translates `error_message` (`PythonTranslation`): a JSON object
 /// with string `type` and `message` becomes `Snakepit.Error.<Type>`; anything else stays text.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ToolFailure {
     /// A translated error.
     Translated(Box<TranslatedError>),
@@ -116,6 +120,7 @@ pub enum ToolFailure {
 
 /// A translated worker error, with the fields of snakepit's error structs.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TranslatedError {
     /// The Elixir module: `Snakepit.Error.ValueError`, ..., or `Snakepit.Error.PythonException`.
     pub module: String,
@@ -132,7 +137,7 @@ pub struct TranslatedError {
 }
 
 /// The type names snakepit maps to their own error structs.
-pub const MAPPED_TYPES: [&str; 11] = [
+pub(crate) const MAPPED_TYPES: [&str; 11] = [
     "ValueError",
     "KeyError",
     "IndexError",
@@ -207,7 +212,9 @@ impl std::fmt::Display for ToolFailure {
 /// The map a streaming chunk becomes for the Elixir callback: an empty chunk `{}`, a JSON
 /// object as is, other JSON as `{"data": value}`, non-JSON as `{"raw_data_base64": ...}`; then
 /// `"is_final"` set (over any such key) and `"_metadata"` added when the chunk has metadata.
-pub fn chunk_payload(chunk: &snakepit_bridge_runtime::proto::ToolChunk) -> Map<String, Value> {
+pub(crate) fn chunk_payload(
+    chunk: &snakepit_bridge_runtime::proto::ToolChunk,
+) -> Map<String, Value> {
     let mut payload = if chunk.data.is_empty() {
         Map::new()
     } else {
@@ -233,7 +240,7 @@ pub fn chunk_payload(chunk: &snakepit_bridge_runtime::proto::ToolChunk) -> Map<S
 }
 
 /// The atom the host maps a gRPC status code to on unary calls, if any.
-pub fn status_atom(code: tonic::Code) -> Option<&'static str> {
+pub(crate) fn status_atom(code: tonic::Code) -> Option<&'static str> {
     match code {
         tonic::Code::InvalidArgument => Some("invalid_argument"),
         tonic::Code::DeadlineExceeded => Some("timeout"),

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What a worker costs to build: a minimal two-tool worker written with the facade
+# (bench/build_cost/facade_worker) against the same two tools written by hand on raw tonic,
+# compiled from the same proto (bench/build_cost/raw_worker). Each is built cold, in release,
+# with its own target directory, one after the other in the same run, with the workspace's
+# lockfile (same versions of the crates both use). Prints build seconds, stripped binary size
+# and the number of crates compiled, and keeps `cargo build --timings` reports.
+#
+# Usage: bench/build_cost.sh            (outputs under target/bench-build-cost/)
+# The machine's other load counts: run it on an idle machine for figures to compare.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/target/bench-build-cost"
+cargo=${CARGO:-cargo}
+mkdir -p "$out"
+
+measure() {
+  local name=$1
+  local dir="$out/$name"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  # The fixture reaches the workspace by relative paths: keep it at the same depth.
+  rm -rf "$root/bench/build_cost/.$name-run"
+  cp -r "$root/bench/build_cost/$name" "$root/bench/build_cost/.$name-run"
+  local crate="$root/bench/build_cost/.$name-run"
+  cp "$root/Cargo.lock" "$crate/Cargo.lock"
+  local start end
+  start=$(date +%s.%N)
+  (cd "$crate" && CARGO_TARGET_DIR="$dir/target" "$cargo" build --release --timings --quiet 2>"$dir/build.log") \
+    || { cat "$dir/build.log"; exit 1; }
+  end=$(date +%s.%N)
+  # The crates compiled: one unit per package (a build script counts with its package).
+  local crates
+  crates=$(cd "$crate" && CARGO_TARGET_DIR="$dir/target" "$cargo" tree -e normal,build --prefix none --no-dedupe \
+    | sed 's/ (\*)$//; s/ (proc-macro)$//' | sort -u | wc -l)
+  local binary="$dir/target/release/build-cost-${name//_/-}"
+  cp "$binary" "$dir/stripped"
+  strip "$dir/stripped"
+  local seconds size
+  seconds=$(echo "$end - $start" | bc)
+  size=$(stat -c %s "$dir/stripped")
+  cp "$dir"/target/cargo-timings/cargo-timing.html "$dir/cargo-timing.html"
+  rm -rf "$crate"
+  printf '%s %.1f %s %s\n' "$name" "$seconds" "$size" "$crates" | tee -a "$out/results.txt"
+}
+
+: >"$out/results.txt"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+measure facade_worker
+measure raw_worker
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$out/results.txt" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, seconds, size, crates = line.split()
+    rows[name] = (float(seconds), int(size), int(crates))
+f, r = rows["facade_worker"], rows["raw_worker"]
+print(f"{'':16}{'build s':>10}{'stripped MiB':>15}{'crates':>8}")
+for name, (s, b, c) in rows.items():
+    print(f"{name:16}{s:>10.1f}{b / 1048576:>15.2f}{c:>8}")
+print(f"{'ratio':16}{f[0] / r[0]:>9.2f}x{f[1] / r[1]:>14.2f}x{f[2] / r[2]:>7.2f}x")
+PY
+echo "timings: $out/*/cargo-timing.html"
