@@ -1,56 +1,16 @@
 //! The examples behave as documented: `demo`, and `demo_host` + `worker` as two processes.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-/// The path of an example binary, built by `cargo test` next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
+use std::process::{Command, Output};
+
+use common::{example, start_demo_host};
 
 fn run(name: &str, args: &[&str]) -> Output {
     Command::new(example(name))
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run example {name} (build it with `cargo test`): {e}"))
-}
-
-/// Kills the host process even when an assertion fails; keeps its stdout open meanwhile.
-struct HostProcess(
-    Child,
-    #[allow(dead_code)] BufReader<std::process::ChildStdout>,
-);
-
-impl Drop for HostProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_demo_host(session: &str) -> (HostProcess, String) {
-    let mut child = Command::new(example("demo_host"))
-        .args(["127.0.0.1:0", "--session", session])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("demo_host starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let host = HostProcess(child, stdout);
-    let address = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first_line:?}"))
-        .to_owned();
-    (host, address)
 }
 
 #[test]
@@ -78,7 +38,7 @@ fn demo_lists_the_tools_and_shows_the_three_results() {
 
 #[test]
 fn worker_calls_a_demo_host_in_another_process() {
-    let (_host, address) = start_demo_host("two-process");
+    let (_host, address) = start_demo_host(&["--session", "two-process"]);
     let output = run("worker", &[&address, "two-process"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -96,7 +56,7 @@ fn worker_calls_a_demo_host_in_another_process() {
 
 #[test]
 fn worker_in_a_session_created_by_initialize_session_sees_no_tools_until_created() {
-    let (_host, address) = start_demo_host("named");
+    let (_host, address) = start_demo_host(&["--session", "named"]);
     // An unknown session lists no tools, so the worker calls nothing and still succeeds.
     let output = run("worker", &[&address, "other-session"]);
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -2,54 +2,12 @@
 //! it holds: here a host in another process (the `demo_host` example), known to the test only
 //! by the address it prints, as a real snakepit host would be.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
 
 use serde_json::{json, Value};
 use snakepit_bridge::testkit::launcher::{CallOptions, Decoded, LaunchError, Launcher, Reply};
 
-/// An example binary, built by `cargo test` next to the test binaries.
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// Kills the host process even when an assertion fails; keeps its stdout open meanwhile.
-struct HostProcess(
-    Child,
-    #[allow(dead_code)] BufReader<std::process::ChildStdout>,
-);
-
-impl Drop for HostProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `demo_host` on a port the OS picks; its address, from its first line.
-fn start_demo_host() -> (HostProcess, String) {
-    let mut child = Command::new(example("demo_host"))
-        .args(["127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("demo_host starts (built by `cargo test`)");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let address = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line of demo_host: {first_line:?}"))
-        .to_owned();
-    (HostProcess(child, stdout), address)
-}
+use common::{example, start_demo_host};
 
 fn json_of(reply: Reply) -> Value {
     match reply {
@@ -60,7 +18,7 @@ fn json_of(reply: Reply) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launches_a_worker_against_a_host_it_did_not_start() {
-    let (_host, address) = start_demo_host();
+    let (_host, address) = start_demo_host(&[]);
     let worker = Launcher::new(example("showcase_worker"))
         .launch(address.as_str())
         .await

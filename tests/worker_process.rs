@@ -14,14 +14,8 @@ use snakepit_bridge::testkit::launcher::{
     HeartbeatConfig, LaunchError, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
 
-/// The example binary, built by `cargo test` next to the test binaries.
 fn showcase_worker() -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join("showcase_worker")
+    common::example("showcase_worker")
 }
 
 async fn host() -> EmbeddedHost {

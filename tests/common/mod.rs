@@ -100,3 +100,50 @@ impl Drop for IsolatedHost {
         self.stop();
     }
 }
+
+/// An example binary (`showcase_worker`, `demo_host`, ...), built by `cargo test` next to the
+/// test binaries.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `demo_host` example running in a process of its own; killed when dropped, even when an
+/// assertion fails. Its stdout stays open meanwhile.
+pub struct HostProcess(
+    std::process::Child,
+    #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>,
+);
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `demo_host` with `args` after its address (`127.0.0.1:0`, a port the OS picks) and
+/// returns it with the address it prints on its first line.
+pub fn start_demo_host(args: &[&str]) -> (HostProcess, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(example("demo_host"))
+        .arg("127.0.0.1:0")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("demo_host starts (built by `cargo test`)");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line).unwrap();
+    let address = first_line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line of demo_host: {first_line:?}"))
+        .to_owned();
+    (HostProcess(child, stdout), address)
+}
