@@ -39,18 +39,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use snakepit_bridge::worker::{BinaryResult, StreamChunk, ToolContext, ToolError, Worker};
+use snakepit_bridge::worker::{BinaryResult, Stream, StreamChunk, ToolContext, ToolError, Worker};
 use snakepit_bridge::worker_tools;
-use tokio_stream::Stream;
 
 use demo_tools::DemoTools;
 use system_stats::CpuMeter;
-use telemetry::{Event, Measurement};
+use telemetry::Span;
 
 /// The answer of `ping` (its JSON Schema goes into the worker's manifest).
 #[derive(Serialize, snakepit_bridge::schemars::JsonSchema)]
 #[schemars(crate = "snakepit_bridge::schemars")]
-struct Pong {
+pub(crate) struct Pong {
     message: String,
     /// Unix time in seconds, as decimal text.
     timestamp: String,
@@ -61,13 +60,13 @@ struct Pong {
 /// Tools that only compute a little are `async fn`: they run right in the call's task. A plain
 /// `fn` tool runs on a blocking thread (a hand-off of some tens of microseconds), which is what
 /// a tool that blocks or computes for long wants: here `process_binary`, which hashes its input.
-struct ShowcaseAdapter {
+pub(crate) struct ShowcaseAdapter {
     /// `get_stats`'s CPU percent since its previous call.
     cpu: CpuMeter,
 }
 
 impl ShowcaseAdapter {
-    fn new() -> ShowcaseAdapter {
+    pub(crate) fn new() -> ShowcaseAdapter {
         ShowcaseAdapter {
             cpu: CpuMeter::new(),
         }
@@ -267,59 +266,48 @@ impl ShowcaseAdapter {
     }
 
     /// Emit telemetry events around a simulated operation of `delay_ms` milliseconds.
+    ///
+    /// The events (as Python's: a `tool.execution.start`, then a span around the work with a
+    /// `tool.result_size` inside) go to Elixir `:telemetry` handlers when the host has the
+    /// worker's telemetry stream open and on; `telemetry_enabled` says whether it was.
     pub async fn telemetry_demo(
         &self,
         ctx: &ToolContext,
         #[param(default = "compute")] operation: String,
         #[param(default = 100)] delay_ms: u64,
     ) -> Result<Value, ToolError> {
-        let tool_and_operation = || {
-            vec![
-                ("tool", "telemetry_demo".to_owned()),
-                ("operation", operation.clone()),
-            ]
-        };
-        let start = |ctx: &ToolContext| {
-            telemetry::emit(
-                ctx,
-                &Event {
-                    name: "tool.execution.start",
-                    measurements: vec![("system_time", Measurement::Int(unix_time_ns()))],
-                    metadata: tool_and_operation(),
-                },
-            )
-        };
-        // The manual event, then the span's start.
-        let mut sent = start(ctx);
-        sent &= start(ctx);
-        let span_started = Instant::now();
+        let telemetry = ctx.telemetry();
+        let tool_and_operation = vec![
+            ("tool", "telemetry_demo".to_owned()),
+            ("operation", operation.clone()),
+        ];
+        // Example 1 of the Python showcase: an event emitted by hand.
+        telemetry.emit_with(
+            "tool.execution.start",
+            [("system_time", telemetry::unix_time_ns())],
+            tool_and_operation.clone(),
+        )?;
+        // Example 2: a span around the work, with an event of its own inside.
+        let span = Span::start(&telemetry, "tool.execution", tool_and_operation)?;
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-        sent &= telemetry::emit(
-            ctx,
-            &Event {
-                name: "tool.result_size",
-                measurements: vec![("bytes", Measurement::Int(42))],
-                metadata: vec![("tool", "telemetry_demo".to_owned())],
-            },
-        );
-        let duration_ns = i64::try_from(span_started.elapsed().as_nanos()).unwrap_or(i64::MAX);
-        sent &= telemetry::emit(
-            ctx,
-            &Event {
-                name: "tool.execution.stop",
-                measurements: vec![("duration", Measurement::Int(duration_ns))],
-                metadata: tool_and_operation(),
-            },
-        );
-        let message = if sent {
+        telemetry.emit_with(
+            "tool.result_size",
+            [("bytes", 42)],
+            [("tool", "telemetry_demo")],
+        )?;
+        span.stop()?;
+
+        let enabled = telemetry.is_active();
+        let message = if enabled {
             "Telemetry events emitted successfully! Check Elixir :telemetry handlers."
         } else {
-            "Telemetry is off in this worker: no events were emitted."
+            "Telemetry is off: the host has no telemetry stream open to this worker, or turned \
+             it off; no events were sent."
         };
         Ok(json!({
             "operation": operation,
             "delay_ms": delay_ms,
-            "telemetry_enabled": sent,
+            "telemetry_enabled": enabled,
             "correlation_id": ctx.correlation_id(),
             "message": message,
         }))
@@ -442,11 +430,6 @@ fn since_epoch() -> Duration {
 /// Unix time in seconds, as Python's `time.time()`.
 fn unix_time() -> f64 {
     since_epoch().as_secs_f64()
-}
-
-/// Unix time in nanoseconds, as Python's `time.time_ns()`.
-fn unix_time_ns() -> i64 {
-    i64::try_from(since_epoch().as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Unix time in seconds as decimal text, as Python's `str(time.time())`.

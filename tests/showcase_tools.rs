@@ -14,12 +14,18 @@ mod text_analysis;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use snakepit_bridge::proto::telemetry_control::Control;
+use snakepit_bridge::proto::telemetry_value::Value as Measured;
+use snakepit_bridge::proto::{TelemetryControl, TelemetryEvent, TelemetryToggle};
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::testkit::launcher::{
     CallError, CallOptions, Decoded, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
+use snakepit_bridge::worker::tokio_stream::wrappers::ReceiverStream;
+use snakepit_bridge::worker::StreamExt;
 
 /// The example binary, built by `cargo test` next to the test binaries.
 fn showcase_worker() -> PathBuf {
@@ -271,10 +277,66 @@ async fn concurrent_demo_runs_its_tasks_and_answers_each_result() {
     worker.shutdown().await.unwrap();
 }
 
+/// Opens the worker's `StreamTelemetry` as snakepit does (`toggle{enabled: true}` first); once
+/// it is answered, the worker sends its events on it. The sender keeps the stream open.
+async fn open_telemetry(
+    worker: &LaunchedWorker,
+) -> (
+    tokio::sync::mpsc::Sender<TelemetryControl>,
+    tonic::Streaming<TelemetryEvent>,
+) {
+    let (controls, receiver) = tokio::sync::mpsc::channel(4);
+    controls
+        .send(TelemetryControl {
+            control: Some(Control::Toggle(TelemetryToggle { enabled: true })),
+        })
+        .await
+        .unwrap();
+    let events = worker
+        .client()
+        .stream_telemetry(ReceiverStream::new(receiver))
+        .await
+        .expect("the telemetry stream opens")
+        .into_inner();
+    (controls, events)
+}
+
+/// The next event of the call with `correlation_id` (the launcher's calls have other ids).
+async fn next_event(
+    events: &mut tonic::Streaming<TelemetryEvent>,
+    correlation_id: &str,
+) -> TelemetryEvent {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream is open")
+            .expect("an event");
+        if event.correlation_id == correlation_id {
+            return event;
+        }
+    }
+}
+
+fn int_measurement(event: &TelemetryEvent, key: &str) -> i64 {
+    match event
+        .measurements
+        .get(key)
+        .and_then(|value| value.value.as_ref())
+    {
+        Some(Measured::IntValue(value)) => *value,
+        other => panic!(
+            "{}: measurement {key} is {other:?}",
+            event.event_parts.join(".")
+        ),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn telemetry_demo_answers_pythons_shape_without_claiming_events_it_did_not_send() {
+async fn telemetry_demo_sends_pythons_events_in_pythons_order_over_stream_telemetry() {
     let host = host().await;
     let worker = launch(&host).await;
+    let (_controls, mut events) = open_telemetry(&worker).await;
 
     let options = CallOptions::default().correlation_id("sp-telemetry-demo");
     let answer = match worker
@@ -291,11 +353,63 @@ async fn telemetry_demo_answers_pythons_shape_without_claiming_events_it_did_not
     assert_eq!(answer["operation"], "train");
     assert_eq!(answer["delay_ms"], 5);
     assert_eq!(answer["correlation_id"], "sp-telemetry-demo");
-    // The worker cannot emit telemetry yet: the answer says so rather than claim events.
-    assert_eq!(answer["telemetry_enabled"], false);
+    assert_eq!(answer["telemetry_enabled"], true, "{answer}");
     assert_eq!(
         answer["message"],
-        "Telemetry is off in this worker: no events were emitted."
+        "Telemetry events emitted successfully! Check Elixir :telemetry handlers."
+    );
+
+    // The worker's own `tool.execution.start` for the call, then Python's events in Python's
+    // order (`handlers/basic_ops.py` `telemetry_demo`), then the worker's stop and result size.
+    let mut seen = Vec::new();
+    loop {
+        let event = next_event(&mut events, "sp-telemetry-demo").await;
+        let done = event.event_parts.join(".") == "tool.result_size"
+            && event.measurements.contains_key("message_size");
+        seen.push(event);
+        if done {
+            break;
+        }
+    }
+    let summary: Vec<(String, Option<&str>)> = seen
+        .iter()
+        .map(|event| {
+            (
+                event.event_parts.join("."),
+                event.metadata.get("operation").map(String::as_str),
+            )
+        })
+        .collect();
+    let expected = [
+        ("tool.execution.start", None),
+        ("tool.execution.start", Some("train")),
+        ("tool.execution.start", Some("train")),
+        ("tool.result_size", None),
+        ("tool.execution.stop", Some("train")),
+        ("tool.execution.stop", None),
+        ("tool.result_size", None),
+    ];
+    assert_eq!(
+        summary,
+        expected
+            .iter()
+            .map(|(name, operation)| (name.to_string(), *operation))
+            .collect::<Vec<_>>()
+    );
+    for event in &seen {
+        assert_eq!(event.metadata["tool"], "telemetry_demo");
+    }
+    let now_ns = unix_now() * 1e9;
+    for start in &seen[1..3] {
+        let system_time = int_measurement(start, "system_time") as f64;
+        assert!((now_ns - system_time).abs() < 60e9, "{start:?}");
+    }
+    assert_eq!(int_measurement(&seen[3], "bytes"), 42);
+    // The span's duration covers the 5 ms of simulated work.
+    assert!(
+        int_measurement(&seen[4], "duration") >= 5_000_000,
+        "{:?}",
+        seen[4]
     );
 
     // Python's defaults: operation "compute", delay_ms 100; no correlation id → null.

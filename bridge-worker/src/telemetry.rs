@@ -189,6 +189,13 @@ pub enum TelemetryError {
     },
 }
 
+/// A refused event fails the tool as a `ValueError` naming the event, so a tool can `?` it.
+impl From<TelemetryError> for crate::ToolError {
+    fn from(error: TelemetryError) -> Self {
+        crate::ToolError::value_error(error.to_string())
+    }
+}
+
 /// Checks an event's name and measurement keys against snakepit's catalog.
 pub(crate) fn check_event<'a>(
     event: &str,

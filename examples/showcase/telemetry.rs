@@ -1,44 +1,68 @@
-//! `telemetry_demo`'s events, and the one place they leave the worker.
+//! `telemetry_demo`'s span, as Python's `telemetry.span`.
 //!
 //! snakepit's Python showcase (`handlers/basic_ops.py` `telemetry_demo`, with
 //! `snakepit_bridge/telemetry/__init__.py` `emit` and `span`) emits, with the request's
 //! correlation id: `tool.execution.start` `{system_time}`; then a span, `tool.execution.start`
 //! `{system_time}`, the simulated work, `tool.result_size` `{bytes: 42}`, and
-//! `tool.execution.stop` `{duration}` (nanoseconds). The host re-emits the events it receives on
-//! the `StreamTelemetry` stream as `:telemetry` events (`lib/snakepit/telemetry/naming.ex`
-//! lists the accepted names and measurement keys).
+//! `tool.execution.stop` `{duration}` (nanoseconds). The worker sends them on its
+//! `StreamTelemetry` stream (`ToolContext::telemetry`), and the host re-emits them as
+//! `:telemetry` events (`lib/snakepit/telemetry/naming.ex` lists the accepted names and
+//! measurement keys).
 
-use snakepit_bridge::worker::ToolContext;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// One measurement of an event, as the wire's `TelemetryValue` carries it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Measurement {
-    /// `int_value`.
-    Int(i64),
-    /// `float_value`.
-    #[allow(dead_code)]
-    Float(f64),
+use snakepit_bridge::worker::{Telemetry, ToolError};
+
+/// Unix time in nanoseconds, as Python's `time.time_ns()`.
+pub fn unix_time_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
-/// One telemetry event: its dotted name (`tool.execution.start`), measurements and metadata.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event<'a> {
-    pub name: &'a str,
-    pub measurements: Vec<(&'a str, Measurement)>,
-    pub metadata: Vec<(&'a str, String)>,
+/// An operation under way, as Python's `with telemetry.span(operation, metadata)`: its
+/// `{operation}.start` is sent, its `{operation}.stop` is to come. (The demo's work cannot
+/// fail, so it has no `.exception`; the worker emits `tool.execution.exception` for every
+/// failed call itself.)
+pub struct Span<'a> {
+    telemetry: &'a Telemetry,
+    operation: &'static str,
+    metadata: Vec<(&'static str, String)>,
+    started: Instant,
 }
 
-/// TELEMETRY HOOK, NOT WIRED YET: sends `event` to the host, with the call's correlation id,
-/// and answers whether it was sent.
-///
-/// The worker has no telemetry API on this branch, so this sends nothing and answers `false`;
-/// `telemetry_demo` then reports `"telemetry_enabled": false` instead of claiming events it did
-/// not send. Once `ToolContext` can emit, this function must hand the event to it: event parts
-/// = `event.name` split on `.`, each measurement as a `TelemetryValue` (`Int` → `int_value`,
-/// `Float` → `float_value`), the metadata as strings, `timestamp_ns` = now, `correlation_id` =
-/// `ctx.correlation_id()`; and answer whether the host's stream is on (Python's
-/// `telemetry.is_enabled()`), so that a host that toggled telemetry off reads `false`.
-pub fn emit(ctx: &ToolContext, event: &Event<'_>) -> bool {
-    let _ = (ctx, event);
-    false
+impl<'a> Span<'a> {
+    /// Emits `{operation}.start` `{system_time}` with `metadata`.
+    pub fn start(
+        telemetry: &'a Telemetry,
+        operation: &'static str,
+        metadata: Vec<(&'static str, String)>,
+    ) -> Result<Span<'a>, ToolError> {
+        telemetry.emit_with(
+            &format!("{operation}.start"),
+            [("system_time", unix_time_ns())],
+            metadata.clone(),
+        )?;
+        Ok(Span {
+            telemetry,
+            operation,
+            metadata,
+            started: Instant::now(),
+        })
+    }
+
+    fn duration_ns(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    }
+
+    /// Emits `{operation}.stop` `{duration}` (nanoseconds).
+    pub fn stop(self) -> Result<(), ToolError> {
+        self.telemetry.emit_with(
+            &format!("{}.stop", self.operation),
+            [("duration", self.duration_ns())],
+            self.metadata.clone(),
+        )?;
+        Ok(())
+    }
 }

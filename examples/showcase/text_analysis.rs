@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use crate::system_stats::round_to;
+use super::system_stats::round_to;
 
 /// Words that count towards a positive sentiment.
 const POSITIVE: &[&str] = &[
