@@ -1,14 +1,22 @@
 //! The worker's connection to the host's own gRPC server (`--elixir-address`): the start-up
 //! ping, and what the worker holds per session (a context for calls back into Elixir, whether
-//! its tools are registered there, its heartbeat loop), until the session is cleaned up or goes
-//! idle.
+//! the session is open on the host with the worker's tools registered there, its heartbeat
+//! loop), until the session is cleaned up or goes idle.
+//!
+//! A session the host never opened with the worker (a call whose session id the worker has not
+//! seen in `InitializeSession`) is opened on the host before its first call's tool runs, as
+//! snakepit's Python worker does before every call (priv/python/grpc_server.py `ExecuteTool`
+//! and `ExecuteStreamingTool`: "Ensure session exists in Elixir", an `InitializeSession` with
+//! the request's session id, then the adapter's `register_with_session`): the host refuses
+//! `RegisterTools` and calls back into Elixir for a session it does not know.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use snakepit_bridge_runtime::{Error, SessionContext, SessionContextBuilder};
+use snakepit_bridge_runtime::{proto, Error, SessionContext, SessionContextBuilder};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 /// Changes the options of the contexts the worker calls the host with (see
@@ -38,8 +46,9 @@ impl std::fmt::Debug for HostLink {
 struct SessionState {
     /// The context for calls back into Elixir in this session, made on first use.
     context: Option<SessionContext>,
-    /// Whether the tools' registration is done or under way.
-    registered: bool,
+    /// Set once the session is open on the host and the worker's tools are registered there;
+    /// the calls that find it unset wait for one of them to do it (and try again if it failed).
+    opened: Arc<OnceCell<()>>,
     /// The session's heartbeat loop, if it runs.
     heartbeat: Option<tokio::task::AbortHandle>,
     /// Opened by `InitializeSession` (the worker's own session): kept until `CleanupSession`,
@@ -55,7 +64,7 @@ impl SessionState {
     fn new() -> SessionState {
         SessionState {
             context: None,
-            registered: false,
+            opened: Arc::new(OnceCell::new()),
             heartbeat: None,
             pinned: false,
             last_used: Instant::now(),
@@ -74,7 +83,7 @@ impl SessionState {
         if self.context.is_some() {
             released += 1;
         }
-        if self.registered {
+        if self.opened.initialized() {
             released += 1;
         }
         released
@@ -210,12 +219,11 @@ impl HostLink {
         )
     }
 
-    /// A call starts in `session`: marks it used, and returns whether the tools still need
-    /// registering there (claiming the registration if so).
-    pub(crate) fn begin_call(&self, session: &str) -> bool {
-        if self.base.is_none() {
-            return false;
-        }
+    /// A call starts in `session`: marks it used, and returns, if the session is not open on
+    /// the host with the tools registered yet, the mark to set once it is (see
+    /// [`OnceCell::get_or_try_init`]: one call opens it, the others wait for it).
+    pub(crate) fn begin_call(&self, session: &str) -> Option<Arc<OnceCell<()>>> {
+        self.base.as_ref()?;
         let mut sessions = self.sessions();
         let state = match sessions.get_mut(session) {
             Some(state) => state,
@@ -225,7 +233,37 @@ impl HostLink {
         };
         state.last_used = Instant::now();
         state.in_flight += 1;
-        !std::mem::replace(&mut state.registered, true)
+        if session.is_empty() || state.opened.initialized() {
+            None
+        } else {
+            Some(state.opened.clone())
+        }
+    }
+
+    /// Opens `session` on the host (`InitializeSession` with its id, as snakepit's Python
+    /// worker sends it; the host answers an existing session as it is), within `limit`.
+    pub(crate) async fn open_on_host(&self, session: &str, limit: Duration) -> Result<(), String> {
+        let Some(ctx) = self.held_session(session) else {
+            // Released meanwhile (CleanupSession): nothing to open.
+            return Ok(());
+        };
+        let request = proto::InitializeSessionRequest {
+            session_id: session.to_owned(),
+            ..Default::default()
+        };
+        let answer = tokio::time::timeout(limit, ctx.raw_client().initialize_session(request))
+            .await
+            .map_err(|_| format!("the host did not answer InitializeSession within {limit:?}"))?
+            .map_err(|status| format!("the host refused InitializeSession: {}", status.message()))?
+            .into_inner();
+        if answer.success {
+            Ok(())
+        } else {
+            Err(format!(
+                "the host refused InitializeSession: {}",
+                answer.error_message
+            ))
+        }
     }
 
     /// A call in `session` ended.
@@ -239,23 +277,16 @@ impl HostLink {
         }
     }
 
-    /// Marks `session` as registered and kept until cleaned up (`InitializeSession`); `false` if
-    /// its registration was already claimed.
-    pub(crate) fn claim_pinned_registration(&self, session: &str) -> bool {
+    /// Keeps `session` until it is cleaned up (the host opened it with `InitializeSession`);
+    /// returns its mark of being open with the tools registered (see [`HostLink::begin_call`]).
+    pub(crate) fn pin(&self, session: &str) -> Arc<OnceCell<()>> {
         let mut sessions = self.sessions();
         let state = sessions
             .entry(session.to_owned())
             .or_insert_with(SessionState::new);
         state.pinned = true;
         state.last_used = Instant::now();
-        !std::mem::replace(&mut state.registered, true)
-    }
-
-    /// Forgets a registration that failed, so that a later call tries again.
-    pub(crate) fn release_registration(&self, session: &str) {
-        if let Some(state) = self.sessions().get_mut(session) {
-            state.registered = false;
-        }
+        state.opened.clone()
     }
 
     /// Whether the session has a heartbeat loop.
@@ -293,8 +324,8 @@ impl HostLink {
         state.heartbeat = Some(task.abort_handle());
     }
 
-    /// Releases everything held for `session` (its context, its registration mark, its
-    /// heartbeat loop); returns how many resources that was.
+    /// Releases everything held for `session` (its context, its mark of being open on the
+    /// host, its heartbeat loop); returns how many resources that was.
     pub(crate) fn release(&self, session: &str) -> u32 {
         let removed = self.sessions().remove(session);
         let released = removed.map_or(0, SessionState::release);

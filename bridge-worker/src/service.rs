@@ -42,13 +42,12 @@ pub(crate) struct WorkerService<T> {
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 impl<T: ToolSet> WorkerService<T> {
-    /// Registers the tools in `session` once (the host needs the session to exist: after
-    /// `InitializeSession`). A `duplicate_tool` answer means they already are.
-    /// The caller has claimed the registration ([`HostLink::begin_call`] or
-    /// [`HostLink::claim_pinned_registration`]).
-    async fn register(&self, session: &str) {
+    /// Registers the tools in `session` (the host needs the session to exist: after
+    /// `InitializeSession`). A `duplicate_tool` answer means they already are. Called through
+    /// the session's mark ([`HostLink::begin_call`], [`HostLink::pin`]), so once per session.
+    async fn register(&self, session: &str) -> Result<(), String> {
         if !self.link.is_connected() || session.is_empty() {
-            return;
+            return Ok(());
         }
         let registered = async {
             let Some(ctx) = self.link.held_session(session) else {
@@ -69,18 +68,27 @@ impl<T: ToolSet> WorkerService<T> {
             }
         }
         .await;
-        match registered {
+        match &registered {
             Ok(()) => tracing::debug!(session, "tools registered with the host"),
             Err(reason) => {
-                tracing::warn!(session, %reason, "the host refused the tool registration; it is tried again on the next call");
-                self.link.release_registration(session);
+                tracing::warn!(session, %reason, "the host refused the tool registration; it is tried again on the next call")
             }
         }
+        registered
+    }
+
+    /// Opens `session` on the host, then registers the tools there.
+    async fn open_session(&self, session: &str) -> Result<(), String> {
+        if let Err(reason) = self.link.open_on_host(session, HOST_CALL_LIMIT).await {
+            tracing::warn!(session, %reason, "could not open the session on the host; it is tried again on the next call");
+            return Err(reason);
+        }
+        self.register(session).await
     }
 
     /// Runs one call: decodes it and runs the tool (see [`run_invocation`]) inside the call's
-    /// span, with its deadline, registering the tools first in the background for a session
-    /// seen here for the first time. The [`CallRecord`] reports the end of the call (span,
+    /// span, with its deadline; in a session not open on the host yet, it opens it there and
+    /// registers the tools first. The [`CallRecord`] reports the end of the call (span,
     /// telemetry, the session's use) when the answer is known.
     async fn run(&self, request: Request<proto::ExecuteToolRequest>) -> (CallRecord, Outcome) {
         let header = request
@@ -98,15 +106,12 @@ impl<T: ToolSet> WorkerService<T> {
             .map(|limit| tokio::time::Instant::now() + limit);
         let request = request.into_inner();
         let session = request.session_id.clone();
-        if self.link.begin_call(&session) && !session.is_empty() {
-            // A session first seen here (no InitializeSession): register in the background,
-            // as snakepit's Python worker does on a first call, without holding up the call.
-            let service = self.clone();
-            let session = session.clone();
-            tokio::spawn(async move {
-                service.register(&session).await;
-                service.heartbeats.ensure(&session);
-            });
+        if let Some(opened) = self.link.begin_call(&session) {
+            // A session not open on the host yet (no InitializeSession): opened there and the
+            // tools registered before the tool runs, as snakepit's Python worker does, so that
+            // the tool can call back into Elixir. A failure is logged; the call goes on.
+            let _ = opened.get_or_try_init(|| self.open_session(&session)).await;
+            self.heartbeats.ensure(&session);
         }
         let mut call = ToolCall::new(request, header, self.link.clone());
         let context = call.context_mut();
@@ -361,8 +366,12 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
                 ..Default::default()
             },
         };
-        if forwarded.success && self.link.claim_pinned_registration(&session) {
-            self.register(&session).await;
+        if forwarded.success {
+            let _ = self
+                .link
+                .pin(&session)
+                .get_or_try_init(|| self.register(&session))
+                .await;
         } else {
             tracing::warn!(session = %session, reason = %forwarded.error_message, "the host refused InitializeSession");
         }
