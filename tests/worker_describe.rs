@@ -84,6 +84,23 @@ fn the_manifest_lists_every_tool_with_its_parameters_defaults_and_schemas() {
     assert!(tool(&manifest, "echo").extra_parameters);
     assert!(tool(&manifest, "call_elixir_demo").extra_parameters);
     assert!(!ping.extra_parameters);
+    // The `#[param(rest)]` argument: registered as a required `any` parameter named after the
+    // argument, as Python registers `**kwargs`, and marked as the rest one.
+    assert_eq!(
+        serde_json::to_value(&tool(&manifest, "echo").parameters).unwrap(),
+        json!([{"name": "kwargs", "type": "any", "required": true, "description": "", "rest": true}])
+    );
+    let demo = tool(&manifest, "call_elixir_demo");
+    let rest: Vec<(&str, bool)> = demo
+        .parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.rest))
+        .collect();
+    assert_eq!(rest, [("tool_name", false), ("kwargs", true)]);
+    assert!(manifest
+        .tools
+        .iter()
+        .all(|tool| tool.extra_parameters == tool.parameters.iter().any(|p| p.rest)));
     // The context is not a parameter.
     let fibonacci = tool(&manifest, "elixir_fibonacci");
     let names: Vec<&str> = fibonacci

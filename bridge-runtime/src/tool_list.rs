@@ -114,6 +114,7 @@ impl From<proto::ParameterSpec> for HostParameter {
                 json_or_text(spec.validation_json.as_bytes())
             },
             binary: false,
+            rest: false,
             schema: None,
         }
     }

@@ -75,6 +75,12 @@ pub struct HostParameter {
     /// a worker's manifest sets it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub binary: bool,
+    /// Whether this parameter takes every parameter of the call that no other one names (a
+    /// Rust worker's `#[param(rest)]`, Python's `**kwargs`): registered as a required `any`
+    /// parameter named after the argument, it is not a parameter a caller passes by that name;
+    /// its tool has `extra_parameters`. Only a worker's manifest sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rest: bool,
     /// The JSON Schema of the parameter's value, when the worker's argument type has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Value>,
@@ -91,6 +97,7 @@ impl HostParameter {
             default: None,
             validation: empty_object(),
             binary: false,
+            rest: false,
             schema: None,
         }
     }
@@ -145,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_tool_writes_its_binary_flag_schemas_and_extra_parameters() {
+    fn a_worker_tool_writes_its_binary_flag_schemas_rest_marker_and_extra_parameters() {
         let tool = HostTool {
             parameters: vec![
                 HostParameter {
@@ -155,6 +162,10 @@ mod tests {
                 HostParameter {
                     schema: Some(json!({"type": "integer"})),
                     ..HostParameter::new("n", "integer", true)
+                },
+                HostParameter {
+                    rest: true,
+                    ..HostParameter::new("kwargs", "any", true)
                 },
             ],
             extra_parameters: true,
@@ -168,7 +179,8 @@ mod tests {
                 "name": "t", "description": "",
                 "parameters": [
                     {"name": "data", "type": "bytes", "required": true, "description": "", "binary": true},
-                    {"name": "n", "type": "integer", "required": true, "description": "", "schema": {"type": "integer"}}
+                    {"name": "n", "type": "integer", "required": true, "description": "", "schema": {"type": "integer"}},
+                    {"name": "kwargs", "type": "any", "required": true, "description": "", "rest": true}
                 ],
                 "extra_parameters": true,
                 "result_schema": {"type": "string"}

@@ -19,9 +19,27 @@
 //!
 //! A worker's manifest (printed by a Rust worker run with `--snakepit-describe`) has the same
 //! format, with `worker` naming what the tools were described from instead of `session`, and
-//! the fields only a worker knows: each parameter's `binary` flag and JSON `schema`, and each
-//! tool's `extra_parameters` and `result_schema`. Every such field is left out when
-//! empty, so that a host's manifest reads and writes unchanged.
+//! the fields only a worker knows: each parameter's `binary` flag, JSON `schema` and `rest`
+//! marker, and each tool's `extra_parameters` and `result_schema`. Every such field is left out
+//! when empty or false, so that a host's manifest reads and writes unchanged.
+//!
+//! `"rest": true` marks the parameter that takes every parameter of the call no other one
+//! names (a Rust worker's `#[param(rest)]`, Python's `**kwargs`). The worker registers it with
+//! the host as a required `any` parameter named after its argument (`kwargs`), as Python does,
+//! but a caller never passes it by that name: bindings generated from the manifest leave it out
+//! of a tool's arguments and send the caller's other options as parameters instead (the tool
+//! has `"extra_parameters": true`).
+//!
+//! ```json
+//! {
+//!   "name": "echo",
+//!   "description": "Echo back every parameter received.",
+//!   "parameters": [
+//!     { "name": "kwargs", "type": "any", "required": true, "description": "", "rest": true }
+//!   ],
+//!   "extra_parameters": true
+//! }
+//! ```
 //!
 //! Tools are sorted by name (the host lists them in hash order), parameters keep the host's
 //! order, and the JSON is pretty-printed with a final newline, so that diffs stay small.
@@ -289,6 +307,12 @@ fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
                 param.binary, now.binary
             ));
         }
+        if param.rest != now.rest {
+            changes.push(format!(
+                "parameter `{name}`: rest {} -> {}",
+                param.rest, now.rest
+            ));
+        }
         if param.schema != now.schema {
             changes.push(format!(
                 "parameter `{name}`: schema {} -> {}",
@@ -397,6 +421,7 @@ mod tests {
     #[test]
     fn a_worker_manifest_has_no_session_and_round_trips() {
         let mut tool = tool("echo", vec![HostParameter::new("kwargs", "any", true)]);
+        tool.parameters[0].rest = true;
         tool.extra_parameters = true;
         tool.result_schema = Some(json!({"type": "object"}));
         let manifest = Manifest::for_worker("showcase_worker", [tool]);
@@ -408,6 +433,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("session"), "{text}");
+        assert!(text.contains("\"rest\": true"), "{text}");
         assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
     }
 
@@ -418,6 +444,7 @@ mod tests {
         live[0].extra_parameters = true;
         live[0].result_schema = Some(json!({"type": "string"}));
         live[0].parameters[0].binary = true;
+        live[0].parameters[0].rest = true;
         live[0].parameters[0].schema = Some(json!(true));
         assert_eq!(
             tool_drift(&recorded, &live),
@@ -427,6 +454,7 @@ mod tests {
                     "extra_parameters: false -> true".into(),
                     "result_schema: none -> {\"type\":\"string\"}".into(),
                     "parameter `data`: binary false -> true".into(),
+                    "parameter `data`: rest false -> true".into(),
                     "parameter `data`: schema none -> true".into(),
                 ],
             }]

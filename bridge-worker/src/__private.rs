@@ -23,14 +23,16 @@ use crate::{
     ToolSet,
 };
 
-/// One parameter, as registered with the host; `schema` is what the schema probe found (`true`
-/// when the type has none, which leaves it out).
+/// One parameter, as registered with the host; `rest` for a `#[param(rest)]` argument;
+/// `schema` is what the schema probe found (`true` when the type has none, which leaves it out).
+#[allow(clippy::too_many_arguments)]
 pub fn parameter(
     name: &str,
     type_name: &str,
     required: bool,
     default: Option<Value>,
     binary: bool,
+    rest: bool,
     description: &str,
     schema: Value,
 ) -> ParameterDefinition {
@@ -40,6 +42,7 @@ pub fn parameter(
         required,
         default,
         binary,
+        rest,
         description: description.to_owned(),
         schema: known_schema(schema),
     }
@@ -402,7 +405,7 @@ mod tests {
     #[test]
     fn the_argument_probe_knows_the_context_by_its_type() {
         type Ctx = ToolContext;
-        let definition = parameter("x", "any", true, None, false, "", Value::Bool(true));
+        let definition = parameter("x", "any", true, None, false, false, "", Value::Bool(true));
         assert_eq!(
             (&ArgProbe::<Ctx>::new()).parameter(definition.clone()),
             None

@@ -63,6 +63,9 @@ pub struct ParameterDefinition {
     pub default: Option<Value>,
     /// Whether it comes from `binary_parameters`.
     pub binary: bool,
+    /// Whether it takes every parameter no other argument takes (`#[param(rest)]`, Python's
+    /// `**kwargs`): the manifest marks it `"rest": true`.
+    pub rest: bool,
     /// What it means (`#[param(description = "...")]`).
     pub description: String,
     /// The JSON Schema of its value, when its type implements `JsonSchema`.
@@ -82,6 +85,7 @@ impl ToolDefinition {
                     description: parameter.description.clone(),
                     default: parameter.default.clone(),
                     binary: parameter.binary,
+                    rest: parameter.rest,
                     schema: parameter.schema.clone(),
                     ..HostParameter::new(
                         parameter.name.clone(),
@@ -218,6 +222,7 @@ mod tests {
                 required: false,
                 default: Some(json!("pong")),
                 binary: false,
+                rest: false,
                 description: "What to echo".into(),
                 schema: Some(json!({"type": "string"})),
             }],
@@ -246,6 +251,7 @@ mod tests {
         let mut tool = ping();
         tool.extra_parameters = true;
         tool.parameters[0].binary = true;
+        tool.parameters[0].rest = true;
         let host_tool = tool.to_host_tool();
         assert_eq!(
             serde_json::to_value(&host_tool).unwrap(),
@@ -255,7 +261,7 @@ mod tests {
                 "parameters": [{
                     "name": "message", "type": "string", "required": false,
                     "description": "What to echo", "default": "pong", "binary": true,
-                    "schema": {"type": "string"}
+                    "rest": true, "schema": {"type": "string"}
                 }],
                 "extra_parameters": true
             })

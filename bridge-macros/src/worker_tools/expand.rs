@@ -118,6 +118,7 @@ fn parameter_definition(ty: &syn::Type, parameter: &Parameter, p: &TokenStream) 
     let description = &parameter.description;
     let required = parameter.taking.required();
     let binary = matches!(parameter.taking, Taking::Binary { .. });
+    let rest = matches!(parameter.taking, Taking::Rest);
     let value_ty = &parameter.value_ty;
     let default = match &parameter.taking {
         Taking::Default(expr) => {
@@ -135,7 +136,9 @@ fn parameter_definition(ty: &syn::Type, parameter: &Parameter, p: &TokenStream) 
         _ => crate::expand::schema_probe(value_ty, p),
     };
     let definition = quote! {
-        #p::parameter(#name, #type_name, #required, #default, #binary, #description, #schema)
+        #p::parameter(
+            #name, #type_name, #required, #default, #binary, #rest, #description, #schema,
+        )
     };
     match &parameter.taking {
         Taking::Required => {
