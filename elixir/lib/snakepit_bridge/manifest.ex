@@ -19,15 +19,30 @@ defmodule SnakepitBridge.Manifest do
         "supports_streaming": false,
         "extra_parameters": false,
         "result_schema": {"type": "object"}
+      },
+      {
+        "name": "echo",
+        "description": "Echo back every parameter received.",
+        "parameters": [
+          {"name": "kwargs", "type": "any", "required": true, "description": "", "rest": true}
+        ],
+        "extra_parameters": true
       }
     ]
   }
   ```
 
   Every field but `format_version`, `tools`, and each tool's and parameter's `name` may be left
-  out: `description` is `""`, `type` is `"any"`, `required`, `binary`, `supports_streaming` and
-  `extra_parameters` are `false`, `default`, `schema` and `result_schema` are absent. Fields this
-  version does not know are kept (in `__tools__/0`) and otherwise ignored.
+  out: `description` is `""`, `type` is `"any"`, `required`, `binary`, `rest`,
+  `supports_streaming` and `extra_parameters` are `false`, `default`, `schema` and
+  `result_schema` are absent. Fields this version does not know are kept (in `__tools__/0`) and
+  otherwise ignored.
+
+  A parameter with `"rest": true` takes every parameter of the call that no other one names (a
+  Rust worker's `#[param(rest)]`, Python's `**kwargs`). The worker registers it with the host as
+  a required `any` parameter named after its argument, but a caller never passes it by that
+  name: `SnakepitBridge.Tools` leaves it out of the generated function's arguments, and the
+  tool (with `"extra_parameters": true`) takes any other keyword option as a parameter.
   """
 
   alias SnakepitBridge.{JSON, Types}
@@ -45,10 +60,14 @@ defmodule SnakepitBridge.Manifest do
       description: "",
       default: :none,
       binary: false,
+      rest: false,
       schema: nil
     ]
 
-    @typedoc "`default` is `:none` when the manifest gives none."
+    @typedoc """
+    `default` is `:none` when the manifest gives none; `rest` marks the parameter that takes
+    every other parameter of the call (see `SnakepitBridge.Manifest`).
+    """
     @type t :: %__MODULE__{
             name: String.t(),
             type_name: String.t(),
@@ -57,6 +76,7 @@ defmodule SnakepitBridge.Manifest do
             description: String.t(),
             default: term(),
             binary: boolean(),
+            rest: boolean(),
             schema: map() | nil
           }
   end
@@ -241,6 +261,7 @@ defmodule SnakepitBridge.Manifest do
         "required" => :boolean,
         "description" => :string,
         "binary" => :boolean,
+        "rest" => :boolean,
         "schema" => :map
       })
 
@@ -257,6 +278,7 @@ defmodule SnakepitBridge.Manifest do
          description: Map.get(raw, "description", ""),
          default: Map.get(raw, "default", :none),
          binary: binary,
+         rest: Map.get(raw, "rest", false),
          schema: Map.get(raw, "schema")
        }}
     else
@@ -320,7 +342,7 @@ defmodule SnakepitBridge.Manifest do
       for name <- common,
           pa = Enum.find(a.parameters, &(&1.name == name)),
           pb = Enum.find(b.parameters, &(&1.name == name)),
-          field <- [:type_name, :required, :default, :binary, :description, :schema],
+          field <- [:type_name, :required, :default, :binary, :rest, :description, :schema],
           Map.fetch!(pa, field) != Map.fetch!(pb, field) do
         label = if field == :type_name, do: "type", else: "#{field}"
 

@@ -43,6 +43,9 @@ defmodule SnakepitBridge.Tools do
   Parameters marked `"binary": true` in the manifest are sent in snakepit's
   `binary_parameters` (raw bytes, not JSON); the others in the call's `args` map, under their
   names as strings. A tool with `extra_parameters` takes any other keyword option as a parameter.
+  A parameter marked `"rest": true` (the worker's `#[param(rest)]`, Python's `**kwargs`, which
+  collects those other parameters) is not an argument of the generated function:
+  `echo(a: 1, b: 2)` sends `%{"a" => 1, "b" => 2}`.
 
   Every argument is checked before anything is sent: a value of the wrong kind for the declared
   type (see `SnakepitBridge.Types`), an unknown option (with a "did you mean" suggestion) or a
@@ -168,7 +171,10 @@ defmodule SnakepitBridge.Tools do
   # needs to write them.
   defp prepare(%Tool{} = tool, module, pool, call_key) do
     fun = function_name(tool.name)
-    {required, optional} = Enum.split_with(tool.parameters, & &1.required)
+    # The rest parameter collects the other parameters: it is no argument of its own.
+    {rest, declared} = Enum.split_with(tool.parameters, & &1.rest)
+    {required, optional} = Enum.split_with(declared, & &1.required)
+    extra = tool.extra_parameters or rest != []
     arity = length(required) + 1 + if(tool.supports_streaming, do: 1, else: 0)
 
     runtime_param = fn %Parameter{} = p ->
@@ -187,7 +193,7 @@ defmodule SnakepitBridge.Tools do
       display: "#{inspect(module)}.#{fun}/#{arity}",
       pool: pool,
       call_key: call_key,
-      extra: tool.extra_parameters,
+      extra: extra,
       required: Enum.map(required, runtime_param),
       options: Map.new(optional, fn p -> {String.to_atom(p.name), runtime_param.(p)} end)
     }
@@ -270,13 +276,12 @@ defmodule SnakepitBridge.Tools do
     |> List.wrap()
   end
 
-  defp options_spec(%{tool: tool, optional: optional, spec: spec}) do
+  defp options_spec(%{optional: optional, spec: spec}) do
     entries =
       Enum.map(optional, fn p -> {String.to_atom(p.name), Types.spec(p.type)} end) ++
         [{spec.call_key, quote(do: SnakepitBridge.Tools.call_options())}]
 
-    entries =
-      if tool.extra_parameters, do: entries ++ [quote(do: {atom(), term()})], else: entries
+    entries = if spec.extra, do: entries ++ [quote(do: {atom(), term()})], else: entries
 
     element =
       entries
@@ -314,12 +319,13 @@ defmodule SnakepitBridge.Tools do
 
     params =
       case required ++ optional do
+        [] when spec.extra -> "None by name."
         [] -> "None."
         list -> Enum.map_join(list, "\n", &param_line(&1, spec.call_key))
       end
 
     extra =
-      if tool.extra_parameters,
+      if spec.extra,
         do: "\n\nAny other keyword option is sent to the tool as a parameter.",
         else: ""
 

@@ -34,7 +34,18 @@ defmodule SnakepitBridge.ManifestTest do
     assert Enum.map(stream.parameters, & &1.default) == [5, 1.0]
 
     echo = Enum.find(manifest.tools, &(&1.name == "echo"))
-    assert %Tool{extra_parameters: true, parameters: []} = echo
+
+    assert %Tool{
+             extra_parameters: true,
+             parameters: [%Parameter{name: "kwargs", type: :any, required: true, rest: true}]
+           } = echo
+
+    demo = Enum.find(manifest.tools, &(&1.name == "call_elixir_demo"))
+
+    assert Enum.map(demo.parameters, &{&1.name, &1.rest}) == [
+             {"tool_name", false},
+             {"kwargs", true}
+           ]
   end
 
   test "the host's other type names read as the same types; unknown ones as any" do
@@ -76,7 +87,7 @@ defmodule SnakepitBridge.ManifestTest do
 
   test "every problem is reported at once" do
     json = ~s({"format_version": 1, "tools": [
-      {"name": "a", "description": 3, "parameters": [{"name": "x", "required": "yes"}, {"type": "int"}]},
+      {"name": "a", "description": 3, "parameters": [{"name": "x", "required": "yes", "rest": 1}, {"type": "int"}]},
       {"description": "no name"},
       {"name": "b", "parameters": [{"name": "y"}, {"name": "y"}]},
       {"name": "b"}
@@ -86,6 +97,7 @@ defmodule SnakepitBridge.ManifestTest do
              {:error,
               "tool `a`: `description` must be a UTF-8 string, got 3; " <>
                 "tool `a`: parameter `x`: `required` must be a boolean, got \"yes\"; " <>
+                "tool `a`: parameter `x`: `rest` must be a boolean, got 1; " <>
                 "tool `a`: parameter 1 has no `name` (a non-empty string); " <>
                 "tool 1 has no `name` (a non-empty string); " <>
                 "tool `b`: parameter `y` is listed more than once"}
@@ -172,6 +184,20 @@ defmodule SnakepitBridge.ManifestTest do
                ~s(~ tool `ping`: parameter `message` type: "string" -> "str"),
                ~s(~ tool `ping`: parameter `message` default: "pong" -> "hi")
              ]
+    end
+
+    test "a parameter that becomes or stops being the rest one is a difference",
+         %{manifest: manifest} do
+      current =
+        update_tools(manifest, fn tools ->
+          Enum.map(tools, fn
+            %Tool{name: "echo", parameters: [p]} = t -> %{t | parameters: [%{p | rest: false}]}
+            t -> t
+          end)
+        end)
+
+      assert Manifest.diff(manifest, current) ==
+               ["~ tool `echo`: parameter `kwargs` rest: true -> false"]
     end
 
     test "a default that appears or disappears is a difference", %{manifest: manifest} do

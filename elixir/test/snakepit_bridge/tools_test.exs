@@ -66,7 +66,7 @@ defmodule SnakepitBridge.ToolsTest do
                        [pool_name: :showcase, binary_parameters: %{"data" => ^bytes}]}
     end
 
-    test "extra_parameters tools take any other option as a parameter" do
+    test "extra_parameters tools take any other option as a parameter, the rest one is no argument" do
       Showcase.echo(a: 1, nested: %{"x" => [1]}, snakepit: [timeout: 10])
       assert_received {:snakepit, :execute, "echo", args, [timeout: 10, pool_name: :showcase]}
       assert args == %{"a" => 1, "nested" => %{"x" => [1]}}
@@ -285,6 +285,9 @@ defmodule SnakepitBridge.ToolsTest do
       end
 
       refute {:stream_data, 0} in exported
+      # The rest parameter (`kwargs`) is no argument: it collects the keyword options.
+      refute {:echo, 2} in exported
+      refute {:call_elixir_demo, 3} in exported
     end
 
     test "docs: the tool's description and its parameters" do
@@ -317,8 +320,9 @@ defmodule SnakepitBridge.ToolsTest do
       assert doc =~ "* `timeout` (float, option `:timeout`, default `1.0`) - Seconds to wait."
       assert doc =~ "go under `snakepit: [...]`"
 
-      {_, %{"en" => doc}} = docs[{:function, :echo, 1}]
+      {["echo(opts \\\\ [])"], %{"en" => doc}} = docs[{:function, :echo, 1}]
       assert doc =~ "Any other keyword option is sent to the tool as a parameter."
+      refute doc =~ "kwargs"
 
       {_, %{"en" => doc}} = docs[{:function, :basic_add!, 3}]
       assert doc =~ "raises `SnakepitBridge.ToolError`"
