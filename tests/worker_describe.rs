@@ -170,3 +170,34 @@ async fn the_manifest_is_what_the_worker_registers_with_the_host() {
         json!({"default": "pong"})
     );
 }
+
+/// The showcase's manifest committed for the Elixir package (its bindings are tested against
+/// it, and elixir/README.md shows it): what the worker describes now.
+const COMMITTED_MANIFEST: &str = "elixir/test/fixtures/showcase_worker_tools.json";
+
+#[test]
+fn the_committed_showcase_manifest_is_what_the_showcase_describes_now() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED_MANIFEST);
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let now = describe();
+    if committed != now.to_json() {
+        let drift: Vec<String> = match Manifest::from_json(&committed) {
+            Ok(recorded) => snakepit_bridge::spec::tool_drift(&recorded.tools, &now.tools)
+                .iter()
+                .map(|drift| format!("  {drift}"))
+                .collect(),
+            Err(error) => vec![format!("  it is not a manifest: {error}")],
+        };
+        let drift = if drift.is_empty() {
+            "  the same tools, written differently (not as the worker writes them)".to_owned()
+        } else {
+            drift.join("\n")
+        };
+        panic!(
+            "{COMMITTED_MANIFEST} differs from what the showcase worker describes now:\n{drift}\n\
+             rewrite it with:\n  cargo build --example showcase_worker && \
+             target/debug/examples/showcase_worker --snakepit-describe > {COMMITTED_MANIFEST}"
+        );
+    }
+}
