@@ -70,6 +70,13 @@ pub enum LaunchError {
         /// Its last lines.
         output: String,
     },
+    /// A telemetry control could not be sent: the stream is closed (the worker refused it,
+    /// ended it, or stopped) or did not take it in time.
+    #[error("could not send a telemetry control to the worker: {reason}")]
+    Telemetry {
+        /// Why.
+        reason: String,
+    },
     /// Waiting for or signalling the process failed.
     #[error("could not manage the worker process: {0}")]
     Process(#[source] std::io::Error),

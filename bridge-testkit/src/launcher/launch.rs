@@ -122,7 +122,7 @@ impl Launcher {
 
     /// `--snakepit-instance-name`.
     pub fn instance_name(mut self, name: impl Into<String>) -> Self {
-        self.instance_name = super::spawn::sanitize(&name.into());
+        self.instance_name = snakepit_bridge_spec::launch::sanitize_identifier(&name.into());
         self
     }
 
@@ -264,7 +264,7 @@ impl Launcher {
             heartbeat_stats,
             stopping,
             graceful_timeout: self.graceful_timeout,
-            _telemetry: telemetry,
+            telemetry,
             tasks,
         })
     }
