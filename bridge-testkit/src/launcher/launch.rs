@@ -227,6 +227,8 @@ impl Launcher {
         let initialize = initialize_session(client.clone(), &session_id).await;
         let process = Arc::new(tokio::sync::Mutex::new(process));
         let telemetry = open_telemetry(client.clone());
+        // Calls made before the worker answered the stream would send their events nowhere.
+        telemetry.opened().await;
         let heartbeat_stats = Arc::new(Mutex::new(HeartbeatStats::default()));
         let stopping = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();

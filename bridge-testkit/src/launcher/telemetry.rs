@@ -77,6 +77,7 @@ impl TelemetryLog {
 /// The launcher's end of the telemetry stream: the controls it sends and the events it got.
 #[derive(Debug)]
 pub(super) struct TelemetryStream {
+    client: BridgeServiceClient<Channel>,
     controls: mpsc::Sender<proto::TelemetryControl>,
     pub(super) log: Arc<TelemetryLog>,
     pub(super) task: tokio::task::JoinHandle<()>,
@@ -90,6 +91,7 @@ pub(super) fn open_telemetry(mut client: BridgeServiceClient<Channel>) -> Teleme
     let _ = controls.try_send(toggle(true));
     let log = Arc::new(TelemetryLog::new());
     let reader = log.clone();
+    let confirm_client = client.clone();
     let task = tokio::spawn(async move {
         let requests = tokio_stream::wrappers::ReceiverStream::new(receiver);
         let events = match tokio::time::timeout(OPEN_TIMEOUT, client.stream_telemetry(requests))
@@ -129,6 +131,7 @@ pub(super) fn open_telemetry(mut client: BridgeServiceClient<Channel>) -> Teleme
         reader.set_state(StreamState::Closed(ended));
     });
     TelemetryStream {
+        client: confirm_client,
         controls,
         log,
         task,
@@ -142,9 +145,38 @@ fn toggle(enabled: bool) -> proto::TelemetryControl {
 }
 
 impl TelemetryStream {
-    /// Sends `control` on the stream and waits until the stream has taken it (it is then on its
-    /// way to the worker, ahead of any request made afterwards on the same connection).
+    /// Waits (up to the host's 5 s) until the worker answered the stream or refused it: a
+    /// worker applies a stream's first control before it answers, so telemetry is then on.
+    pub(super) async fn opened(&self) {
+        let wait = async {
+            loop {
+                let changed = self.log.changed.notified();
+                if !matches!(self.log.state(), StreamState::Opening) {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        let _ = tokio::time::timeout(OPEN_TIMEOUT, wait).await;
+    }
+
+    /// Sends `control` on the stream, as the host does, then waits until it is in force.
+    ///
+    /// The protocol has no acknowledgement, and a control on the open stream can reach the
+    /// worker after a call made later on another stream. A worker applies a new stream's first
+    /// control before it answers that stream, so the launcher confirms by opening a short
+    /// second stream that starts with the same control (every control is idempotent) and
+    /// closing it once answered; a worker that refuses it leaves the control unconfirmed.
     async fn send(&self, control: proto::TelemetryControl) -> Result<(), LaunchError> {
+        self.send_on_stream(control.clone()).await?;
+        let mut client = self.client.clone();
+        let first = tokio_stream::once(control);
+        let _ = tokio::time::timeout(OPEN_TIMEOUT, client.stream_telemetry(first)).await;
+        Ok(())
+    }
+
+    /// Sends `control` on the open stream and waits until the stream has taken it.
+    async fn send_on_stream(&self, control: proto::TelemetryControl) -> Result<(), LaunchError> {
         let closed = |log: &TelemetryLog| match log.state() {
             StreamState::Closed(reason) => reason,
             _ => "the telemetry stream is closed".to_owned(),
@@ -207,14 +239,17 @@ impl LaunchedWorker {
     }
 
     /// Turns the worker's telemetry on or off, as `Snakepit.Telemetry.GrpcStream.toggle/2`
-    /// does: a `toggle` control on the open stream. Like the host, the launcher gets no
-    /// acknowledgement; the control has left when this returns.
+    /// does: a `toggle` control on the open stream. The protocol has no acknowledgement; the
+    /// launcher confirms the control before returning, so that a call made afterwards runs
+    /// under it: it opens a second, short stream whose first control is the same (a worker
+    /// applies a stream's first control before answering it), which snakepit does not do.
     pub async fn toggle_telemetry(&self, enabled: bool) -> Result<(), LaunchError> {
         self.telemetry.send(toggle(enabled)).await
     }
 
     /// Sets the sampling rate (0.0 to 1.0) for events matching `patterns` (all when empty), as
-    /// `GrpcStream.update_sampling/3` does.
+    /// `GrpcStream.update_sampling/3` does; confirmed as [`toggle_telemetry`](Self::toggle_telemetry)
+    /// is.
     pub async fn update_telemetry_sampling(
         &self,
         rate: f64,
@@ -232,7 +267,7 @@ impl LaunchedWorker {
     }
 
     /// Sets the event filter (`allow` and `deny` patterns), as `GrpcStream.update_filter/2`
-    /// does.
+    /// does; confirmed as [`toggle_telemetry`](Self::toggle_telemetry) is.
     pub async fn update_telemetry_filter(
         &self,
         allow: impl IntoIterator<Item = impl Into<String>>,
