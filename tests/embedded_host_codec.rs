@@ -2,25 +2,12 @@
 //! naming them (never rounded), non-finite floats in what its tools return refused with their
 //! path (never sent as `null`).
 
+mod common;
+
+use common::host_and_context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use snakepit_bridge::testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
-use snakepit_bridge::SessionContext;
-
-const SESSION: &str = "codec";
-
-async fn host_and_context(tools: Vec<ElixirTool>) -> (EmbeddedHost, SessionContext) {
-    let host = EmbeddedHost::builder()
-        .tools(tools)
-        .session(SESSION)
-        .start()
-        .await
-        .expect("the host starts");
-    let ctx = SessionContext::connect(host.grpc_address(), SESSION)
-        .await
-        .expect("the context connects");
-    (host, ctx)
-}
+use snakepit_bridge::testkit::host::{demo_tools, ElixirTool};
 
 #[derive(Serialize)]
 struct Stats {

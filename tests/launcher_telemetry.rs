@@ -2,7 +2,8 @@
 //! (`lib/snakepit/telemetry/grpc_stream.ex` in snakepit v0.13.0): the events of a worker's
 //! calls arrive through it, and the host's controls (toggle, filter) steer them.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -11,24 +12,13 @@ use snakepit_bridge::proto::TelemetryEvent;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::testkit::launcher::{CallOptions, LaunchedWorker, Launcher};
 
-/// The example binary, built by `cargo test` next to the test binaries
-/// (`cargo build --example showcase_worker`).
-fn showcase_worker() -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples").join("showcase_worker")
-}
-
 async fn launch() -> (EmbeddedHost, LaunchedWorker) {
     let host = EmbeddedHost::builder()
         .tools(demo_tools())
         .start()
         .await
         .expect("the host starts");
-    let worker = Launcher::new(showcase_worker())
+    let worker = Launcher::new(common::showcase_worker())
         .launch(&host)
         .await
         .expect("the showcase worker launches");

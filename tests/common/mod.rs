@@ -100,3 +100,14 @@ impl Drop for IsolatedHost {
         self.stop();
     }
 }
+
+/// The showcase example binary, built by `cargo test` next to the test binaries
+/// (`cargo build --example showcase_worker`).
+pub fn showcase_worker() -> std::path::PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join("showcase_worker")
+}

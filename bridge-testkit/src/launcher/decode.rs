@@ -236,16 +236,20 @@ impl std::fmt::Display for ToolFailure {
 /// The map a streaming chunk becomes for the Elixir callback: an empty chunk `{}`, a JSON
 /// object as is, other JSON as `{"data": value}`, non-JSON as `{"raw_data_base64": ...}`; then
 /// `"is_final"` set (over any such key) and `"_metadata"` added when the chunk has metadata.
+///
+/// Integers are exact, as the host decodes them: a chunk holding one wider than 64 bits, which
+/// the callback's `Value`s cannot hold, is refused naming it (never handed over rounded).
 pub(crate) fn chunk_payload(
     chunk: &snakepit_bridge_runtime::proto::ToolChunk,
-) -> Map<String, Value> {
+) -> Result<Map<String, Value>, WideInteger> {
     let mut payload = if chunk.data.is_empty() {
         Map::new()
     } else {
-        match serde_json::from_slice::<Value>(&chunk.data) {
+        match decode_exact::<Value>(&chunk.data) {
             Ok(Value::Object(map)) => map,
             Ok(other) => Map::from_iter([("data".to_owned(), other)]),
-            Err(_) => Map::from_iter([(
+            Err(ExactJsonError::WideInteger(wide)) => return Err(wide),
+            Err(ExactJsonError::Json(_)) => Map::from_iter([(
                 "raw_data_base64".to_owned(),
                 Value::String(base64::engine::general_purpose::STANDARD.encode(&chunk.data)),
             )]),
@@ -260,7 +264,7 @@ pub(crate) fn chunk_payload(
             .collect();
         payload.insert("_metadata".to_owned(), Value::Object(metadata));
     }
-    payload
+    Ok(payload)
 }
 
 /// The atom the host maps a gRPC status code to on unary calls, if any.
@@ -409,6 +413,25 @@ mod tests {
         );
     }
 
+    fn chunk_payload_ok(chunk: &ToolChunk) -> Map<String, Value> {
+        chunk_payload(chunk).unwrap()
+    }
+
+    #[test]
+    fn a_chunk_with_a_wide_integer_is_refused_naming_it() {
+        let chunk = ToolChunk {
+            chunk_id: "t-1".into(),
+            data: br#"{"n":[1180591620717411303424]}"#.to_vec(),
+            is_final: false,
+            metadata: Default::default(),
+        };
+        let wide = chunk_payload(&chunk).unwrap_err();
+        assert_eq!(
+            (wide.digits.as_str(), wide.path.to_string()),
+            ("1180591620717411303424", "n[0]".to_owned())
+        );
+    }
+
     #[test]
     fn chunks_become_the_callbacks_maps() {
         let chunk = |data: &[u8], is_final| ToolChunk {
@@ -418,28 +441,28 @@ mod tests {
             metadata: Default::default(),
         };
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(
+            Value::Object(chunk_payload_ok(&chunk(
                 br#"{"index":1,"is_final":true}"#,
                 false
             ))),
             json!({"index": 1, "is_final": false})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"[1]", true))),
+            Value::Object(chunk_payload_ok(&chunk(b"[1]", true))),
             json!({"data": [1], "is_final": true})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"", true))),
+            Value::Object(chunk_payload_ok(&chunk(b"", true))),
             json!({"is_final": true})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"\xff", false))),
+            Value::Object(chunk_payload_ok(&chunk(b"\xff", false))),
             json!({"raw_data_base64": "/w==", "is_final": false})
         );
         let mut with_metadata = chunk(b"{}", false);
         with_metadata.metadata.insert("k".into(), "v".into());
         assert_eq!(
-            Value::Object(chunk_payload(&with_metadata)),
+            Value::Object(chunk_payload_ok(&with_metadata)),
             json!({"is_final": false, "_metadata": {"k": "v"}})
         );
     }

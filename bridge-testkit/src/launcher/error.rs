@@ -128,6 +128,15 @@ pub enum CallError {
         /// The tool.
         tool: String,
     },
+    /// A stream chunk holds an integer wider than 64 bits: the host decodes it exactly (an
+    /// Elixir integer), but the chunk callback's JSON values cannot hold it.
+    #[error("tool `{tool}` sent a stream chunk holding {wide}; the host keeps it exact, but the launcher's chunk maps are serde_json values: send it as a string, or test this stream against a real host")]
+    WideInteger {
+        /// The tool.
+        tool: String,
+        /// The integer and its path in the chunk.
+        wide: snakepit_bridge_spec::WideInteger,
+    },
     /// The chunk callback halted the stream with a reason.
     #[error("the stream of tool `{tool}` was halted: {reason}")]
     Halted {
