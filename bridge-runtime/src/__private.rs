@@ -7,6 +7,7 @@ use serde_json::Value;
 pub use crate::caller::{BlockingToolCaller, ToolCaller};
 pub use crate::codec::{ParameterError, Parameters, ToolResponse};
 pub use crate::declaration::DeclaredTools;
+pub use crate::support::{correlation_id_of, error_chain, panic_message, timestamp_now, wait_on};
 pub use crate::Error;
 pub use snakepit_bridge_spec::{DeclaredParameter, DeclaredTool, ValueKind};
 

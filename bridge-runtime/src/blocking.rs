@@ -72,11 +72,7 @@ impl BackgroundRuntime {
         if tokio::runtime::Handle::try_current().is_err() {
             return self.runtime().block_on(work);
         }
-        let (answer, answered) = std::sync::mpsc::sync_channel(1);
-        self.runtime().spawn(async move {
-            let _ = answer.send(work.await);
-        });
-        answered.recv().unwrap_or_else(|_| {
+        crate::support::wait_on(self.runtime().handle(), work).unwrap_or_else(|| {
             Err(Error::Runtime(std::io::Error::other(
                 "the runtime of the blocking SessionContext stopped before the call finished",
             )))

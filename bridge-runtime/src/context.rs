@@ -127,7 +127,9 @@ impl SessionContext {
                     options.connect_timeout
                 ))
             })?
-            .map_err(|error| connect_error(explain_transport(error_chain(&error))))?;
+            .map_err(|error| {
+                connect_error(explain_transport(crate::support::error_chain(&error)))
+            })?;
         let client = BridgeServiceClient::new(channel)
             .max_decoding_message_size(options.max_message_size)
             .max_encoding_message_size(options.max_message_size);
@@ -407,7 +409,7 @@ impl SessionContext {
     pub async fn heartbeat(&self) -> Result<bool, Error> {
         let request = proto::HeartbeatRequest {
             session_id: self.shared.session_id.clone(),
-            client_time: Some(SystemTime::now().into()),
+            client_time: crate::support::timestamp_now(),
         };
         let response = self
             .unary(
@@ -603,11 +605,4 @@ fn is_deadline(status: &Status) -> bool {
         tonic::Code::Cancelled => status.message() == "Timeout expired",
         _ => false,
     }
-}
-
-/// An error and its sources, as one line: tonic's own `Display` says only "transport error".
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    append_sources(&mut text, error.source());
-    text
 }

@@ -40,6 +40,7 @@ mod declaration;
 mod error;
 mod options;
 pub mod proto;
+mod support;
 mod tool_list;
 
 #[doc(hidden)]

@@ -144,7 +144,7 @@ impl TlsOptions {
             address: address.to_owned(),
             reason: format!(
                 "invalid TLS options: {}",
-                crate::context::error_chain(&error)
+                crate::support::error_chain(&error)
             ),
         })
     }

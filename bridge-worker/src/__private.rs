@@ -263,23 +263,10 @@ where
 fn from_std_error(error: Box<dyn StdError + Send + Sync>) -> ToolError {
     match error.downcast::<ToolError>() {
         Ok(error) => *error,
-        Err(error) => ToolError::runtime_error(error_chain(&*error)),
-    }
-}
-
-fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // Some errors repeat their cause in their own message.
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+        Err(error) => {
+            ToolError::runtime_error(snakepit_bridge_runtime::__private::error_chain(&*error))
         }
-        source = cause.source();
     }
-    text
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,14 +33,9 @@ pub struct ToolCall {
 impl ToolCall {
     pub(crate) fn new(
         request: snakepit_bridge_runtime::proto::ExecuteToolRequest,
-        correlation_header: Option<String>,
+        correlation_id: Option<String>,
         link: Arc<HostLink>,
     ) -> ToolCall {
-        let correlation_id = request
-            .metadata
-            .get("correlation_id")
-            .cloned()
-            .or(correlation_header);
         ToolCall {
             context: ToolContext::new(request.session_id, correlation_id, request.metadata, link),
             tool: request.tool_name,

@@ -290,13 +290,10 @@ impl BlockingToolCaller for BlockingElixir {
     fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
         // The call runs on the worker's runtime; this thread only waits for its answer, which
         // works from any thread (and never panics, unlike `block_on` inside a runtime).
-        let (answer, answered) = std::sync::mpsc::sync_channel(1);
         let ctx = self.tool.clone();
         let tool = tool.to_owned();
-        self.handle.spawn(async move {
-            let _ = answer.send(ctx.call_back(tool, parameters).await);
-        });
-        answered.recv().unwrap_or_else(|_| {
+        let call = async move { ctx.call_back(tool, parameters).await };
+        snakepit_bridge_runtime::__private::wait_on(&self.handle, call).unwrap_or_else(|| {
             Err(Error::Connect {
                 address: self
                     .ctx

@@ -5,7 +5,6 @@
 //! host is gone (worker-protocol.md 5 and 8).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use snakepit_bridge_runtime::proto;
 use tokio::sync::watch;
@@ -124,7 +123,7 @@ async fn heartbeat_loop(
     loop {
         let request = proto::HeartbeatRequest {
             session_id: session.clone(),
-            client_time: Some(SystemTime::now().into()),
+            client_time: snakepit_bridge_runtime::__private::timestamp_now(),
         };
         let mut client = ctx.raw_client();
         // Any answer counts, `session_valid` included or not, as in snakepit's worker.

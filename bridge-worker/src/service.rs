@@ -4,17 +4,17 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use snakepit_bridge_runtime::__private::{correlation_id_of, panic_message, timestamp_now};
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
-use snakepit_bridge_runtime::{json_any, proto, CORRELATION_HEADER};
+use snakepit_bridge_runtime::{json_any, proto};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
 use crate::call::ToolCall;
-use crate::error::panic_message;
 use crate::heartbeat::{Heartbeats, StopSwitch};
 use crate::host_link::HostLink;
 use crate::output::{Answer, Invocation, Outcome};
@@ -91,11 +91,7 @@ impl<T: ToolSet> WorkerService<T> {
     /// registers the tools first. The [`CallRecord`] reports the end of the call (span,
     /// telemetry, the session's use) when the answer is known.
     async fn run(&self, request: Request<proto::ExecuteToolRequest>) -> (CallRecord, Outcome) {
-        let header = request
-            .metadata()
-            .get(CORRELATION_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+        let correlation_id = correlation_id_of(&request.get_ref().metadata, request.metadata());
         // tonic enforces `grpc-timeout` on a unary answer; the tool sees it, and its calls
         // back into Elixir are bounded by it.
         let deadline = request
@@ -113,7 +109,7 @@ impl<T: ToolSet> WorkerService<T> {
             let _ = opened.get_or_try_init(|| self.open_session(&session)).await;
             self.heartbeats.ensure(&session);
         }
-        let mut call = ToolCall::new(request, header, self.link.clone());
+        let mut call = ToolCall::new(request, correlation_id, self.link.clone());
         let context = call.context_mut();
         context.set_deadline(deadline);
         context.set_telemetry(self.telemetry.clone());
@@ -306,10 +302,6 @@ fn join_failure(tool: &str, error: tokio::task::JoinError) -> ToolError {
     }
 }
 
-fn now() -> Option<prost_types::Timestamp> {
-    Some(SystemTime::now().into())
-}
-
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
@@ -322,7 +314,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
     ) -> Result<Response<proto::PingResponse>, Status> {
         Ok(Response::new(proto::PingResponse {
             message: format!("Pong from Rust: {}", request.into_inner().message),
-            server_time: now(),
+            server_time: timestamp_now(),
         }))
     }
 
@@ -385,7 +377,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
     ) -> Result<Response<proto::HeartbeatResponse>, Status> {
         // At once, whatever runs: one slow heartbeat and the host kills the worker.
         Ok(Response::new(proto::HeartbeatResponse {
-            server_time: now(),
+            server_time: timestamp_now(),
             session_valid: true,
         }))
     }

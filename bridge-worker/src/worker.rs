@@ -297,8 +297,11 @@ impl<T: ToolSet> Worker<T> {
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                tracing::error!(error = %error_chain(&error), "worker failed to start");
-                crate::logging::print_line(&format!("snakepit worker: {}", error_chain(&error)));
+                tracing::error!(error = %snakepit_bridge_runtime::__private::error_chain(&error), "worker failed to start");
+                crate::logging::print_line(&format!(
+                    "snakepit worker: {}",
+                    snakepit_bridge_runtime::__private::error_chain(&error)
+                ));
                 ExitCode::from(1)
             }
         }
@@ -482,21 +485,6 @@ fn release_idle_sessions(link: Arc<HostLink>, idle: Duration) -> tokio::task::Ab
         }
     })
     .abort_handle()
-}
-
-/// An error and its sources, on one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// What a start-up hook has at hand: the launch settings and the host.

@@ -147,3 +147,8 @@ pub fn start_demo_host(args: &[&str]) -> (HostProcess, String) {
         .to_owned();
     (HostProcess(child, stdout), address)
 }
+
+/// The showcase worker example (`cargo build --example showcase_worker`).
+pub fn showcase_worker() -> std::path::PathBuf {
+    example("showcase_worker")
+}

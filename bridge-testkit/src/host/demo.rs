@@ -5,7 +5,9 @@
 
 use std::cmp::Ordering;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
+use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 
 use super::elixir_terms::{inspect, inspect_string, jason_check, jason_encode};
 use super::tool::{ElixirTool, ToolOutput, ToolParams};
@@ -58,7 +60,15 @@ fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
         let answer = json!({"success": false, "error": format!("Failed to parse JSON: {}", error.inspect())});
         return Ok(ToolOutput::JsonText(jason_encode(&answer)));
     }
-    let parsed: Value = serde_json::from_str(&text).map_err(|error| error.to_string())?;
+    // Jason keeps integers exact; a `Value` cannot hold one wider than 64 bits, so such an
+    // integer fails the call, naming it, rather than coming back rounded.
+    let parsed: Value = decode_exact(text.as_bytes()).map_err(|error| match error {
+        ExactJsonError::WideInteger(wide) => format!(
+            "the embedded host's parse_json cannot decode {wide} exactly, as a snakepit host \
+             would (Elixir integers have no size limit); test this call against a real host"
+        ),
+        ExactJsonError::Json(error) => error.to_string(),
+    })?;
     let Value::Object(map) = &parsed else {
         // `Map.keys/1` of anything but a map.
         return Err(format!("expected a map, got: {}", inspect(&parsed)));
@@ -125,15 +135,18 @@ fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
         }
     };
     let result = match operation.as_str() {
-        Some("sum") => sum(&items)?,
-        Some("max") => extreme(&items, Ordering::Greater),
-        Some("min") => extreme(&items, Ordering::Less),
-        Some("mean") if items.is_empty() => Value::Null,
+        Some("sum") => Outcome::Number(sum(&items)?),
+        Some("max") => Outcome::Value(extreme(&items, Ordering::Greater)),
+        Some("min") => Outcome::Value(extreme(&items, Ordering::Less)),
+        Some("mean") if items.is_empty() => Outcome::Value(Value::Null),
         Some("mean") => {
-            let total = sum(&items)?.as_f64().unwrap_or(0.0);
-            json!(total / items.len() as f64)
+            let total = match sum(&items)? {
+                Number::Integer(total) => total as f64,
+                Number::Float(total) => total,
+            };
+            Outcome::Number(Number::Float(total / items.len() as f64))
         }
-        Some("reverse") => Value::Array(items.iter().rev().cloned().collect()),
+        Some("reverse") => Outcome::Value(Value::Array(items.iter().rev().cloned().collect())),
         _ => {
             let shown = match &operation {
                 Value::String(text) => text.clone(),
@@ -147,34 +160,73 @@ fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
             )));
         }
     };
-    let mut answer = Map::new();
-    answer.insert("list".to_owned(), list);
-    answer.insert("operation".to_owned(), operation);
-    answer.insert("result".to_owned(), result);
-    Ok(ToolOutput::JsonText(jason_encode(&Value::Object(answer))))
+    // Keys in the order Jason writes a small map's: sorted.
+    #[derive(Serialize)]
+    struct Answer {
+        list: Value,
+        operation: Value,
+        result: Outcome,
+    }
+    ToolOutput::json(&Answer {
+        list,
+        operation,
+        result,
+    })
 }
 
-/// `Enum.sum/1`: exact for integers, a float as soon as one term is; anything else raises.
-fn sum(items: &[Value]) -> Result<Value, String> {
+/// A result of `process_list`: a number computed here (integers exact at any width, as
+/// Elixir's), or one of the list's own values.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Number(Number),
+    Value(Value),
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Number {
+    Integer(i128),
+    Float(f64),
+}
+
+/// What Erlang raises for arithmetic it refuses (a float beyond the largest one, say).
+const BAD_ARITHMETIC: &str = "bad argument in arithmetic expression";
+
+/// `Enum.sum/1`: exact for integers, a float as soon as one term is; anything else raises, as
+/// does a float sum that overflows (Erlang floats are finite).
+fn sum(items: &[Value]) -> Result<Number, String> {
     let mut integer: i128 = 0;
     let mut float: Option<f64> = None;
     for item in items {
         let Value::Number(number) = item else {
-            return Err("bad argument in arithmetic expression".to_owned());
+            return Err(BAD_ARITHMETIC.to_owned());
         };
         match (number.as_i64(), number.as_u64()) {
-            (Some(i), _) => integer += i128::from(i),
-            (None, Some(u)) => integer += i128::from(u),
-            _ => *float.get_or_insert(0.0) += number.as_f64().unwrap_or(0.0),
+            (Some(i), _) => integer = integer.checked_add(i128::from(i)).ok_or(BAD_ARITHMETIC)?,
+            (None, Some(u)) => {
+                integer = integer.checked_add(i128::from(u)).ok_or(BAD_ARITHMETIC)?
+            }
+            _ => {
+                let total = float.get_or_insert(0.0);
+                *total += number.as_f64().unwrap_or(0.0);
+                if !total.is_finite() {
+                    return Err(BAD_ARITHMETIC.to_owned());
+                }
+            }
         }
     }
-    Ok(match float {
-        Some(f) => json!(f + integer as f64),
-        None => match i64::try_from(integer) {
-            Ok(i) => json!(i),
-            Err(_) => serde_json::from_str(&integer.to_string()).unwrap_or(Value::Null),
-        },
-    })
+    match float {
+        Some(f) => {
+            let total = f + integer as f64;
+            if total.is_finite() {
+                Ok(Number::Float(total))
+            } else {
+                Err(BAD_ARITHMETIC.to_owned())
+            }
+        }
+        None => Ok(Number::Integer(integer)),
+    }
 }
 
 /// `Enum.max/2` or `Enum.min/2` with `fn -> nil end`: by Elixir's term order, the first of
@@ -393,6 +445,41 @@ mod tests {
         assert_eq!(
             run(parse_json, json!({"json_string": "[1]"})).unwrap_err(),
             "expected a map, got: [1]"
+        );
+    }
+
+    #[test]
+    fn sums_stay_exact_past_64_bits_and_floats_never_overflow_into_null() {
+        assert_eq!(
+            run(process_list, json!({"list": [u64::MAX, u64::MAX, -1]})).unwrap(),
+            r#"{"list":[18446744073709551615,18446744073709551615,-1],"operation":"sum","result":36893488147419103229}"#
+        );
+        for list in [json!([1e308, 1e308]), json!([1e308, 1e308, -1e308])] {
+            assert_eq!(
+                run(process_list, json!({"list": list, "operation": "sum"})).unwrap_err(),
+                "bad argument in arithmetic expression"
+            );
+        }
+        assert_eq!(
+            run(
+                process_list,
+                json!({"list": [1e308, 1e308], "operation": "mean"})
+            )
+            .unwrap_err(),
+            "bad argument in arithmetic expression"
+        );
+    }
+
+    #[test]
+    fn parse_json_refuses_what_it_cannot_decode_exactly() {
+        let message = run(
+            parse_json,
+            json!({"json_string": "{\"big\": 1180591620717411303424}"}),
+        )
+        .unwrap_err();
+        assert!(
+            message.contains("the integer 1180591620717411303424 at `big` is wider than 64 bits"),
+            "{message}"
         );
     }
 }

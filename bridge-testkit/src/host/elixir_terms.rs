@@ -352,12 +352,21 @@ mod tests {
 /// JSON as the host's encoder (Jason) writes it: compact, and floats as Erlang prints them
 /// (`2.0`, `1.0e21`), where serde_json would write `1e21`.
 pub(crate) fn jason_encode(value: &Value) -> String {
-    use serde::Serialize;
+    // Writing a `Value` into memory cannot fail.
+    jason_encode_serialize(value).unwrap_or_default()
+}
+
+/// [`jason_encode`] for any `Serialize` value; integers exact at any width (`i128`, `u128`).
+/// NaN and infinities come out as `null` (serde_json's choice): callers check for them.
+pub(crate) fn jason_encode_serialize<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, String> {
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, ErlangFloats);
-    // Writing a `Value` into memory cannot fail.
-    let _ = value.serialize(&mut serializer);
-    String::from_utf8(out).unwrap_or_default()
+    value
+        .serialize(&mut serializer)
+        .map_err(|error| format!("it cannot be written as JSON: {error}"))?;
+    String::from_utf8(out).map_err(|error| error.to_string())
 }
 
 struct ErlangFloats;

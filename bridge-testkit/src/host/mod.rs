@@ -38,7 +38,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use demo::demo_tools;
-pub use tool::{ElixirTool, ToolOutput, ToolParams};
+pub use tool::{ElixirTool, IntoToolOutput, ToolOutput, ToolParams};
 
 use service::{HostService, HostState};
 use sessions::SessionStore;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
@@ -12,10 +12,11 @@ use super::elixir_terms::{inspect_string, jason_check, jason_encode};
 use super::sessions::SessionStore;
 use super::tool::{ToolOutput, ToolParams};
 use super::RecordedCall;
+use snakepit_bridge_runtime::__private::{correlation_id_of, panic_message, timestamp_now};
 use snakepit_bridge_runtime::proto;
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
-use snakepit_bridge_runtime::CORRELATION_HEADER;
 use snakepit_bridge_runtime::{json_any, JSON_TYPE_URL};
+use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 
 /// How many executed calls the host remembers for [`super::EmbeddedHost::recorded_calls`].
 const RECORDED_CALLS: usize = 1024;
@@ -62,10 +63,6 @@ pub(crate) struct HostService {
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
-fn now() -> Option<prost_types::Timestamp> {
-    Some(SystemTime::now().into())
-}
-
 fn tool_failure(message: impl Into<String>) -> proto::ExecuteElixirToolResponse {
     proto::ExecuteElixirToolResponse {
         success: false,
@@ -75,16 +72,30 @@ fn tool_failure(message: impl Into<String>) -> proto::ExecuteElixirToolResponse 
 }
 
 /// JSON-decodes every parameter whatever its `type_url`, with the host's error texts.
+///
+/// Integers are exact, as the host's JSON library (Jason) keeps them: one wider than 64 bits,
+/// which the `serde_json::Value` a tool closure receives cannot hold, fails the call naming it
+/// (the rule of every side of the wire, [`decode_exact`]) instead of reaching the tool rounded.
 fn decode_parameters(parameters: &HashMap<String, prost_types::Any>) -> Result<ToolParams, String> {
     let ordered: BTreeMap<_, _> = parameters.iter().collect();
     let mut decoded = ToolParams::new();
     for (key, any) in ordered {
-        match serde_json::from_slice(&any.value) {
+        match decode_exact(&any.value) {
             Ok(value) => {
                 decoded.insert(key.clone(), value);
             }
+            Err(ExactJsonError::WideInteger(wide)) => {
+                return Err(format!(
+                    "Invalid parameter {key}: the integer {} at `{}` is wider than 64 bits; a \
+                     snakepit host keeps it exact (an Elixir integer), but the embedded host's \
+                     tools take parameters as serde_json values, which cannot hold it: send it \
+                     as a string, or test this call against a real host",
+                    wide.digits,
+                    wide.path.under(key)
+                ));
+            }
             // In the words of the host's JSON library (Jason).
-            Err(_) => {
+            Err(ExactJsonError::Json(_)) => {
                 let message = jason_check(&any.value)
                     .err()
                     .map(|error| error.message())
@@ -123,11 +134,7 @@ fn success(output: ToolOutput, elapsed_ms: i64) -> proto::ExecuteElixirToolRespo
 
 fn panic_text(error: tokio::task::JoinError) -> String {
     match error.try_into_panic() {
-        Ok(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the tool panicked".to_owned()),
+        Ok(payload) => panic_message(payload.as_ref()),
         Err(_) => "the tool was cancelled".to_owned(),
     }
 }
@@ -153,7 +160,7 @@ impl BridgeService for HostService {
         self.state.count("Ping");
         Ok(Response::new(proto::PingResponse {
             message: format!("pong: {}", request.into_inner().message),
-            server_time: now(),
+            server_time: timestamp_now(),
         }))
     }
 
@@ -223,7 +230,7 @@ impl BridgeService for HostService {
             .touch(&request.into_inner().session_id)
             .is_some();
         Ok(Response::new(proto::HeartbeatResponse {
-            server_time: now(),
+            server_time: timestamp_now(),
             session_valid: valid,
         }))
     }
@@ -340,12 +347,8 @@ impl BridgeService for HostService {
     ) -> Result<Response<proto::ExecuteElixirToolResponse>, Status> {
         self.state.count("ExecuteElixirTool");
         let headers = ascii_headers(request.metadata());
+        let correlation_id = correlation_id_of(&request.get_ref().metadata, request.metadata());
         let request = request.into_inner();
-        let correlation_id = request
-            .metadata
-            .get("correlation_id")
-            .cloned()
-            .or_else(|| headers.get(CORRELATION_HEADER).cloned());
         self.state.record(RecordedCall {
             session_id: request.session_id.clone(),
             tool: request.tool_name.clone(),
@@ -440,6 +443,27 @@ mod tests {
             message.starts_with("Invalid parameter s (type.example/X): "),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_wide_integer_parameter_is_refused_by_its_path_never_rounded() {
+        let params: HashMap<_, _> = [(
+            "list".to_owned(),
+            any(JSON_TYPE_URL, b"[1,{\"n\":-1180591620717411303424}]"),
+        )]
+        .into();
+        let message = decode_parameters(&params).unwrap_err();
+        assert!(
+            message.starts_with(
+                "Invalid parameter list: the integer -1180591620717411303424 at `list[1].n` is \
+                 wider than 64 bits; a snakepit host keeps it exact"
+            ),
+            "{message}"
+        );
+        // Up to 64 bits, exact as before.
+        let params: HashMap<_, _> =
+            [("n".to_owned(), any(JSON_TYPE_URL, b"18446744073709551615"))].into();
+        assert_eq!(decode_parameters(&params).unwrap()["n"], u64::MAX);
     }
 
     #[test]

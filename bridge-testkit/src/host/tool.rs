@@ -7,8 +7,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use prost::bytes::Bytes;
+use serde::Serialize;
 use serde_json::Value;
-use snakepit_bridge_spec::{HostParameter, HostTool};
+use snakepit_bridge_spec::{find_non_finite, holds_null, HostParameter, HostTool};
+
+use super::elixir_terms::jason_encode_serialize;
 
 /// The parameters a tool receives: the request's JSON values by name, like the params map an
 /// Elixir tool function receives.
@@ -39,6 +42,64 @@ impl From<Value> for ToolOutput {
     fn from(value: Value) -> Self {
         ToolOutput::Json(value)
     }
+}
+
+impl ToolOutput {
+    /// `value` as JSON, written as the host's encoder (Jason) writes it: compact, floats as
+    /// Erlang prints them, integers exact at any width (an `i128` field included).
+    ///
+    /// A NaN or infinite float is refused with its path, where serde_json would have written
+    /// `null` (an Elixir function cannot return one: Erlang floats are finite); the rule of
+    /// every side of the wire ([`snakepit_bridge_spec::to_finite_json`]).
+    ///
+    /// ```
+    /// use snakepit_bridge_testkit::host::ToolOutput;
+    /// let output = ToolOutput::json(&(1u128 << 70, 2.0)).unwrap();
+    /// assert_eq!(output, ToolOutput::JsonText("[1180591620717411303424,2.0]".into()));
+    /// let nan = ToolOutput::json(&[1.0, f64::NAN]).unwrap_err();
+    /// assert!(nan.contains("NaN float at `[1]`"), "{nan}");
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<ToolOutput, String> {
+        let text = jason_encode_serialize(value)?;
+        if holds_null(text.as_bytes()) {
+            if let Some(found) = find_non_finite(value) {
+                return Err(format!(
+                    "the result holds {found} (an Elixir function cannot return one: Erlang \
+                     floats are finite)"
+                ));
+            }
+        }
+        Ok(ToolOutput::JsonText(text))
+    }
+}
+
+/// What a tool's handler returns: a [`ToolOutput`], or any `Serialize` value (a
+/// `serde_json::Value`, a struct, a number, ...), written by [`ToolOutput::json`].
+pub trait IntoToolOutput {
+    /// The output, or why the value cannot be sent (a NaN or infinite float, by its path).
+    fn into_tool_output(self) -> Result<ToolOutput, String>;
+}
+
+impl IntoToolOutput for ToolOutput {
+    fn into_tool_output(self) -> Result<ToolOutput, String> {
+        Ok(self)
+    }
+}
+
+impl<T: Serialize> IntoToolOutput for T {
+    fn into_tool_output(self) -> Result<ToolOutput, String> {
+        ToolOutput::json(&self)
+    }
+}
+
+/// The handler's answer, its result written as the host writes it; a result that cannot be
+/// sent fails the call, naming the tool.
+fn finish<O: IntoToolOutput>(tool: &str, answer: Result<O, String>) -> Result<ToolOutput, String> {
+    answer.and_then(|output| {
+        output.into_tool_output().map_err(|reason| {
+            format!("tool `{tool}` returned a result the host cannot send: {reason}")
+        })
+    })
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -82,15 +143,17 @@ impl ElixirTool {
     pub fn new<F, O>(name: impl Into<String>, handler: F) -> Self
     where
         F: Fn(ToolParams) -> Result<O, String> + Send + Sync + 'static,
-        O: Into<ToolOutput>,
+        O: IntoToolOutput,
     {
+        let name = name.into();
         let handler = Arc::new(handler);
+        let tool: Arc<str> = name.as_str().into();
         Self::with_handler(
             name,
             Arc::new(move |params| {
                 // Run inside the future, so the host's task around it catches a panic.
-                let handler = handler.clone();
-                Box::pin(async move { handler(params).map(Into::into) })
+                let (handler, tool) = (handler.clone(), tool.clone());
+                Box::pin(async move { finish(&tool, handler(params)) })
             }),
         )
     }
@@ -100,13 +163,16 @@ impl ElixirTool {
     where
         F: Fn(ToolParams) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, String>> + Send + 'static,
-        O: Into<ToolOutput>,
+        O: IntoToolOutput,
     {
+        let name = name.into();
+        let tool: Arc<str> = name.as_str().into();
         Self::with_handler(
             name,
             Arc::new(move |params| {
                 let future = handler(params);
-                Box::pin(async move { future.await.map(Into::into) })
+                let tool = tool.clone();
+                Box::pin(async move { finish(&tool, future.await) })
             }),
         )
     }

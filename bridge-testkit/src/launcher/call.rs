@@ -72,7 +72,11 @@ impl LaunchedWorker {
                 .into_inner();
             while let Some(chunk) = chunks.next().await {
                 let chunk = chunk.map_err(|status| raw_status_error(tool, status))?;
-                match on_chunk(chunk_payload(&chunk)) {
+                let payload = chunk_payload(&chunk).map_err(|wide| CallError::WideInteger {
+                    tool: tool.to_owned(),
+                    wide,
+                })?;
+                match on_chunk(payload) {
                     ChunkControl::Continue => {}
                     ChunkControl::Halt => return Ok(()),
                     ChunkControl::HaltWith(reason) => {

@@ -27,7 +27,7 @@ pub(super) async fn connect(port: u16) -> Result<BridgeServiceClient<Channel>, S
             let channel = endpoint
                 .connect()
                 .await
-                .map_err(|error| error_chain(&error))?;
+                .map_err(|error| snakepit_bridge_runtime::__private::error_chain(&error))?;
             let mut client = BridgeServiceClient::new(channel)
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX);
@@ -55,17 +55,6 @@ pub(super) async fn connect(port: u16) -> Result<BridgeServiceClient<Channel>, S
         }
     }
     Err(last)
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 /// A request with `grpc-timeout` as the host writes it.

@@ -2,39 +2,104 @@
 //! `lib/snakepit/error/python_translation.ex` in snakepit v0.13.0), as plain functions.
 
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+pub use snakepit_bridge_spec::TranslatedError;
+use snakepit_bridge_spec::{decode_exact, read_error_json, ExactJsonError, WideInteger};
 
 /// A result as the host decodes it: `nil`, JSON, or raw bytes that are not JSON.
+///
+/// Integers are exact, as the host's JSON library (Jason) keeps them: JSON holding an integer
+/// wider than 64 bits, which a `serde_json::Value` cannot hold, is [`Decoded::WideJson`] (the
+/// text as sent, never a rounded float); [`Decoded::decode`] reads it into a type with `i128`
+/// or `u128` fields.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Decoded {
     /// `result` unset.
     Nil,
-    /// Valid JSON.
+    /// Valid JSON, every integer within 64 bits.
     Json(Value),
+    /// Valid JSON holding an integer wider than 64 bits: the host decodes it exactly (an Elixir
+    /// integer), which a `Value` cannot. The JSON text as the worker sent it, and the first
+    /// such integer with its path.
+    WideJson {
+        /// The JSON text as sent.
+        text: String,
+        /// The first integer wider than 64 bits, and where it sits.
+        wide: WideInteger,
+    },
     /// Not JSON (empty bytes included): the host keeps the raw binary.
     Raw(Vec<u8>),
 }
 
 impl Decoded {
-    /// Decodes `result`'s bytes (the `type_url` is ignored, as the host ignores it).
+    /// Decodes `result`'s bytes (the `type_url` is ignored, as the host ignores it), by the
+    /// rule of every side of the wire ([`decode_exact`]).
     pub fn from_result(result: Option<&prost_types::Any>) -> Decoded {
-        match result {
-            None => Decoded::Nil,
-            Some(any) => match serde_json::from_slice(&any.value) {
-                Ok(value) => Decoded::Json(value),
+        let Some(any) = result else {
+            return Decoded::Nil;
+        };
+        match decode_exact(&any.value) {
+            Ok(value) => Decoded::Json(value),
+            Err(ExactJsonError::WideInteger(wide)) => match String::from_utf8(any.value.clone()) {
+                Ok(text) => Decoded::WideJson { text, wide },
                 Err(_) => Decoded::Raw(any.value.clone()),
             },
+            Err(ExactJsonError::Json(_)) => Decoded::Raw(any.value.clone()),
         }
     }
 
-    /// As JSON, for printing: `null`, the value, or the raw text (lossy UTF-8).
+    /// The JSON result as `T`, integers exact: a field of type `i128` or `u128` takes an integer
+    /// wider than 64 bits, which anything that would round it (a `Value`, an `f64`) refuses
+    /// with its path. `Nil` decodes as JSON `null`; raw bytes as they are (an error unless
+    /// they are JSON).
+    ///
+    /// ```
+    /// use snakepit_bridge_testkit::launcher::Decoded;
+    /// let any = prost_types::Any { type_url: String::new(), value: b"[1180591620717411303424]".to_vec() };
+    /// let decoded = Decoded::from_result(Some(&any));
+    /// assert!(matches!(decoded, Decoded::WideJson { .. }));
+    /// assert_eq!(decoded.decode::<Vec<u128>>().unwrap(), vec![1u128 << 70]);
+    /// let refused = decoded.decode::<serde_json::Value>().unwrap_err();
+    /// assert!(refused.to_string().contains("at `[0]` is wider than 64 bits"), "{refused}");
+    /// ```
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ExactJsonError> {
+        match self {
+            Decoded::Nil => decode_exact(b"null"),
+            Decoded::Json(value) => decode_exact(value.to_string().as_bytes()),
+            Decoded::WideJson { text, .. } => decode_exact(text.as_bytes()),
+            Decoded::Raw(bytes) => decode_exact(bytes),
+        }
+    }
+
+    /// The result as JSON text, exact: `null`, the value, the text as sent for
+    /// [`Decoded::WideJson`], or the raw bytes as a JSON string (lossy UTF-8).
+    pub fn to_json_text(&self) -> String {
+        match self {
+            Decoded::WideJson { text, .. } => text.trim().to_owned(),
+            other => other.to_json().to_string(),
+        }
+    }
+
+    /// As a JSON value, for printing: `null`, the value, or the raw text (lossy UTF-8). A
+    /// `Value` cannot hold an integer wider than 64 bits: [`Decoded::WideJson`] gives its text
+    /// as a JSON string here (never a rounded number); [`Decoded::to_json_text`] and
+    /// [`Decoded::decode`] keep it exact.
     pub fn to_json(&self) -> Value {
         match self {
             Decoded::Nil => Value::Null,
             Decoded::Json(value) => value.clone(),
+            Decoded::WideJson { text, .. } => Value::String(text.clone()),
             Decoded::Raw(bytes) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for Decoded {
+    /// The exact JSON text ([`Decoded::to_json_text`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_json_text())
     }
 }
 
@@ -86,7 +151,26 @@ impl Reply {
         }
     }
 
-    /// As JSON for printing: the value; binaries as `{"binary_base64": ..., "result": ...}`.
+    /// The reply as exact JSON text: the value ([`Decoded::to_json_text`]); binaries as
+    /// `{"binary_base64": ..., "result": ...}`. Also the reply's `Display`.
+    pub fn to_json_text(&self) -> String {
+        let encode = |bytes: &[u8]| {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)).to_string()
+        };
+        match self {
+            Reply::Value(decoded) => decoded.to_json_text(),
+            Reply::Binary(bytes) => format!("{{\"binary_base64\":{}}}", encode(bytes)),
+            Reply::BinaryWith(bytes, decoded) => format!(
+                "{{\"binary_base64\":{},\"result\":{}}}",
+                encode(bytes),
+                decoded.to_json_text()
+            ),
+        }
+    }
+
+    /// As a JSON value for printing: the value; binaries as `{"binary_base64": ...,
+    /// "result": ...}`. See [`Decoded::to_json`] for integers wider than 64 bits, which
+    /// [`Reply::to_json_text`] keeps exact.
     pub fn to_json(&self) -> Value {
         let encode =
             |bytes: &[u8]| Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
@@ -107,6 +191,13 @@ impl Reply {
     }
 }
 
+impl std::fmt::Display for Reply {
+    /// The exact JSON text ([`Reply::to_json_text`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_json_text())
+    }
+}
+
 /// A failed tool as the host translates `error_message` (`PythonTranslation`): a JSON object
 /// with string `type` and `message` becomes `Snakepit.Error.<Type>`; anything else stays text.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,81 +209,14 @@ pub enum ToolFailure {
     Text(String),
 }
 
-/// A translated worker error, with the fields of snakepit's error structs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct TranslatedError {
-    /// The Elixir module: `Snakepit.Error.ValueError`, ..., or `Snakepit.Error.PythonException`.
-    pub module: String,
-    /// `python_type`: the type name as sent.
-    pub type_name: String,
-    /// `message`.
-    pub message: String,
-    /// `context` (default `{}`).
-    pub context: Map<String, Value>,
-    /// `stacktrace` (default `[]`).
-    pub stacktrace: Vec<Value>,
-    /// `python_traceback` (default: the stack trace joined).
-    pub traceback: String,
-}
-
-/// The type names snakepit maps to their own error structs.
-pub(crate) const MAPPED_TYPES: [&str; 11] = [
-    "ValueError",
-    "KeyError",
-    "IndexError",
-    "TypeError",
-    "AttributeError",
-    "ImportError",
-    "RuntimeError",
-    "NotImplementedError",
-    "FileNotFoundError",
-    "PermissionError",
-    "ZeroDivisionError",
-];
-
 impl ToolFailure {
-    /// Translates `error_message` as the host does.
+    /// Translates `error_message` as the host does, by the one reader of the error JSON
+    /// ([`read_error_json`], tested against the worker's writer).
     pub fn from_error_message(text: &str) -> ToolFailure {
-        let Ok(Value::Object(object)) = serde_json::from_str::<Value>(text) else {
-            return ToolFailure::Text(text.to_owned());
-        };
-        let (Some(Value::String(type_name)), Some(Value::String(message))) =
-            (object.get("type"), object.get("message"))
-        else {
-            return ToolFailure::Text(text.to_owned());
-        };
-        let module = if MAPPED_TYPES.contains(&type_name.as_str()) {
-            format!("Snakepit.Error.{type_name}")
-        } else {
-            "Snakepit.Error.PythonException".to_owned()
-        };
-        let stacktrace = match object.get("stacktrace") {
-            Some(Value::Array(lines)) => lines.clone(),
-            _ => Vec::new(),
-        };
-        let traceback = match object.get("traceback") {
-            Some(Value::String(text)) => text.clone(),
-            _ => stacktrace
-                .iter()
-                .map(|line| {
-                    line.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| line.to_string())
-                })
-                .collect(),
-        };
-        ToolFailure::Translated(Box::new(TranslatedError {
-            module,
-            type_name: type_name.clone(),
-            message: message.clone(),
-            context: match object.get("context") {
-                Some(Value::Object(context)) => context.clone(),
-                _ => Map::new(),
-            },
-            stacktrace,
-            traceback,
-        }))
+        match read_error_json(text) {
+            Some(error) => ToolFailure::Translated(Box::new(error)),
+            None => ToolFailure::Text(text.to_owned()),
+        }
     }
 }
 
@@ -212,16 +236,20 @@ impl std::fmt::Display for ToolFailure {
 /// The map a streaming chunk becomes for the Elixir callback: an empty chunk `{}`, a JSON
 /// object as is, other JSON as `{"data": value}`, non-JSON as `{"raw_data_base64": ...}`; then
 /// `"is_final"` set (over any such key) and `"_metadata"` added when the chunk has metadata.
+///
+/// Integers are exact, as the host decodes them: a chunk holding one wider than 64 bits, which
+/// the callback's `Value`s cannot hold, is refused naming it (never handed over rounded).
 pub(crate) fn chunk_payload(
     chunk: &snakepit_bridge_runtime::proto::ToolChunk,
-) -> Map<String, Value> {
+) -> Result<Map<String, Value>, WideInteger> {
     let mut payload = if chunk.data.is_empty() {
         Map::new()
     } else {
-        match serde_json::from_slice::<Value>(&chunk.data) {
+        match decode_exact::<Value>(&chunk.data) {
             Ok(Value::Object(map)) => map,
             Ok(other) => Map::from_iter([("data".to_owned(), other)]),
-            Err(_) => Map::from_iter([(
+            Err(ExactJsonError::WideInteger(wide)) => return Err(wide),
+            Err(ExactJsonError::Json(_)) => Map::from_iter([(
                 "raw_data_base64".to_owned(),
                 Value::String(base64::engine::general_purpose::STANDARD.encode(&chunk.data)),
             )]),
@@ -236,7 +264,7 @@ pub(crate) fn chunk_payload(
             .collect();
         payload.insert("_metadata".to_owned(), Value::Object(metadata));
     }
-    payload
+    Ok(payload)
 }
 
 /// The atom the host maps a gRPC status code to on unary calls, if any.
@@ -292,6 +320,74 @@ mod tests {
     }
 
     #[test]
+    fn wide_integers_stay_exact_never_rounded() {
+        let wide = br#"{"n":1180591620717411303424,"list":[1,-1180591620717411303424]}"#;
+        let decoded = Decoded::from_result(Some(&any(wide)));
+        let Decoded::WideJson { text, wide: first } = &decoded else {
+            panic!("not rounded into a Value: {decoded:?}")
+        };
+        assert_eq!(text.as_bytes(), wide);
+        assert_eq!(first.digits, "1180591620717411303424");
+        assert_eq!(first.path.to_string(), "n");
+        // Exact into a type that holds it; refused, with its path, by one that would round it.
+        #[derive(serde::Deserialize)]
+        struct Exact {
+            n: u128,
+            list: Vec<i128>,
+        }
+        let exact: Exact = decoded.decode().unwrap();
+        assert_eq!((exact.n, exact.list[1]), (1 << 70, -(1 << 70)));
+        let refused = decoded.decode::<Value>().unwrap_err().to_string();
+        assert!(
+            refused.contains("1180591620717411303424 at `n`"),
+            "{refused}"
+        );
+        // Printed exactly, in a reply too.
+        let reply = Reply::from_parts(Some(&any(wide)), vec![]);
+        assert_eq!(reply.to_string(), String::from_utf8_lossy(wide));
+        assert_eq!(
+            Reply::from_parts(Some(&any(b"[18446744073709551616]")), vec![7]).to_json_text(),
+            r#"{"binary_base64":"Bw==","result":[18446744073709551616]}"#
+        );
+        // Within 64 bits: a Value as before.
+        assert_eq!(
+            Decoded::from_result(Some(&any(b"[18446744073709551615,-9223372036854775808]"))),
+            Decoded::Json(json!([u64::MAX, i64::MIN]))
+        );
+    }
+
+    #[test]
+    fn the_launcher_reads_the_error_json_as_the_worker_writes_it() {
+        use snakepit_bridge_spec::{write_error_json, ErrorJson, TRANSLATED_ERROR_TYPES};
+        for type_name in TRANSLATED_ERROR_TYPES.iter().copied().chain(["OSError"]) {
+            let mut error = ErrorJson::new(type_name, "went wrong");
+            error.stacktrace = vec!["at f".to_owned()];
+            let text = write_error_json(&error, "tool", "session");
+            let ToolFailure::Translated(read) = ToolFailure::from_error_message(&text) else {
+                panic!("translated: {text}")
+            };
+            assert_eq!(Some(*read), read_error_json(&text), "{text}");
+        }
+        // The host's defaults where a worker sends less (one reader for every side).
+        for text in [
+            r#"{"type":"E","message":"m","stacktrace":"x"}"#,
+            r#"{"type":"E","message":"m","context":null,"traceback":false}"#,
+            r#"{"type":"ValueError","message":"m","context":"c"}"#,
+        ] {
+            let ToolFailure::Translated(read) = ToolFailure::from_error_message(text) else {
+                panic!("translated: {text}")
+            };
+            assert_eq!(Some(*read), read_error_json(text), "{text}");
+        }
+        let stacktrace_text =
+            ToolFailure::from_error_message(r#"{"type":"E","message":"m","stacktrace":"x"}"#);
+        let ToolFailure::Translated(read) = stacktrace_text else {
+            panic!("translated")
+        };
+        assert_eq!((read.stacktrace, read.traceback), (json!("x"), Value::Null));
+    }
+
+    #[test]
     fn errors_translate_as_python_translation_does() {
         let ToolFailure::Translated(error) = ToolFailure::from_error_message(
             r#"{"type":"ValueError","message":"bad","stacktrace":["a\n","b\n"],"context":{"tool_name":"t"}}"#,
@@ -317,6 +413,25 @@ mod tests {
         );
     }
 
+    fn chunk_payload_ok(chunk: &ToolChunk) -> Map<String, Value> {
+        chunk_payload(chunk).unwrap()
+    }
+
+    #[test]
+    fn a_chunk_with_a_wide_integer_is_refused_naming_it() {
+        let chunk = ToolChunk {
+            chunk_id: "t-1".into(),
+            data: br#"{"n":[1180591620717411303424]}"#.to_vec(),
+            is_final: false,
+            metadata: Default::default(),
+        };
+        let wide = chunk_payload(&chunk).unwrap_err();
+        assert_eq!(
+            (wide.digits.as_str(), wide.path.to_string()),
+            ("1180591620717411303424", "n[0]".to_owned())
+        );
+    }
+
     #[test]
     fn chunks_become_the_callbacks_maps() {
         let chunk = |data: &[u8], is_final| ToolChunk {
@@ -326,28 +441,28 @@ mod tests {
             metadata: Default::default(),
         };
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(
+            Value::Object(chunk_payload_ok(&chunk(
                 br#"{"index":1,"is_final":true}"#,
                 false
             ))),
             json!({"index": 1, "is_final": false})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"[1]", true))),
+            Value::Object(chunk_payload_ok(&chunk(b"[1]", true))),
             json!({"data": [1], "is_final": true})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"", true))),
+            Value::Object(chunk_payload_ok(&chunk(b"", true))),
             json!({"is_final": true})
         );
         assert_eq!(
-            Value::Object(chunk_payload(&chunk(b"\xff", false))),
+            Value::Object(chunk_payload_ok(&chunk(b"\xff", false))),
             json!({"raw_data_base64": "/w==", "is_final": false})
         );
         let mut with_metadata = chunk(b"{}", false);
         with_metadata.metadata.insert("k".into(), "v".into());
         assert_eq!(
-            Value::Object(chunk_payload(&with_metadata)),
+            Value::Object(chunk_payload_ok(&with_metadata)),
             json!({"is_final": false, "_metadata": {"k": "v"}})
         );
     }

@@ -70,6 +70,13 @@ pub enum LaunchError {
         /// Its last lines.
         output: String,
     },
+    /// A telemetry control could not be sent: the stream is closed (the worker refused it,
+    /// ended it, or stopped) or did not take it in time.
+    #[error("could not send a telemetry control to the worker: {reason}")]
+    Telemetry {
+        /// Why.
+        reason: String,
+    },
     /// Waiting for or signalling the process failed.
     #[error("could not manage the worker process: {0}")]
     Process(#[source] std::io::Error),
@@ -120,6 +127,15 @@ pub enum CallError {
     ZeroCopyRef {
         /// The tool.
         tool: String,
+    },
+    /// A stream chunk holds an integer wider than 64 bits: the host decodes it exactly (an
+    /// Elixir integer), but the chunk callback's JSON values cannot hold it.
+    #[error("tool `{tool}` sent a stream chunk holding {wide}; the host keeps it exact, but the launcher's chunk maps are serde_json values: send it as a string, or test this stream against a real host")]
+    WideInteger {
+        /// The tool.
+        tool: String,
+        /// The integer and its path in the chunk.
+        wide: snakepit_bridge_spec::WideInteger,
     },
     /// The chunk callback halted the stream with a reason.
     #[error("the stream of tool `{tool}` was halted: {reason}")]

@@ -122,7 +122,7 @@ impl Launcher {
 
     /// `--snakepit-instance-name`.
     pub fn instance_name(mut self, name: impl Into<String>) -> Self {
-        self.instance_name = super::spawn::sanitize(&name.into());
+        self.instance_name = snakepit_bridge_spec::launch::sanitize_identifier(&name.into());
         self
     }
 
@@ -227,6 +227,8 @@ impl Launcher {
         let initialize = initialize_session(client.clone(), &session_id).await;
         let process = Arc::new(tokio::sync::Mutex::new(process));
         let telemetry = open_telemetry(client.clone());
+        // Calls made before the worker answered the stream would send their events nowhere.
+        telemetry.opened().await;
         let heartbeat_stats = Arc::new(Mutex::new(HeartbeatStats::default()));
         let stopping = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
@@ -264,7 +266,7 @@ impl Launcher {
             heartbeat_stats,
             stopping,
             graceful_timeout: self.graceful_timeout,
-            _telemetry: telemetry,
+            telemetry,
             tasks,
         })
     }

@@ -2,7 +2,8 @@
 //! worker's tests, for benchmarks, and for `snakepit-tools worker`.
 //!
 //! [`Launcher`] spawns the worker with snakepit's command line and environment, polls its ready
-//! file, pings it, initializes its session, opens telemetry, heartbeats it, encodes calls as
+//! file, pings it, initializes its session, opens telemetry (keeping the events it receives,
+//! [`LaunchedWorker::telemetry_events`]), heartbeats it, encodes calls as
 //! the host encodes them and decodes answers as the host decodes them, and stops it with SIGTERM
 //! to its process group and SIGKILL after the grace period. Nothing in it is specific to Rust,
 //! and nothing ties it to the [`EmbeddedHost`](crate::host::EmbeddedHost): it hands the worker
@@ -53,6 +54,7 @@ pub use options::{
 pub use process::Ending;
 /// The pool's heartbeat settings, handed to the worker in `SNAKEPIT_HEARTBEAT_CONFIG`.
 pub use snakepit_bridge_spec::HeartbeatConfig;
+pub use telemetry::TELEMETRY_EVENTS_KEPT;
 pub use worker::{LaunchedWorker, WorkerOutput};
 
 /// The worker's process group, for tests that check what a stop leaves behind.

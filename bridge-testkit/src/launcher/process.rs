@@ -18,10 +18,59 @@ pub(crate) const OUTPUT_TAIL_BYTES: usize = 4096;
 #[derive(Debug, Default)]
 pub(crate) struct OutputTail {
     bytes: Mutex<VecDeque<u8>>,
+    /// The last panic the worker reported, kept apart: a backtrace (`RUST_BACKTRACE=1`) is
+    /// longer than the tail, and its last lines say nothing of what went wrong.
+    panic: Mutex<PanicCapture>,
     /// Woken on each chunk of output (the host re-checks the ready file at once).
     pub(crate) arrived: Notify,
     /// Set once the pipe is closed: every writer (the worker and its children) is gone.
     ended: std::sync::atomic::AtomicBool,
+}
+
+/// Finds a Rust panic report in the output as it streams by: the `thread '...' panicked at
+/// <place>:` line and the message lines after it, up to the backtrace or the `note:` line.
+#[derive(Debug, Default)]
+struct PanicCapture {
+    /// The line being read (output arrives in chunks that split lines).
+    partial: Vec<u8>,
+    /// The last panic: its lines.
+    lines: Vec<String>,
+    /// Whether the message lines are still being read.
+    reading: bool,
+}
+
+/// At most this many message lines of a panic are quoted.
+const PANIC_MESSAGE_LINES: usize = 8;
+
+impl PanicCapture {
+    fn push(&mut self, chunk: &[u8]) {
+        for &byte in chunk {
+            if byte == b'\n' {
+                let line = String::from_utf8_lossy(&self.partial).trim_end().to_owned();
+                self.partial.clear();
+                self.line(line);
+            } else if self.partial.len() < 4096 {
+                self.partial.push(byte);
+            }
+        }
+    }
+
+    fn line(&mut self, line: String) {
+        if line.contains(" panicked at ") {
+            self.lines = vec![line];
+            self.reading = true;
+        } else if self.reading {
+            let ends = line.trim().is_empty()
+                || line.starts_with("stack backtrace:")
+                || line.starts_with("note: ")
+                || self.lines.len() > PANIC_MESSAGE_LINES;
+            if ends {
+                self.reading = false;
+            } else {
+                self.lines.push(line);
+            }
+        }
+    }
 }
 
 impl OutputTail {
@@ -30,6 +79,17 @@ impl OutputTail {
         bytes.extend(chunk);
         let excess = bytes.len().saturating_sub(OUTPUT_TAIL_BYTES);
         bytes.drain(..excess);
+        drop(bytes);
+        self.panic
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(chunk);
+    }
+
+    /// The last panic's report line and message, if the worker reported one.
+    pub(crate) fn panic_report(&self) -> Option<Vec<String>> {
+        let capture = self.panic.lock().unwrap_or_else(|p| p.into_inner());
+        (!capture.lines.is_empty()).then(|| capture.lines.clone())
     }
 
     /// Waits, up to `limit`, until everything the worker wrote has been read (the pipe closed).
@@ -46,7 +106,9 @@ impl OutputTail {
         String::from_utf8_lossy(&bytes.iter().copied().collect::<Vec<u8>>()).into_owned()
     }
 
-    /// The last `n` non-empty lines, joined with " | ", for one-line errors.
+    /// The last `n` non-empty lines, joined with " | ", for one-line errors. A panic the worker
+    /// reported comes first (its `panicked at` line and message) when those lines do not show
+    /// it, as after a backtrace.
     pub(crate) fn last_lines(&self, n: usize) -> String {
         let text = self.text();
         let lines: Vec<&str> = text
@@ -55,9 +117,18 @@ impl OutputTail {
             .collect();
         let start = lines.len().saturating_sub(n);
         if lines.is_empty() {
-            "(it printed nothing)".to_owned()
-        } else {
-            lines[start..].join(" | ")
+            return "(it printed nothing)".to_owned();
+        }
+        let last = lines[start..].join(" | ");
+        match self.panic_report() {
+            Some(panic)
+                if !lines[start..]
+                    .iter()
+                    .any(|line| line.trim_end() == panic[0]) =>
+            {
+                format!("{} | … | {last}", panic.join(" | "))
+            }
+            _ => last,
         }
     }
 }
@@ -239,6 +310,49 @@ mod tests {
         assert_eq!(tail.text().len(), OUTPUT_TAIL_BYTES);
         assert_eq!(tail.last_lines(2), "first | second");
         assert_eq!(OutputTail::default().last_lines(3), "(it printed nothing)");
+    }
+
+    /// What a Rust program that panics with `RUST_BACKTRACE=1` prints: the report, its message,
+    /// and a backtrace longer than the tail.
+    fn panic_output(frames: usize) -> String {
+        let mut text =
+            "starting\nthread 'main' panicked at src/main.rs:7:5:\ncould not open model.bin: \
+                        No such file\nsecond line of the message\nstack backtrace:\n"
+                .to_owned();
+        for frame in 0..frames {
+            text.push_str(&format!(
+                "  {frame:>2}: core::ops::function::FnOnce::call_once{{{{vtable.shim}}}}\n             at /rustc/abcdef/library/core/src/ops/function.rs:250:5\n"
+            ));
+        }
+        text.push_str("note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n");
+        text
+    }
+
+    #[test]
+    fn a_panic_is_quoted_before_the_last_lines_of_its_backtrace() {
+        let tail = OutputTail::default();
+        let output = panic_output(60);
+        assert!(output.len() > OUTPUT_TAIL_BYTES, "longer than the tail");
+        // In chunks that split lines, as a pipe delivers them.
+        for chunk in output.as_bytes().chunks(100) {
+            tail.push(chunk);
+        }
+        let quoted = tail.last_lines(5);
+        assert!(
+            quoted.starts_with(
+                "thread 'main' panicked at src/main.rs:7:5: | could not open model.bin: No such \
+                 file | second line of the message | … | "
+            ),
+            "{quoted}"
+        );
+        assert!(quoted.ends_with("for a verbose backtrace."), "{quoted}");
+        // A short report already in the last lines is not repeated.
+        let short = OutputTail::default();
+        short.push(b"thread 'main' panicked at src/main.rs:1:1:\nboom\nnote: run with `RUST_BACKTRACE=1`\n");
+        assert_eq!(
+            short.last_lines(5),
+            "thread 'main' panicked at src/main.rs:1:1: | boom | note: run with `RUST_BACKTRACE=1`"
+        );
     }
 
     #[test]

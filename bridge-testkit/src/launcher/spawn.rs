@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) use snakepit_bridge_spec::encode_grpc_timeout;
+use snakepit_bridge_spec::launch::{
+    flag_given, ready_file_name, sanitize_identifier, ELIXIR_ADDRESS_FLAG, HEARTBEAT_CONFIG_ENV,
+    INSTANCE_NAME_FLAG, INSTANCE_TOKEN_FLAG, LOG_LEVEL_ENV, PORT_FLAG, PROCESS_GROUP_ENV,
+    READY_FILE_ENV, RUN_ID_FLAG, THREAD_LIMIT_ENVS,
+};
 use snakepit_bridge_spec::HeartbeatConfig;
 
 /// The arguments after the executable: `[script] <adapter args> --port 0 --elixir-address A
@@ -23,19 +28,19 @@ pub(crate) fn worker_argv(
     instance_token: Option<&str>,
 ) -> Vec<String> {
     fn add_unless_present(args: &mut Vec<String>, flag: &str, value: &str) {
-        if !args.iter().any(|arg| arg.contains(flag)) {
+        if !flag_given(args, flag) {
             args.push(flag.to_owned());
             args.push(value.to_owned());
         }
     }
     let mut args: Vec<String> = adapter_args.to_vec();
-    add_unless_present(&mut args, "--port", "0");
-    add_unless_present(&mut args, "--elixir-address", elixir_address);
-    args.push("--snakepit-run-id".to_owned());
+    add_unless_present(&mut args, PORT_FLAG, "0");
+    add_unless_present(&mut args, ELIXIR_ADDRESS_FLAG, elixir_address);
+    args.push(RUN_ID_FLAG.to_owned());
     args.push(run_id.to_owned());
-    add_unless_present(&mut args, "--snakepit-instance-name", instance_name);
+    add_unless_present(&mut args, INSTANCE_NAME_FLAG, instance_name);
     if let Some(token) = instance_token {
-        add_unless_present(&mut args, "--snakepit-instance-token", &sanitize(token));
+        add_unless_present(&mut args, INSTANCE_TOKEN_FLAG, &sanitize_identifier(token));
     }
     match script.filter(|script| !script.is_empty()) {
         Some(script) => std::iter::once(script.to_owned()).chain(args).collect(),
@@ -56,13 +61,7 @@ pub(crate) fn worker_env(
     let mut env = BTreeMap::new();
     let inherited_or =
         |key: &str, default: &str| std::env::var(key).unwrap_or_else(|_| default.to_owned());
-    for key in [
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "OMP_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "VECLIB_MAXIMUM_THREADS",
-    ] {
+    for key in THREAD_LIMIT_ENVS {
         env.insert(key.to_owned(), inherited_or(key, "1"));
     }
     env.insert(
@@ -76,7 +75,7 @@ pub(crate) fn worker_env(
     env.insert("PYTHONUNBUFFERED".to_owned(), "1".to_owned());
     env.insert("PYTHONNOUSERSITE".to_owned(), "1".to_owned());
     if process_group {
-        env.insert("SNAKEPIT_PROCESS_GROUP".to_owned(), "1".to_owned());
+        env.insert(PROCESS_GROUP_ENV.to_owned(), "1".to_owned());
     }
     // The user's adapter_env overrides the defaults (case-insensitively)...
     for (key, value) in user_env {
@@ -84,44 +83,16 @@ pub(crate) fn worker_env(
         env.insert(key.clone(), value.clone());
     }
     // ...and these three override everything.
-    env.insert(
-        "SNAKEPIT_READY_FILE".to_owned(),
-        ready_file.display().to_string(),
-    );
-    env.insert(
-        "SNAKEPIT_HEARTBEAT_CONFIG".to_owned(),
-        heartbeat.to_env_json(),
-    );
-    env.insert("SNAKEPIT_LOG_LEVEL".to_owned(), log_level.to_owned());
+    env.insert(READY_FILE_ENV.to_owned(), ready_file.display().to_string());
+    env.insert(HEARTBEAT_CONFIG_ENV.to_owned(), heartbeat.to_env_json());
+    env.insert(LOG_LEVEL_ENV.to_owned(), log_level.to_owned());
     env
 }
 
-/// `<tmp>/snakepit_ready_<worker id, [^a-zA-Z0-9_.-] → _>_<unique int>`.
+/// `<tmp>/snakepit_ready_<worker id, [^a-zA-Z0-9_.-] → _>_<unique int>` (the launch contract's
+/// [`ready_file_name`]).
 pub(crate) fn ready_file_path(tmp: &Path, worker_id: &str) -> PathBuf {
-    let sanitized: String = worker_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    tmp.join(format!("snakepit_ready_{sanitized}_{}", unique_integer()))
-}
-
-/// Characters outside `[a-zA-Z0-9_-]` replaced by `_`, as snakepit sanitizes instance names.
-pub(crate) fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    tmp.join(ready_file_name(worker_id, unique_integer()))
 }
 
 /// A 7-character base36 run id, as `Snakepit.RunId.generate/0`.
@@ -274,6 +245,11 @@ mod tests {
         assert!(
             name.starts_with("snakepit_ready_default_worker_1_x_"),
             "{name}"
+        );
+        // The worker finds its pool id in the name by the same contract.
+        assert_eq!(
+            snakepit_bridge_spec::launch::worker_id_from_ready_file_name(name),
+            Some("default_worker_1_x")
         );
         let id = run_id();
         assert_eq!(id.len(), 7);

@@ -43,7 +43,7 @@ pub struct LaunchedWorker {
     pub(super) heartbeat_stats: Arc<Mutex<HeartbeatStats>>,
     pub(super) stopping: Arc<AtomicBool>,
     pub(super) graceful_timeout: Duration,
-    pub(super) _telemetry: tokio::sync::mpsc::Sender<proto::TelemetryControl>,
+    pub(super) telemetry: super::telemetry::TelemetryStream,
     pub(super) tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -152,6 +152,7 @@ impl Drop for LaunchedWorker {
         for task in &self.tasks {
             task.abort();
         }
+        self.telemetry.task.abort();
         let _ = std::fs::remove_file(&self.ready_file);
     }
 }
