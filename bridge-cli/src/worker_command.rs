@@ -72,8 +72,7 @@ pub(crate) fn describe(job: DescribeJob) -> Outcome {
 }
 
 async fn describe_async(job: DescribeJob) -> Outcome {
-    let (host, worker) = match launch(&job.command, job.ready_timeout, job.echo, "describe").await
-    {
+    let (host, worker) = match launch(&job.command, job.ready_timeout, job.echo, "describe").await {
         Ok(launched) => launched,
         Err(outcome) => return outcome,
     };
@@ -123,7 +122,9 @@ fn worker_name(command: &[String]) -> String {
             .unwrap_or_else(|| path.to_owned())
     };
     match command {
-        [program, script, ..] if stem(program).starts_with("python") && !script.starts_with('-') => {
+        [program, script, ..]
+            if stem(program).starts_with("python") && !script.starts_with('-') =>
+        {
             stem(script)
         }
         [program, ..] => stem(program),
@@ -174,7 +175,14 @@ async fn run_async(job: WorkerJob) -> Outcome {
         Ok(binaries) => binaries,
         Err(message) => return failure(2, message),
     };
-    let (host, worker) = match launch(&job.command, job.ready_timeout, job.echo, "worker --call ping").await {
+    let (host, worker) = match launch(
+        &job.command,
+        job.ready_timeout,
+        job.echo,
+        "worker --call ping",
+    )
+    .await
+    {
         Ok(launched) => launched,
         Err(outcome) => return outcome,
     };
@@ -199,7 +207,16 @@ async fn run_async(job: WorkerJob) -> Outcome {
         let result = if job.stream {
             stream(&worker, tool, &params, options, out, &mut outcome).await
         } else if job.repeat > 1 {
-            repeat(&worker, tool, &params, options, job.repeat, out, &mut outcome).await
+            repeat(
+                &worker,
+                tool,
+                &params,
+                options,
+                job.repeat,
+                out,
+                &mut outcome,
+            )
+            .await
         } else {
             match worker
                 .execute(tool, Value::Object(params.clone()), options)
