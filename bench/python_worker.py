@@ -2,7 +2,11 @@
 """A minimal snakepit worker in Python (grpcio), following the wire rules of snakepit's own
 Python worker (priv/python/grpc_server.py): tolerant argv, SNAKEPIT_READY_FILE written
 atomically once serving, JSON inside Any both ways, errors as the JSON payload snakepit
-translates, SIGTERM -> stop with 2 s of grace and exit 0.
+translates, SIGTERM -> stop with 2 s of grace and exit 0. Like snakepit's Python worker, it
+forwards InitializeSession to the host (at --elixir-address) and registers its tools there
+(RegisterTools) on its first call in a session, each described as priv/python/snakepit_bridge/base_adapter.py describes a tool: the
+parameter type from its annotation, lowercased; required when it has no default; the default in
+`validation_json`; metadata `adapter_class` and `module`.
 
 It is the Python side of the worker benchmarks (bench/run.sh) and the proof, in the tests, that
 the launcher drives a non-Rust worker. Needs grpcio and grpcio-tools (pip install grpcio
@@ -10,6 +14,7 @@ grpcio-tools); the stubs are generated from proto/snakepit_bridge.proto at start
 """
 
 import argparse
+import inspect
 import json
 import os
 import signal
@@ -60,19 +65,23 @@ from google.protobuf import any_pb2, timestamp_pb2  # noqa: E402
 JSON_TYPE_URL = "type.googleapis.com/google.protobuf.StringValue"
 
 
-def tool_ping(message="pong"):
+def tool_ping(message: str = "pong"):
+    """Echo back a message with a timestamp."""
     return {"message": message, "timestamp": str(time.time())}
 
 
 def tool_echo(**kwargs):
+    """Echo back every parameter."""
     return {"echoed": kwargs}
 
 
-def tool_basic_add(a, b):
+def tool_basic_add(a: float, b: float):
+    """Add two numbers."""
     return a + b
 
 
-def tool_error_demo(error_type="generic"):
+def tool_error_demo(error_type: str = "generic"):
+    """Raise the error `error_type` names: value, runtime or generic."""
     if error_type == "value":
         raise ValueError("This is a demonstration ValueError")
     if error_type == "runtime":
@@ -80,11 +89,13 @@ def tool_error_demo(error_type="generic"):
     raise Exception("This is a generic exception")
 
 
-def tool_payload(size=0):
+def tool_payload(size: int = 0):
+    """A string of `size` bytes."""
     return {"data": "x" * int(size)}
 
 
-def tool_stream_data(count=5, delay=1.0):
+def tool_stream_data(count: int = 5, delay: float = 1.0):
+    """Stream `count` chunks, `delay` seconds apart."""
     for i in range(1, int(count) + 1):
         yield {"index": i, "total": count, "message": f"Chunk {i}/{count}"}, i == count
         if i < count and delay:
@@ -99,6 +110,58 @@ TOOLS = {
     "payload": tool_payload,
 }
 STREAMING = {"stream_data": tool_stream_data}
+
+
+def parameter_spec(name, param):
+    """base_adapter.py `_create_parameter_spec`."""
+    param_type = "any"
+    if param.annotation != inspect.Parameter.empty:
+        param_type = getattr(param.annotation, "__name__", str(param.annotation)).lower()
+    spec = pb.ParameterSpec(name=name, type=param_type, description="", required=param.default == inspect.Parameter.empty)
+    if param.default != inspect.Parameter.empty:
+        spec.validation_json = json.dumps({"default": param.default})
+    return spec
+
+
+def tool_registrations():
+    """base_adapter.py `_create_tool_registration`, for every tool."""
+    tools = [(name, func, False) for name, func in TOOLS.items()] + [(name, func, True) for name, func in STREAMING.items()]
+    return [
+        pb.ToolRegistration(
+            name=name,
+            description=(func.__doc__ or "").strip(),
+            parameters=[parameter_spec(n, p) for n, p in inspect.signature(func).parameters.items()],
+            supports_streaming=streaming,
+            metadata={"adapter_class": "PythonBenchWorker", "module": __name__},
+        )
+        for name, func, streaming in tools
+    ]
+
+
+class Registrar:
+    """Registers the tools once per session, on the session's first call."""
+
+    def __init__(self, elixir_address):
+        self.stub = pb_grpc.BridgeServiceStub(grpc.insecure_channel(elixir_address)) if elixir_address else None
+        self.sessions = set()
+        self.lock = threading.Lock()
+
+    def ensure(self, session_id):
+        if self.stub is None:
+            return
+        with self.lock:
+            if session_id in self.sessions:
+                return
+            self.sessions.add(session_id)
+        try:
+            response = self.stub.RegisterTools(
+                pb.RegisterToolsRequest(session_id=session_id, tools=tool_registrations(), worker_id=f"python-{os.getpid()}"),
+                timeout=10,
+            )
+            if not response.success:
+                print(f"could not register the tools: {response.error_message}", file=sys.stderr)
+        except grpc.RpcError as error:  # the call itself still runs
+            print(f"could not register the tools: {error}", file=sys.stderr)
 
 
 def error_payload(exc, tool, session):
@@ -118,13 +181,22 @@ def decode_parameters(request):
 
 
 class Servicer(pb_grpc.BridgeServiceServicer):
+    def __init__(self, registrar):
+        self.registrar = registrar
+
     def Ping(self, request, context):
         now = timestamp_pb2.Timestamp()
         now.GetCurrentTime()
         return pb.PingResponse(message=f"Pong from Python: {request.message}", server_time=now)
 
     def InitializeSession(self, request, context):
-        return pb.InitializeSessionResponse(success=True)
+        # Forwarded to the host, which creates the session (RegisterTools needs it).
+        if self.registrar.stub is None:
+            return pb.InitializeSessionResponse(success=True)
+        try:
+            return self.registrar.stub.InitializeSession(request, timeout=10)
+        except grpc.RpcError as error:
+            return pb.InitializeSessionResponse(success=False, error_message=str(error))
 
     def Heartbeat(self, request, context):
         now = timestamp_pb2.Timestamp()
@@ -132,6 +204,7 @@ class Servicer(pb_grpc.BridgeServiceServicer):
         return pb.HeartbeatResponse(server_time=now, session_valid=True)
 
     def ExecuteTool(self, request, context):
+        self.registrar.ensure(request.session_id)
         tool = TOOLS.get(request.tool_name)
         try:
             if tool is None:
@@ -145,6 +218,7 @@ class Servicer(pb_grpc.BridgeServiceServicer):
             return pb.ExecuteToolResponse(success=False, error_message=error_payload(exc, request.tool_name, request.session_id))
 
     def ExecuteStreamingTool(self, request, context):
+        self.registrar.ensure(request.session_id)
         tool = STREAMING.get(request.tool_name)
         if tool is None:
             context.abort(grpc.StatusCode.INTERNAL, json.dumps({"type": "AttributeError", "message": f"Tool '{request.tool_name}' not found"}))
@@ -186,7 +260,7 @@ def main():
         futures.ThreadPoolExecutor(max_workers=args.threads),
         options=[("grpc.max_send_message_length", max_size), ("grpc.max_receive_message_length", max_size)],
     )
-    pb_grpc.add_BridgeServiceServicer_to_server(Servicer(), server)
+    pb_grpc.add_BridgeServiceServicer_to_server(Servicer(Registrar(args.elixir_address)), server)
     port = server.add_insecure_port(f"127.0.0.1:{args.port}")
     server.start()
     signal_ready(port)

@@ -117,7 +117,11 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::
 
 #[test]
 fn a_failing_start_up_hook_stops_the_worker_with_exit_code_1_and_the_error() {
-    let mut child = spawn_child("fail", &[]);
+    // A ready file, as snakepit always gives one: without anything of snakepit's, the worker
+    // would explain itself and exit 2 instead of starting.
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("snakepit_ready_lifecycle_fail_1");
+    let mut child = spawn_child("fail", &[("SNAKEPIT_READY_FILE", ready.as_path())]);
     let status = wait_exit(&mut child, Duration::from_secs(30));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();

@@ -5,7 +5,8 @@
 //! snakepit-tools check --manifest elixir_tools.json --address HOST:PORT --session ID
 //! snakepit-tools docs --manifest elixir_tools.json
 //! snakepit-tools worker [--call TOOL] [--params JSON] [--stream] [--binary NAME=FILE]
-//!                       [--repeat N] [--list] -- COMMAND [ARGS...]
+//!                       [--repeat N] [--out FILE] [--list [--json]] -- COMMAND [ARGS...]
+//! snakepit-tools describe [-o FILE] [--name NAME] -- COMMAND [ARGS...]
 //! ```
 //!
 //! Exit codes: 0 success, 1 the host differs from the manifest (`check`) or the tool failed
@@ -86,7 +87,8 @@ enum Command {
         /// A binary parameter read from a file, `NAME=FILE` (repeatable).
         #[arg(long, value_name = "NAME=FILE", requires = "call")]
         binary: Vec<String>,
-        /// Make N calls, then print the median and p99 latency.
+        /// Make N calls; print the last result as one call does, and the median and p99
+        /// latency on stderr.
         #[arg(
             long,
             value_name = "N",
@@ -95,12 +97,40 @@ enum Command {
             conflicts_with = "stream"
         )]
         repeat: usize,
+        /// Write the result to FILE instead of stdout: a binary result's bytes (a JSON result
+        /// beside them stays on stdout), else the JSON result; with --stream, the chunks.
+        #[arg(long, value_name = "FILE", requires = "call")]
+        out: Option<PathBuf>,
         /// List the tools the worker registered with the host.
         #[arg(long)]
         list: bool,
+        /// With --list: print the tools as JSON (the `tools` of the worker's manifest).
+        #[arg(long, requires = "list")]
+        json: bool,
         /// Seconds a call may take.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// Seconds the worker may take to get ready.
+        #[arg(long, default_value_t = 30)]
+        ready_timeout: u64,
+        /// Copy the worker's output to stderr.
+        #[arg(long)]
+        echo: bool,
+        /// The worker's command and arguments.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Write a worker's tool manifest (the format a Rust worker's `--snakepit-describe`
+    /// prints), for any worker: launch it as snakepit does and read the tools it registers
+    /// with the host. A registration carries no JSON Schemas and no `extra_parameters`.
+    Describe {
+        /// Where to write it (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The manifest's `worker` (default: the program's file name, or the script's for
+        /// `python SCRIPT`).
+        #[arg(long)]
+        name: Option<String>,
         /// Seconds the worker may take to get ready.
         #[arg(long, default_value_t = 30)]
         ready_timeout: u64,
@@ -136,7 +166,9 @@ fn main() -> ExitCode {
             stream,
             binary,
             repeat,
+            out,
             list,
+            json,
             timeout,
             ready_timeout,
             echo,
@@ -150,7 +182,26 @@ fn main() -> ExitCode {
                 binary,
                 repeat: repeat.max(1),
                 list,
+                json,
+                out,
                 timeout: Duration::from_secs(timeout),
+                ready_timeout: Duration::from_secs(ready_timeout),
+                echo,
+            });
+            print_quietly(&outcome.stdout, &outcome.stderr);
+            return ExitCode::from(outcome.code);
+        }
+        Command::Describe {
+            output,
+            name,
+            ready_timeout,
+            echo,
+            command,
+        } => {
+            let outcome = worker_command::describe(worker_command::DescribeJob {
+                command,
+                output,
+                name,
                 ready_timeout: Duration::from_secs(ready_timeout),
                 echo,
             });

@@ -1,22 +1,10 @@
 //! `snakepit-tools worker` against the showcase worker (built by `cargo test --workspace`).
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::{Command, Output};
 
-fn showcase_worker() -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    let path = path.join("examples").join("showcase_worker");
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds the examples",
-        path.display()
-    );
-    path
-}
+use support::{python_grpc_available, showcase_worker, text, PYTHON_WORKER};
 
 fn worker(args: &[&str]) -> Output {
     let worker = showcase_worker();
@@ -27,10 +15,6 @@ fn worker(args: &[&str]) -> Output {
         .arg(worker)
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -122,13 +106,175 @@ fn list_shows_the_registered_tools_with_their_parameters() {
 }
 
 #[test]
-fn repeat_reports_median_and_p99() {
-    let output = worker(&["--call", "ping", "--repeat", "20"]);
+fn repeat_prints_the_last_result_and_the_median_and_p99_on_stderr() {
+    let output = worker(&[
+        "--call",
+        "ping",
+        "--params",
+        r#"{"message": "last"}"#,
+        "--repeat",
+        "20",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let line = text(&output.stdout);
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["message"], "last");
+    let line = text(&output.stderr);
     assert!(
         line.starts_with("20 calls of ping: median ") && line.contains(" ms, p99 "),
         "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "{line}");
+}
+
+#[test]
+fn a_failed_call_among_repeats_says_which() {
+    let output = worker(&[
+        "--call",
+        "error_demo",
+        "--params",
+        r#"{"error_type": "value"}"#,
+        "--repeat",
+        "3",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: call 1 of 3: ValueError (Snakepit.Error.ValueError): This is a demonstration ValueError\n"
+    );
+}
+
+#[test]
+fn a_failed_stream_is_printed_as_a_failed_call_is() {
+    // A tool that fails at once, called as a stream: the host hands streams the raw gRPC
+    // status, with the worker's error JSON as its message.
+    let output = worker(&[
+        "--call",
+        "error_demo",
+        "--params",
+        r#"{"error_type": "value"}"#,
+        "--stream",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: ValueError (Snakepit.Error.ValueError): This is a demonstration ValueError\n"
+    );
+    assert!(output.stdout.is_empty());
+    // A streaming tool given a bad parameter.
+    let output = worker(&[
+        "--call",
+        "stream_data",
+        "--params",
+        r#"{"count": "many"}"#,
+        "--stream",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output.stderr);
+    assert!(
+        message.starts_with(
+            "error: TypeError (Snakepit.Error.TypeError): tool `stream_data`: parameter `count`"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("gRPC status"), "{message}");
+}
+
+#[test]
+fn list_json_prints_the_manifests_tools() {
+    let output = worker(&["--list", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let tools: Vec<snakepit_bridge_spec::HostTool> =
+        serde_json::from_slice(&output.stdout).expect("a JSON list of tools");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted: {names:?}");
+    let find = |name: &str| tools.iter().find(|t| t.name == name).unwrap();
+    assert_eq!(
+        serde_json::to_value(find("process_binary")).unwrap(),
+        serde_json::json!({
+            "name": "process_binary",
+            "description": "Process the binary parameter `data`: `checksum` (SHA-256) or `reverse` (answered in\n`binary_result`).",
+            "parameters": [
+                {"name": "data", "type": "bytes", "required": true, "description": "The bytes to process", "binary": true},
+                {"name": "operation", "type": "string", "required": false, "description": "", "default": "checksum"}
+            ]
+        })
+    );
+    assert!(find("stream_data").supports_streaming);
+    let output = Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
+        .args(["worker", "--json", "--", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "--json needs --list");
+}
+
+#[test]
+fn out_writes_a_binary_result_or_the_json_result_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.bin");
+    std::fs::write(&data, b"abc").unwrap();
+    let spec = format!("data={}", data.display());
+
+    // A binary result: its bytes in the file, the JSON beside them on stdout.
+    let out = dir.path().join("reversed.bin");
+    let output = worker(&[
+        "--call",
+        "process_binary",
+        "--params",
+        r#"{"operation": "reverse"}"#,
+        "--binary",
+        &spec,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), b"cba");
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        result,
+        serde_json::json!({"bytes": 3, "operation": "reverse"})
+    );
+    assert_eq!(
+        text(&output.stderr),
+        format!("wrote the binary result (3 bytes) to {}\n", out.display())
+    );
+
+    // A JSON result: in the file, nothing on stdout.
+    let out = dir.path().join("ping.json");
+    let output = worker(&["--call", "ping", "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.ends_with('\n'));
+    let result: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(result["message"], "pong");
+
+    // A stream: the chunks, one per line.
+    let out = dir.path().join("chunks.jsonl");
+    let output = worker(&[
+        "--call",
+        "stream_data",
+        "--params",
+        r#"{"count": 2, "delay": 0}"#,
+        "--stream",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+
+    // A file that cannot be written is an error, after the call.
+    let output = worker(&[
+        "--call",
+        "ping",
+        "--out",
+        dir.path().join("missing/dir/x").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).starts_with("error: --out: cannot write "),
+        "{}",
+        text(&output.stderr)
     );
 }
 
@@ -192,29 +338,11 @@ fn the_command_is_required_and_params_must_be_an_object() {
     );
 }
 
-/// Whether Python's grpcio is here; without it the Python worker cannot run. CI installs it and
-/// sets SNAKEPIT_REQUIRE_PYTHON_WORKER=1, so that there a missing grpcio fails the test.
-fn python_grpc_available() -> bool {
-    let available = Command::new("python3")
-        .args(["-c", "import grpc, grpc_tools"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !available {
-        assert!(
-            std::env::var_os("SNAKEPIT_REQUIRE_PYTHON_WORKER").is_none(),
-            "grpcio is missing: pip install grpcio grpcio-tools"
-        );
-        eprintln!("skipped: Python's grpcio is not installed (pip install grpcio grpcio-tools)");
-    }
-    available
-}
-
 fn python_worker(args: &[&str]) -> Output {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/python_worker.py");
     Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
         .arg("worker")
         .args(args)
-        .args(["--", "python3", script])
+        .args(["--", "python3", PYTHON_WORKER])
         .output()
         .unwrap()
 }

@@ -49,7 +49,111 @@ impl HostTool {
     pub fn parameter(&self, name: &str) -> Option<&HostParameter> {
         self.parameters.iter().find(|p| p.name == name)
     }
+
+    /// The tool as a worker's manifest holds it, from the tool as the host stores a worker's
+    /// `RegisterTools` registration of it (snakepit's Python worker and a Rust worker register
+    /// the same way: `validation_json` = `{"default": ...}`, metadata `adapter_class` and
+    /// `module`, and the host adds `supports_streaming`).
+    ///
+    /// Each parameter's `default` comes out of its validation, a `bytes` parameter is
+    /// `binary`, and the metadata the registration itself adds
+    /// ([`REGISTRATION_METADATA_KEYS`]) is dropped; other metadata is kept. A registration
+    /// cannot carry the JSON Schemas of parameters and results nor `extra_parameters` (a
+    /// `**kwargs` / `#[param(rest)]` parameter registers as an ordinary `any` parameter), so
+    /// those stay empty.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use snakepit_bridge_spec::{HostParameter, HostTool};
+    ///
+    /// let registered = HostTool {
+    ///     parameters: vec![
+    ///         HostParameter::new("data", "bytes", true),
+    ///         HostParameter {
+    ///             validation: json!({"default": "checksum"}),
+    ///             ..HostParameter::new("operation", "string", false)
+    ///         },
+    ///     ],
+    ///     metadata: [("adapter_class", "Showcase"), ("module", "showcase"), ("supports_streaming", "false")]
+    ///         .into_iter()
+    ///         .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    ///         .collect(),
+    ///     ..HostTool::new("process_binary")
+    /// };
+    /// let tool = HostTool::from_registration(registered);
+    /// assert!(tool.parameters[0].binary);
+    /// assert_eq!(tool.parameters[1].default, Some(json!("checksum")));
+    /// assert_eq!(tool.parameters[1].validation, json!({}));
+    /// assert!(tool.metadata.is_empty());
+    /// ```
+    pub fn from_registration(registered: HostTool) -> HostTool {
+        let mut tool = registered;
+        for parameter in &mut tool.parameters {
+            if parameter.default.is_none() {
+                if let Value::Object(validation) = &mut parameter.validation {
+                    parameter.default = validation.remove("default");
+                }
+            }
+            parameter.binary = parameter.binary || parameter.type_name == BYTES_TYPE;
+        }
+        tool.metadata
+            .retain(|key, _| !REGISTRATION_METADATA_KEYS.contains(&key.as_str()));
+        tool
+    }
+
+    /// The tool in one line, for listings: `name(required: type, optional?: type = default)`,
+    /// with ` [streaming]` for a streaming tool and `, ...` when it takes extra parameters.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use snakepit_bridge_spec::{HostParameter, HostTool};
+    ///
+    /// let tool = HostTool {
+    ///     parameters: vec![
+    ///         HostParameter::new("count", "integer", true),
+    ///         HostParameter { default: Some(json!(1.0)), ..HostParameter::new("delay", "float", false) },
+    ///     ],
+    ///     supports_streaming: true,
+    ///     ..HostTool::new("stream_data")
+    /// };
+    /// assert_eq!(tool.signature(), "stream_data(count: integer, delay?: float = 1.0) [streaming]");
+    /// ```
+    pub fn signature(&self) -> String {
+        let mut parameters: Vec<String> = self
+            .parameters
+            .iter()
+            .map(|parameter| {
+                let optional = if parameter.required { "" } else { "?" };
+                let default = parameter
+                    .default
+                    .as_ref()
+                    .map(|value| format!(" = {value}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}{optional}: {}{default}",
+                    parameter.name, parameter.type_name
+                )
+            })
+            .collect();
+        if self.extra_parameters {
+            parameters.push("...".to_owned());
+        }
+        let streaming = if self.supports_streaming {
+            " [streaming]"
+        } else {
+            ""
+        };
+        format!("{}({}){streaming}", self.name, parameters.join(", "))
+    }
 }
+
+/// The host type name of a binary parameter, whose value travels in `binary_parameters`.
+pub const BYTES_TYPE: &str = "bytes";
+
+/// The metadata a `RegisterTools` registration adds to every tool, not part of the tool
+/// itself: `adapter_class` and `module` (set by the worker, as snakepit's Python worker sets
+/// them) and `supports_streaming` (recorded by the host).
+pub const REGISTRATION_METADATA_KEYS: [&str; 3] = ["adapter_class", "module", "supports_streaming"];
 
 /// One parameter of a [`HostTool`] (a `ParameterSpec`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +291,78 @@ mod tests {
             })
         );
         assert_eq!(serde_json::from_value::<HostTool>(text).unwrap(), tool);
+    }
+
+    #[test]
+    fn a_registration_reads_back_as_the_worker_described_it() {
+        let registered = HostTool {
+            description: "Process bytes".into(),
+            parameters: vec![
+                HostParameter::new("data", "bytes", true),
+                HostParameter {
+                    validation: json!({"default": "checksum", "min_length": 1}),
+                    ..HostParameter::new("operation", "string", false)
+                },
+                HostParameter {
+                    default: Some(json!(3)),
+                    validation: json!({"default": 4}),
+                    ..HostParameter::new("n", "integer", false)
+                },
+            ],
+            metadata: [
+                ("adapter_class", "A"),
+                ("module", "m"),
+                ("supports_streaming", "true"),
+                ("required_variables", "x,y"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            supports_streaming: true,
+            ..HostTool::new("t")
+        };
+        let tool = HostTool::from_registration(registered);
+        assert_eq!(
+            serde_json::to_value(&tool).unwrap(),
+            json!({
+                "name": "t", "description": "Process bytes",
+                "parameters": [
+                    {"name": "data", "type": "bytes", "required": true, "description": "", "binary": true},
+                    {"name": "operation", "type": "string", "required": false, "description": "",
+                     "default": "checksum", "validation": {"min_length": 1}},
+                    // An explicit default wins; the validation keeps what it said.
+                    {"name": "n", "type": "integer", "required": false, "description": "",
+                     "default": 3, "validation": {"default": 4}}
+                ],
+                "metadata": {"required_variables": "x,y"},
+                "supports_streaming": true
+            })
+        );
+    }
+
+    #[test]
+    fn signatures_show_types_defaults_extra_parameters_and_streaming() {
+        let mut tool = HostTool {
+            parameters: vec![
+                HostParameter::new("tool_name", "string", true),
+                HostParameter {
+                    default: Some(json!("pong")),
+                    ..HostParameter::new("message", "string", false)
+                },
+            ],
+            ..HostTool::new("t")
+        };
+        assert_eq!(
+            tool.signature(),
+            "t(tool_name: string, message?: string = \"pong\")"
+        );
+        tool.extra_parameters = true;
+        tool.supports_streaming = true;
+        assert_eq!(
+            tool.signature(),
+            "t(tool_name: string, message?: string = \"pong\", ...) [streaming]"
+        );
+        assert_eq!(HostTool::new("x").signature(), "x()");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub use error_json::{
 pub use exact_json::{decode_exact, message_without_position, ExactJsonError, WideInteger};
 pub use grpc_timeout::{encode_grpc_timeout, parse_grpc_timeout};
 pub use heartbeat::{truthy, HeartbeatConfig};
-pub use host_tools::{HostParameter, HostTool};
+pub use host_tools::{HostParameter, HostTool, BYTES_TYPE, REGISTRATION_METADATA_KEYS};
 pub use json_path::{JsonPath, PathSegment};
 pub use manifest::{
     snapshot_command, tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION,

@@ -4,7 +4,8 @@
 //! `priv/python/grpc_server.py` `main()`, reads them as this module does).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use snakepit_bridge_spec::launch::{
@@ -15,6 +16,9 @@ use snakepit_bridge_spec::launch::{
     PROCESS_GROUP_ENV, READY_FILE_ENV, RUN_ID_FLAG, VALUE_FLAGS,
 };
 pub use snakepit_bridge_spec::HeartbeatConfig;
+use snakepit_bridge_spec::HostTool;
+
+use crate::toolset::{ToolDefinition, ToolSet, DESCRIBE_FLAG};
 
 /// The worker's launch settings: read with [`WorkerConfig::from_process`] or
 /// [`WorkerConfig::from_args_and_env`], adjusted through the public fields.
@@ -172,6 +176,143 @@ impl WorkerConfig {
     }
 }
 
+/// How the program running a worker was started, from its command line and environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invocation {
+    /// By snakepit, or by anything else that gives the worker what snakepit always gives it
+    /// (see [`Invocation::from_args_and_env`]): the worker serves.
+    Snakepit,
+    /// With `--help` or `-h`: the worker says what it is and how to run it, and exits 0.
+    Help,
+    /// By hand, with nothing of snakepit's: the worker says what it is and how to run it, and
+    /// exits 2, instead of serving where no one will call it.
+    ByHand,
+}
+
+/// The flags of which any one means the worker was started to serve.
+const SERVING_FLAGS: [&str; 4] = [
+    PORT_FLAG,
+    ELIXIR_ADDRESS_FLAG,
+    RUN_ID_FLAG,
+    LEGACY_RUN_ID_FLAG,
+];
+
+impl Invocation {
+    /// Reads `args` (without the program name) and `env`. snakepit always passes
+    /// `--snakepit-run-id` and `SNAKEPIT_READY_FILE`, and `--port` and `--elixir-address`
+    /// unless the pool's own arguments hold them (snakepit v0.13.0
+    /// `lib/snakepit/worker/configuration.ex`); any one of these, or one of the host address
+    /// variables snakepit's Python worker falls back to, means the worker is to serve. A
+    /// deliberate `--port 50051` by hand serves too.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use snakepit_bridge_worker::Invocation;
+    ///
+    /// let none = HashMap::new();
+    /// let args = |text: &str| text.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    /// assert_eq!(Invocation::from_args_and_env(&args(""), &none), Invocation::ByHand);
+    /// assert_eq!(Invocation::from_args_and_env(&args("--help"), &none), Invocation::Help);
+    /// assert_eq!(
+    ///     Invocation::from_args_and_env(&args("--port 0 --elixir-address localhost:50051"), &none),
+    ///     Invocation::Snakepit
+    /// );
+    /// ```
+    pub fn from_args_and_env(args: &[String], env: &HashMap<String, String>) -> Invocation {
+        if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+            return Invocation::Help;
+        }
+        let flag_given = args.iter().any(|arg| {
+            let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+            SERVING_FLAGS.contains(&name)
+        });
+        let env_given = std::iter::once(READY_FILE_ENV)
+            .chain(ADDRESS_ENVS)
+            .any(|name| env.get(name).is_some_and(|value| !value.trim().is_empty()));
+        if flag_given || env_given {
+            Invocation::Snakepit
+        } else {
+            Invocation::ByHand
+        }
+    }
+}
+
+/// What a worker run by hand prints: what it is, its tools, and how to run it. `program` is
+/// the path it was run as.
+pub(crate) fn by_hand_text(program: &str, invocation: Invocation, tools: &[HostTool]) -> String {
+    let name = Path::new(program).file_stem().map_or_else(
+        || program.to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    let mut text = String::new();
+    if invocation == Invocation::ByHand {
+        text.push_str(&format!(
+            "{name}: not started by snakepit (no {PORT_FLAG}, {ELIXIR_ADDRESS_FLAG}, \
+             {RUN_ID_FLAG} or {READY_FILE_ENV}), so it does not serve.\n\n"
+        ));
+    }
+    let count = match tools.len() {
+        1 => "1 tool".to_owned(),
+        n => format!("{n} tools"),
+    };
+    text.push_str(&format!(
+        "{name}: a snakepit worker (snakepit-bridge) serving {count}:\n\n"
+    ));
+    for tool in tools {
+        text.push_str(&format!("  {}\n", tool.signature()));
+        // The first paragraph, on one line.
+        let summary = tool.description.split("\n\n").next().unwrap_or_default();
+        let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !summary.is_empty() {
+            text.push_str(&format!("      {summary}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "\nsnakepit starts it in a pool, passing {PORT_FLAG}, {ELIXIR_ADDRESS_FLAG}, {RUN_ID_FLAG}\n\
+         and {READY_FILE_ENV} (the file it writes its port to). Run it:\n\
+         \x20 in a snakepit pool:   as the executable of the pool's adapter (the snakepit_bridge Elixir package)\n\
+         \x20 call one tool:        snakepit-tools worker --call TOOL --params '{{\"name\": \"value\"}}' -- {program}\n\
+         \x20 list its tools:       snakepit-tools worker --list -- {program}\n\
+         \x20 print its manifest:   {program} {DESCRIBE_FLAG}\n\
+         \x20 serve without a host: {program} {PORT_FLAG} 50051   (calls back into Elixir fail)\n"
+    ));
+    text
+}
+
+/// When the program was run with `--help`, or by hand with nothing of snakepit's, prints what
+/// the worker is and how to run it (on stdout for `--help`, exit 0; on stderr otherwise, exit
+/// 2) and returns the exit code; `None` when it is to serve. `Worker::run` calls it when no
+/// configuration was given in code.
+pub(crate) fn explain_if_run_by_hand<T: ToolSet>() -> Option<ExitCode> {
+    let mut args = std::env::args();
+    let program = args.next().unwrap_or_else(|| T::type_name().to_owned());
+    let args: Vec<String> = args.collect();
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let invocation = Invocation::from_args_and_env(&args, &env);
+    if invocation == Invocation::Snakepit {
+        return None;
+    }
+    let mut tools: Vec<HostTool> = T::tool_definitions()
+        .iter()
+        .map(ToolDefinition::to_host_tool)
+        .collect();
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    let text = by_hand_text(&program, invocation, &tools);
+    if invocation == Invocation::Help {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout (`| head`) is no failure of the worker.
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+        Some(ExitCode::SUCCESS)
+    } else {
+        crate::logging::print_line(text.trim_end());
+        Some(ExitCode::from(2))
+    }
+}
+
 /// `--flag value` and `--flag=value` pairs; flags without a value map to "".
 fn read_flags(args: &[String]) -> HashMap<String, String> {
     let mut flags = HashMap::new();
@@ -271,6 +412,97 @@ mod tests {
         assert_eq!(config.heartbeat, HeartbeatConfig::default());
         assert_eq!(config.log_level, LogLevel::Warning);
         assert!(config.process_group);
+    }
+
+    #[test]
+    fn a_worker_serves_when_given_anything_snakepit_always_gives() {
+        let by = |a: &str, e: &[(&str, &str)]| Invocation::from_args_and_env(&args(a), &env(e));
+        // snakepit's own command line, and each piece of it alone.
+        assert_eq!(
+            by("--port 0 --elixir-address 127.0.0.1:4000 --snakepit-run-id k3x9a2p --snakepit-instance-name x", &[]),
+            Invocation::Snakepit
+        );
+        for alone in [
+            "--port 0",
+            "--port=50051",
+            "--elixir-address localhost:1",
+            "--snakepit-run-id k3x9a2p",
+            "--run-id k3x9a2p",
+        ] {
+            assert_eq!(by(alone, &[]), Invocation::Snakepit, "{alone}");
+        }
+        for variable in [
+            "SNAKEPIT_READY_FILE",
+            "SNAKEPIT_GRPC_ADDRESS",
+            "SNAKEPIT_ELIXIR_ADDRESS",
+        ] {
+            assert_eq!(
+                by("", &[(variable, "x")]),
+                Invocation::Snakepit,
+                "{variable}"
+            );
+            assert_eq!(
+                by("", &[(variable, " ")]),
+                Invocation::ByHand,
+                "{variable} empty"
+            );
+        }
+        // Nothing of snakepit's: flags it does not send, variables it sets beside the ready file.
+        assert_eq!(by("", &[]), Invocation::ByHand);
+        assert_eq!(
+            by(
+                "--adapter x --heartbeat-enabled --snakepit-instance-name n",
+                &[("SNAKEPIT_LOG_LEVEL", "debug")]
+            ),
+            Invocation::ByHand
+        );
+        assert_eq!(by("--port-of-call 1", &[]), Invocation::ByHand);
+        // --help wins, even beside snakepit's flags.
+        assert_eq!(by("-h", &[]), Invocation::Help);
+        assert_eq!(by("--port 0 --help", &[]), Invocation::Help);
+    }
+
+    #[test]
+    fn by_hand_the_worker_says_what_it_is_and_how_to_run_it() {
+        let tools = vec![
+            HostTool {
+                description: "Echo back\na message.\n\nMore.".into(),
+                parameters: vec![snakepit_bridge_spec::HostParameter {
+                    default: Some(serde_json::json!("pong")),
+                    ..snakepit_bridge_spec::HostParameter::new("message", "string", false)
+                }],
+                ..HostTool::new("ping")
+            },
+            HostTool {
+                supports_streaming: true,
+                ..HostTool::new("stream_data")
+            },
+        ];
+        let help = by_hand_text("target/debug/my_worker", Invocation::Help, &tools);
+        assert!(
+            help.starts_with(
+                "my_worker: a snakepit worker (snakepit-bridge) serving 2 tools:\n\n  \
+                 ping(message?: string = \"pong\")\n      Echo back a message.\n  \
+                 stream_data() [streaming]\n\n"
+            ),
+            "{help}"
+        );
+        for how in [
+            "snakepit-tools worker --call TOOL --params '{\"name\": \"value\"}' -- target/debug/my_worker\n",
+            "target/debug/my_worker --snakepit-describe\n",
+            "target/debug/my_worker --port 50051",
+        ] {
+            assert!(help.contains(how), "{how} in {help}");
+        }
+        let by_hand = by_hand_text("my_worker", Invocation::ByHand, &tools);
+        assert!(
+            by_hand.starts_with(
+                "my_worker: not started by snakepit (no --port, --elixir-address, \
+                 --snakepit-run-id or SNAKEPIT_READY_FILE), so it does not serve.\n\n\
+                 my_worker: a snakepit worker"
+            ),
+            "{by_hand}"
+        );
     }
 
     #[test]

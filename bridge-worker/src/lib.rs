@@ -53,7 +53,7 @@ mod worker;
 pub mod __private;
 
 pub use call::ToolCall;
-pub use config::{HeartbeatConfig, LogLevel, WorkerConfig};
+pub use config::{HeartbeatConfig, Invocation, LogLevel, WorkerConfig};
 pub use context::{BlockingElixir, ToolContext};
 pub use error::ToolError;
 pub use heartbeat::StopReason;

@@ -275,6 +275,12 @@ impl<T: ToolSet> Worker<T> {
         if let Some(code) = crate::toolset::describe_if_asked::<T>() {
             return code;
         }
+        // Run by hand (`--help`, or nothing of snakepit's): say what this is, do not serve.
+        if self.config.is_none() {
+            if let Some(code) = crate::config::explain_if_run_by_hand::<T>() {
+                return code;
+            }
+        }
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
