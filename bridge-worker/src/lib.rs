@@ -61,15 +61,15 @@ pub use output::{Answer, ToolOutput};
 pub use output::{BinaryResult, IntoToolOutput};
 pub use ready_file::{worker_id_from_ready_file, write_ready_file};
 pub use service::run_tool;
+pub use stream::{
+    chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,
+};
+pub use telemetry::{Measurement, Telemetry, TelemetryError, EVENT_CATALOG, MEASUREMENT_KEYS};
 /// What a streaming tool needs: the [`Stream`] trait its `impl Stream<Item = Result<T, E>>`
 /// names, [`StreamExt`] to map and chain streams, and the whole of [`tokio_stream`] (`iter`,
 /// `once`, the `wrappers` around tokio's channels and intervals), so a worker crate need not
 /// depend on it itself.
 pub use tokio_stream::{self, Stream, StreamExt};
-pub use stream::{
-    chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,
-};
-pub use telemetry::{Measurement, Telemetry, TelemetryError, EVENT_CATALOG, MEASUREMENT_KEYS};
 pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
 pub use worker::{
     BoxError, StartContext, Worker, WorkerError, WorkerHandle, DEFAULT_SESSION_IDLE_TIMEOUT,
