@@ -122,7 +122,7 @@ enum Command {
     },
     /// Write a worker's tool manifest (the format a Rust worker's `--snakepit-describe`
     /// prints), for any worker: launch it as snakepit does and read the tools it registers
-    /// with the host. A registration carries no JSON Schemas and no `extra_parameters`.
+    /// with the host. A registration carries no JSON Schemas, no `rest` marker and no `extra_parameters`.
     Describe {
         /// Where to write it (default: stdout).
         #[arg(short, long, value_name = "FILE")]

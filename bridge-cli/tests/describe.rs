@@ -38,13 +38,15 @@ fn self_described_without_schemas() -> Manifest {
             .any(|tool| tool.result_schema.is_some()
                 || tool.extra_parameters
                 || tool.parameters.iter().any(|p| p.schema.is_some())),
-        "the showcase has schemas and extra parameters to leave out"
+        "the showcase has schemas, extra parameters and rest parameters to leave out"
     );
     for tool in &mut manifest.tools {
         tool.result_schema = None;
         tool.extra_parameters = false;
         for parameter in &mut tool.parameters {
             parameter.schema = None;
+            // Which parameter is `#[param(rest)]` is not in a registration either.
+            parameter.rest = false;
         }
     }
     manifest
