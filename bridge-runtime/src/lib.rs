@@ -71,7 +71,7 @@ mod context_method_names {
             include_str!("blocking.rs"),
             include_str!("caller.rs"),
         ] {
-            for name in snakepit_bridge_spec::public_fn_names(source) {
+            for name in snakepit_bridge_spec::__private::public_fn_names(source) {
                 assert!(
                     snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&name.as_str()),
                     "`{name}` is missing from CONTEXT_METHOD_NAMES"

@@ -10,6 +10,12 @@
 
 use serde_json::Value;
 
+/// `--snakepit-describe`: not snakepit's but this library's: a worker given it prints its tool
+/// manifest (the format of [`crate::Manifest`]) on stdout and exits 0, binding and connecting
+/// to nothing; `snakepit-tools describe` and the Elixir package's `mix snakepit_bridge.check`
+/// rely on it.
+pub const DESCRIBE_FLAG: &str = "--snakepit-describe";
+
 /// `--port <port>`: the port to serve on; the host sends `0` (the OS picks one).
 pub const PORT_FLAG: &str = "--port";
 /// `--elixir-address <host:port>`: the host's own gRPC server, for calls back into Elixir.

@@ -40,9 +40,6 @@ mod tool_name;
 
 pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, is_compatible};
-/// Test support, not API: the scanner the contexts' tests use to check `CONTEXT_METHOD_NAMES`.
-#[doc(hidden)]
-pub use context_methods::public_fn_names;
 pub use context_methods::CONTEXT_METHOD_NAMES;
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
 pub use error_json::{
@@ -61,3 +58,10 @@ pub use markdown::{declared_tools_markdown, host_tools_markdown};
 pub use non_finite::{find_non_finite, holds_null, to_finite_json, FiniteJsonError, NonFinite};
 pub use suggest::{closest_name, did_you_mean};
 pub use tool_name::{validate_tool_name, ToolNameError, MAX_TOOL_NAME_BYTES};
+
+/// Test support of the workspace's own crates, not API: the scanner that checks
+/// [`CONTEXT_METHOD_NAMES`] against the contexts' sources.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context_methods::public_fn_names;
+}

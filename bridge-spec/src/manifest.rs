@@ -83,6 +83,7 @@ pub struct Manifest {
 
 /// Why a manifest could not be read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ManifestError {
     /// The text is not a manifest (bad JSON or missing fields).
     Invalid(serde_json::Error),
@@ -175,6 +176,7 @@ impl Manifest {
 
 /// How the host's live tool list differs from a recorded one.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ToolDrift {
     /// The host exposes a tool the record lacks.
     Added(String),

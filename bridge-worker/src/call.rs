@@ -62,7 +62,11 @@ impl ToolCall {
                     )
                 })
                 .collect(),
-            _ => HashMap::new(),
+            Value::Null => HashMap::new(),
+            // A test's own mistake, said at once rather than as a "missing parameter" later.
+            other => panic!(
+                "ToolCall::for_test takes the parameters as a JSON object (or null for none), not {other}"
+            ),
         };
         ToolCall {
             tool: tool.to_owned(),

@@ -179,9 +179,9 @@ impl WorkerConfig {
 /// How the program running a worker was started, from its command line and environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Invocation {
+pub enum RunMode {
     /// By snakepit, or by anything else that gives the worker what snakepit always gives it
-    /// (see [`Invocation::from_args_and_env`]): the worker serves.
+    /// (see [`RunMode::from_args_and_env`]): the worker serves.
     Snakepit,
     /// With `--help` or `-h`: the worker says what it is and how to run it, and exits 0.
     Help,
@@ -198,7 +198,7 @@ const SERVING_FLAGS: [&str; 4] = [
     LEGACY_RUN_ID_FLAG,
 ];
 
-impl Invocation {
+impl RunMode {
     /// Reads `args` (without the program name) and `env`. snakepit always passes
     /// `--snakepit-run-id` and `SNAKEPIT_READY_FILE`, and `--port` and `--elixir-address`
     /// unless the pool's own arguments hold them (snakepit v0.13.0
@@ -208,20 +208,20 @@ impl Invocation {
     ///
     /// ```
     /// use std::collections::HashMap;
-    /// use snakepit_bridge_worker::Invocation;
+    /// use snakepit_bridge::worker::RunMode;
     ///
     /// let none = HashMap::new();
     /// let args = |text: &str| text.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-    /// assert_eq!(Invocation::from_args_and_env(&args(""), &none), Invocation::ByHand);
-    /// assert_eq!(Invocation::from_args_and_env(&args("--help"), &none), Invocation::Help);
+    /// assert_eq!(RunMode::from_args_and_env(&args(""), &none), RunMode::ByHand);
+    /// assert_eq!(RunMode::from_args_and_env(&args("--help"), &none), RunMode::Help);
     /// assert_eq!(
-    ///     Invocation::from_args_and_env(&args("--port 0 --elixir-address localhost:50051"), &none),
-    ///     Invocation::Snakepit
+    ///     RunMode::from_args_and_env(&args("--port 0 --elixir-address localhost:50051"), &none),
+    ///     RunMode::Snakepit
     /// );
     /// ```
-    pub fn from_args_and_env(args: &[String], env: &HashMap<String, String>) -> Invocation {
+    pub fn from_args_and_env(args: &[String], env: &HashMap<String, String>) -> RunMode {
         if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-            return Invocation::Help;
+            return RunMode::Help;
         }
         let flag_given = args.iter().any(|arg| {
             let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
@@ -231,22 +231,22 @@ impl Invocation {
             .chain(ADDRESS_ENVS)
             .any(|name| env.get(name).is_some_and(|value| !value.trim().is_empty()));
         if flag_given || env_given {
-            Invocation::Snakepit
+            RunMode::Snakepit
         } else {
-            Invocation::ByHand
+            RunMode::ByHand
         }
     }
 }
 
 /// What a worker run by hand prints: what it is, its tools, and how to run it. `program` is
 /// the path it was run as.
-pub(crate) fn by_hand_text(program: &str, invocation: Invocation, tools: &[HostTool]) -> String {
+pub(crate) fn by_hand_text(program: &str, invocation: RunMode, tools: &[HostTool]) -> String {
     let name = Path::new(program).file_stem().map_or_else(
         || program.to_owned(),
         |stem| stem.to_string_lossy().into_owned(),
     );
     let mut text = String::new();
-    if invocation == Invocation::ByHand {
+    if invocation == RunMode::ByHand {
         text.push_str(&format!(
             "{name}: not started by snakepit (no {PORT_FLAG}, {ELIXIR_ADDRESS_FLAG}, \
              {RUN_ID_FLAG} or {READY_FILE_ENV}), so it does not serve.\n\n"
@@ -289,8 +289,8 @@ pub(crate) fn explain_if_run_by_hand<T: ToolSet>() -> Option<ExitCode> {
     let program = args.next().unwrap_or_else(|| T::type_name().to_owned());
     let args: Vec<String> = args.collect();
     let env: HashMap<String, String> = std::env::vars().collect();
-    let invocation = Invocation::from_args_and_env(&args, &env);
-    if invocation == Invocation::Snakepit {
+    let invocation = RunMode::from_args_and_env(&args, &env);
+    if invocation == RunMode::Snakepit {
         return None;
     }
     let mut tools: Vec<HostTool> = T::tool_definitions()
@@ -299,7 +299,7 @@ pub(crate) fn explain_if_run_by_hand<T: ToolSet>() -> Option<ExitCode> {
         .collect();
     tools.sort_by(|a, b| a.name.cmp(&b.name));
     let text = by_hand_text(&program, invocation, &tools);
-    if invocation == Invocation::Help {
+    if invocation == RunMode::Help {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (`| head`) is no failure of the worker.
@@ -416,11 +416,11 @@ mod tests {
 
     #[test]
     fn a_worker_serves_when_given_anything_snakepit_always_gives() {
-        let by = |a: &str, e: &[(&str, &str)]| Invocation::from_args_and_env(&args(a), &env(e));
+        let by = |a: &str, e: &[(&str, &str)]| RunMode::from_args_and_env(&args(a), &env(e));
         // snakepit's own command line, and each piece of it alone.
         assert_eq!(
             by("--port 0 --elixir-address 127.0.0.1:4000 --snakepit-run-id k3x9a2p --snakepit-instance-name x", &[]),
-            Invocation::Snakepit
+            RunMode::Snakepit
         );
         for alone in [
             "--port 0",
@@ -429,7 +429,7 @@ mod tests {
             "--snakepit-run-id k3x9a2p",
             "--run-id k3x9a2p",
         ] {
-            assert_eq!(by(alone, &[]), Invocation::Snakepit, "{alone}");
+            assert_eq!(by(alone, &[]), RunMode::Snakepit, "{alone}");
         }
         for variable in [
             "SNAKEPIT_READY_FILE",
@@ -438,28 +438,28 @@ mod tests {
         ] {
             assert_eq!(
                 by("", &[(variable, "x")]),
-                Invocation::Snakepit,
+                RunMode::Snakepit,
                 "{variable}"
             );
             assert_eq!(
                 by("", &[(variable, " ")]),
-                Invocation::ByHand,
+                RunMode::ByHand,
                 "{variable} empty"
             );
         }
         // Nothing of snakepit's: flags it does not send, variables it sets beside the ready file.
-        assert_eq!(by("", &[]), Invocation::ByHand);
+        assert_eq!(by("", &[]), RunMode::ByHand);
         assert_eq!(
             by(
                 "--adapter x --heartbeat-enabled --snakepit-instance-name n",
                 &[("SNAKEPIT_LOG_LEVEL", "debug")]
             ),
-            Invocation::ByHand
+            RunMode::ByHand
         );
-        assert_eq!(by("--port-of-call 1", &[]), Invocation::ByHand);
+        assert_eq!(by("--port-of-call 1", &[]), RunMode::ByHand);
         // --help wins, even beside snakepit's flags.
-        assert_eq!(by("-h", &[]), Invocation::Help);
-        assert_eq!(by("--port 0 --help", &[]), Invocation::Help);
+        assert_eq!(by("-h", &[]), RunMode::Help);
+        assert_eq!(by("--port 0 --help", &[]), RunMode::Help);
     }
 
     #[test]
@@ -478,7 +478,7 @@ mod tests {
                 ..HostTool::new("stream_data")
             },
         ];
-        let help = by_hand_text("target/debug/my_worker", Invocation::Help, &tools);
+        let help = by_hand_text("target/debug/my_worker", RunMode::Help, &tools);
         assert!(
             help.starts_with(
                 "my_worker: a snakepit worker (snakepit-bridge) serving 2 tools:\n\n  \
@@ -494,7 +494,7 @@ mod tests {
         ] {
             assert!(help.contains(how), "{how} in {help}");
         }
-        let by_hand = by_hand_text("my_worker", Invocation::ByHand, &tools);
+        let by_hand = by_hand_text("my_worker", RunMode::ByHand, &tools);
         assert!(
             by_hand.starts_with(
                 "my_worker: not started by snakepit (no --port, --elixir-address, \

@@ -29,7 +29,7 @@ use crate::telemetry::{Telemetry, TelemetryHub};
 ///
 /// ```
 /// use snakepit_bridge_runtime::{Error, Parameters, ToolCaller, ToolResponse};
-/// use snakepit_bridge_worker::ToolCall;
+/// use snakepit_bridge::worker::ToolCall;
 ///
 /// struct FakeElixir;
 ///
@@ -310,7 +310,7 @@ impl BlockingToolCaller for BlockingElixir {
 mod tests {
     #[test]
     fn every_tool_context_method_is_in_the_list_the_macro_checks() {
-        for name in snakepit_bridge_spec::public_fn_names(include_str!("context.rs")) {
+        for name in snakepit_bridge_spec::__private::public_fn_names(include_str!("context.rs")) {
             assert!(
                 snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&name.as_str()),
                 "`{name}` is missing from CONTEXT_METHOD_NAMES"

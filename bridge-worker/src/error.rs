@@ -17,7 +17,7 @@ use snakepit_bridge_spec::{write_error_json, ErrorJson};
 /// `python_type`).
 ///
 /// ```
-/// use snakepit_bridge_worker::ToolError;
+/// use snakepit_bridge::worker::ToolError;
 /// let error = ToolError::value_error("n must be positive");
 /// assert_eq!(error.type_name(), "ValueError");
 /// ```

@@ -2,7 +2,8 @@
 //! says, and the one place that decides the worker should stop.
 //!
 //! snakepit reaps orphaned Python workers only; a Rust worker must notice by itself that the
-//! host is gone (worker-protocol.md 5 and 8).
+//! host is gone (snakepit v0.13.0's orphan cleanup, `lib/snakepit/pool/process_registry.ex` and
+//! `process_killer.ex`, matches `grpc_server.py` and Python process names).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::host_link::HostLink;
 
 /// Why the worker stops.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StopReason {
     /// SIGTERM or SIGINT (the host's graceful stop).
     Signal(&'static str),

@@ -4,7 +4,7 @@
 //! snakepit launches a worker with `--port 0 --elixir-address <host>` and a ready file in its
 //! environment, waits for the file, pings the worker, initializes its session, heartbeats it,
 //! and sends it `ExecuteTool` calls. [`Worker`] does all of that as snakepit's own Python
-//! worker does (worker-protocol.md): it binds loopback, writes the ready file atomically once
+//! worker does (`priv/python/grpc_server.py` of snakepit v0.13.0): it binds loopback, writes the ready file atomically once
 //! it serves, forwards `InitializeSession` to the host and registers its tools there, answers
 //! heartbeats at once whatever runs, runs each call on a task of its own (a panic is one failed
 //! call), honours `grpc-timeout`, heartbeats the host and exits when the host is gone (or
@@ -53,7 +53,7 @@ mod worker;
 pub mod __private;
 
 pub use call::ToolCall;
-pub use config::{HeartbeatConfig, Invocation, LogLevel, WorkerConfig};
+pub use config::{HeartbeatConfig, LogLevel, RunMode, WorkerConfig};
 pub use context::{BlockingElixir, ToolContext};
 pub use error::ToolError;
 pub use heartbeat::StopReason;
@@ -72,6 +72,6 @@ pub use telemetry::{Measurement, Telemetry, TelemetryError, EVENT_CATALOG, MEASU
 pub use tokio_stream::{self, Stream, StreamExt};
 pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
 pub use worker::{
-    BoxError, StartContext, Worker, WorkerError, WorkerHandle, DEFAULT_SESSION_IDLE_TIMEOUT,
+    BoxError, NotServed, StartContext, Worker, WorkerError, WorkerHandle, DEFAULT_SESSION_IDLE_TIMEOUT,
     DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE,
 };

@@ -45,7 +45,7 @@ pub struct ToolOutput {
 /// not empty).
 ///
 /// ```
-/// use snakepit_bridge_worker::BinaryResult;
+/// use snakepit_bridge::worker::BinaryResult;
 /// let answer = BinaryResult::new(vec![1, 2, 3]).with_info(serde_json::json!({"format": "raw"}));
 /// assert_eq!(answer.data().len(), 3);
 /// ```

@@ -1,5 +1,5 @@
-//! The worker's side of `BridgeService`: what the host calls on a worker (worker-protocol.md
-//! section 3), answered as snakepit's Python worker answers it.
+//! The worker's side of `BridgeService`: what the host calls on a worker (snakepit v0.13.0's
+//! `lib/snakepit/grpc_worker.ex`), answered as snakepit's Python worker answers it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -250,7 +250,10 @@ impl<T> Clone for WorkerService<T> {
 /// assert_eq!(answer.json().unwrap(), json!(3.0));
 /// # }
 /// ```
-pub async fn run_tool<T: ToolSet>(tools: &Arc<T>, call: ToolCall) -> Outcome {
+pub async fn run_tool<T: ToolSet>(
+    tools: &Arc<T>,
+    call: ToolCall,
+) -> Result<crate::Answer, ToolError> {
     let tool = call.tool_name().to_owned();
     run_invocation(&tool, tools.invoke(call)?).await
 }

@@ -118,7 +118,7 @@ pub type ChunkReceiver = tokio_stream::wrappers::ReceiverStream<Result<StreamChu
 /// sent; `send` waits beyond that, so a slow host slows the producer down.
 ///
 /// ```
-/// use snakepit_bridge_worker::{chunk_channel, ChunkReceiver, ToolError};
+/// use snakepit_bridge::worker::{chunk_channel, ChunkReceiver, ToolError};
 ///
 /// fn count_to(n: u32) -> ChunkReceiver {
 ///     let (sender, chunks) = chunk_channel(16);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use snakepit_bridge_runtime::{SessionContext, ToolCaller};
+use snakepit_bridge_spec::decode_exact;
 use tokio_stream::StreamExt;
 
 use crate::host_link::HostLink;
@@ -54,8 +55,11 @@ impl Answer {
     /// a stream or a result that is not JSON.
     pub fn json(&self) -> Result<Value, ToolError> {
         match self {
-            Answer::Value(output) => serde_json::from_slice(&output.json).map_err(|error| {
-                ToolError::runtime_error(format!("the tool's result is not JSON: {error}"))
+            // The one exact rule: a wide integer is an error here, never a rounded float.
+            Answer::Value(output) => decode_exact(&output.json).map_err(|error| {
+                ToolError::runtime_error(format!(
+                    "the tool's result is not JSON a `Value` holds exactly: {error}"
+                ))
             }),
             Answer::Stream(_) => Err(ToolError::runtime_error(
                 "the tool answered a stream; read it with `chunks_json`",
@@ -72,9 +76,9 @@ impl Answer {
                 let mut values = Vec::new();
                 while let Some(chunk) = chunks.next().await {
                     let chunk = chunk?;
-                    values.push(serde_json::from_slice(&chunk.data).map_err(|error| {
+                    values.push(decode_exact(&chunk.data).map_err(|error| {
                         ToolError::runtime_error(format!(
-                            "chunk {} is not JSON: {error}",
+                            "chunk {} is not JSON a `Value` holds exactly: {error}",
                             values.len() + 1
                         ))
                     })?);
@@ -82,5 +86,32 @@ impl Answer {
                 Ok(values)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ToolOutput;
+
+    fn answer(json: &str) -> Answer {
+        Answer::Value(ToolOutput {
+            json: json.as_bytes().to_vec(),
+            ..ToolOutput::default()
+        })
+    }
+
+    #[test]
+    fn a_json_view_never_rounds_a_wide_integer() {
+        let error = answer(r#"{"x": 1180591620717411303424}"#).json().unwrap_err();
+        assert!(
+            error.message().contains("1180591620717411303424"),
+            "{}",
+            error.message()
+        );
+        assert_eq!(
+            answer(r#"{"x": 18446744073709551615}"#).json().unwrap()["x"],
+            u64::MAX
+        );
     }
 }

@@ -154,8 +154,7 @@ pub fn describe<T: ToolSet>(worker: impl Into<String>) -> Manifest {
     )
 }
 
-/// The command-line flag that makes a worker print its manifest and exit.
-pub const DESCRIBE_FLAG: &str = "--snakepit-describe";
+pub use snakepit_bridge_spec::launch::DESCRIBE_FLAG;
 
 /// When the program was run with [`DESCRIBE_FLAG`], prints the manifest of `T` on stdout and
 /// returns the exit code (0, or 1 when stdout cannot be written); `None` otherwise. Binds

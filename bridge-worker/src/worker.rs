@@ -26,6 +26,41 @@ pub const MAX_MESSAGE_SIZE: usize = 100 * 1024 * 1024;
 /// before SIGKILL (Python's worker gives 2 s).
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// Why a worker answered without serving; see [`Worker::serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotServed {
+    /// `--snakepit-describe`: the tool manifest was printed on stdout.
+    Described,
+    /// `--help`: what the worker is and how to run it was printed on stdout.
+    Help,
+    /// Run by hand, without snakepit's launch settings: how to run it was printed on stderr.
+    ByHand,
+}
+
+impl NotServed {
+    /// The exit code a worker's `main` should end with: 0 for the manifest and `--help`, 2 for
+    /// a run by hand (a usage error).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            NotServed::Described | NotServed::Help => 0,
+            NotServed::ByHand => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for NotServed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotServed::Described => "not serving: the tool manifest was printed (--snakepit-describe)",
+            NotServed::Help => "not serving: --help was printed",
+            NotServed::ByHand => {
+                "not serving: run by hand, without snakepit's launch settings (see the text above)"
+            }
+        })
+    }
+}
+
 /// Why a worker could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -63,6 +98,10 @@ pub enum WorkerError {
     /// The runtime could not start.
     #[error("could not start the tokio runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// The worker did not serve, as asked: it printed its manifest (`--snakepit-describe`) or
+    /// what it is and how to run it (`--help`, or run by hand without snakepit's settings).
+    #[error("{0}")]
+    NotServed(NotServed),
     /// A start-up hook (or the building of the tools) failed.
     #[error("start-up failed: {source}")]
     Start {
@@ -272,15 +311,6 @@ impl<T: ToolSet> Worker<T> {
     /// expects (0 after SIGTERM or when the host is gone, 1 when start-up fails). The launch
     /// steps are [`serve`](Self::serve)'s.
     pub fn run(self) -> ExitCode {
-        if let Some(code) = crate::toolset::describe_if_asked::<T>() {
-            return code;
-        }
-        // Run by hand (`--help`, or nothing of snakepit's): say what this is, do not serve.
-        if self.config.is_none() {
-            if let Some(code) = crate::config::explain_if_run_by_hand::<T>() {
-                return code;
-            }
-        }
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -302,6 +332,8 @@ impl<T: ToolSet> Worker<T> {
                 tracing::info!(%reason, "worker stopped");
                 ExitCode::SUCCESS
             }
+            // What to print was printed already.
+            Err(WorkerError::NotServed(not_served)) => ExitCode::from(not_served.exit_code()),
             Err(error) => {
                 tracing::error!(error = %snakepit_bridge_runtime::__private::error_chain(&error), "worker failed to start");
                 crate::logging::print_line(&format!(
@@ -317,7 +349,31 @@ impl<T: ToolSet> Worker<T> {
     /// the time and I/O drivers); [`run`](Self::run) does it for a `main`. It takes every launch
     /// step `run` takes (settings, `setsid`, logging unless the program installed a `tracing`
     /// subscriber already, hooks).
+    ///
+    /// Before anything else, as a worker binary is expected to: `--snakepit-describe` prints the
+    /// tool manifest on stdout, and, when no configuration was given in code, `--help` or a run
+    /// by hand without snakepit's launch settings prints what the worker is and how to run it;
+    /// each returns [`WorkerError::NotServed`], whose
+    /// [`exit_code`](NotServed::exit_code) is the one to exit with.
     pub async fn serve(mut self) -> Result<StopReason, WorkerError> {
+        if let Some(code) = crate::toolset::describe_if_asked::<T>() {
+            if code != ExitCode::SUCCESS {
+                return Err(WorkerError::Config(
+                    "could not write the tool manifest to stdout".to_owned(),
+                ));
+            }
+            return Err(WorkerError::NotServed(NotServed::Described));
+        }
+        if self.config.is_none() {
+            if let Some(code) = crate::config::explain_if_run_by_hand::<T>() {
+                let not_served = if code == ExitCode::SUCCESS {
+                    NotServed::Help
+                } else {
+                    NotServed::ByHand
+                };
+                return Err(WorkerError::NotServed(not_served));
+            }
+        }
         let config = match self.config.take() {
             Some(config) => config,
             None => WorkerConfig::from_process().map_err(WorkerError::Config)?,

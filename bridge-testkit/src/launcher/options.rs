@@ -56,6 +56,7 @@ impl CallOptions {
 
 /// What the chunk callback tells the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChunkControl {
     /// Keep reading.
     Continue,
