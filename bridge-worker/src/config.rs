@@ -436,11 +436,7 @@ mod tests {
             "SNAKEPIT_GRPC_ADDRESS",
             "SNAKEPIT_ELIXIR_ADDRESS",
         ] {
-            assert_eq!(
-                by("", &[(variable, "x")]),
-                RunMode::Snakepit,
-                "{variable}"
-            );
+            assert_eq!(by("", &[(variable, "x")]), RunMode::Snakepit, "{variable}");
             assert_eq!(
                 by("", &[(variable, " ")]),
                 RunMode::ByHand,

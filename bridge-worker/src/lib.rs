@@ -72,6 +72,6 @@ pub use telemetry::{Measurement, Telemetry, TelemetryError, EVENT_CATALOG, MEASU
 pub use tokio_stream::{self, Stream, StreamExt};
 pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
 pub use worker::{
-    BoxError, NotServed, StartContext, Worker, WorkerError, WorkerHandle, DEFAULT_SESSION_IDLE_TIMEOUT,
-    DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE,
+    BoxError, NotServed, StartContext, Worker, WorkerError, WorkerHandle,
+    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE,
 };

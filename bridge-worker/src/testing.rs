@@ -103,7 +103,9 @@ mod tests {
 
     #[test]
     fn a_json_view_never_rounds_a_wide_integer() {
-        let error = answer(r#"{"x": 1180591620717411303424}"#).json().unwrap_err();
+        let error = answer(r#"{"x": 1180591620717411303424}"#)
+            .json()
+            .unwrap_err();
         assert!(
             error.message().contains("1180591620717411303424"),
             "{}",

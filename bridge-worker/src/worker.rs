@@ -52,7 +52,9 @@ impl NotServed {
 impl std::fmt::Display for NotServed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            NotServed::Described => "not serving: the tool manifest was printed (--snakepit-describe)",
+            NotServed::Described => {
+                "not serving: the tool manifest was printed (--snakepit-describe)"
+            }
             NotServed::Help => "not serving: --help was printed",
             NotServed::ByHand => {
                 "not serving: run by hand, without snakepit's launch settings (see the text above)"
