@@ -396,3 +396,36 @@ async fn the_worker_stops_through_its_handle_and_releases_everything() {
     assert_eq!(handle.sessions(), 0);
     eventually("no heartbeat loop left", || handle.heartbeat_loops() == 0).await;
 }
+
+#[tokio::test]
+async fn the_shutdown_hooks_share_one_grace_period() {
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .start()
+        .await
+        .unwrap();
+    let grace = Duration::from_millis(200);
+    let second_finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = second_finished.clone();
+    let worker = Worker::new(Tools {
+        greeting: "hi".into(),
+    })
+    .config(config_for(&host, Duration::from_millis(20)))
+    .shutdown_grace(grace)
+    // The first hook never ends: it uses up the whole grace period...
+    .on_shutdown(|_| std::future::pending())
+    // ...so the second, which would need half of one, gets none of it.
+    .on_shutdown(move |_| async move {
+        tokio::time::sleep(grace / 2).await;
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    })
+    .listener(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let handle = worker.handle();
+    let served = tokio::spawn(worker.serve());
+    handle.stop();
+    served.await.unwrap().unwrap();
+    assert!(
+        !second_finished.load(std::sync::atomic::Ordering::SeqCst),
+        "each hook got a grace period of its own: a stop can outlast snakepit's 6 s"
+    );
+}

@@ -239,7 +239,9 @@ impl<T: ToolSet> Worker<T> {
 
     /// Runs `hook` when the worker stops (SIGTERM, stdin closed, the host gone, or
     /// [`WorkerHandle::stop`]), after the calls in flight finished (or the grace period ran
-    /// out): flush, close. Each hook may take up to the shutdown grace period.
+    /// out): flush, close. The hooks run in the order given and share one shutdown grace
+    /// period ([`shutdown_grace`](Self::shutdown_grace)); a hook still running when it ends is
+    /// dropped.
     pub fn on_shutdown<F, Fut>(mut self, hook: F) -> Self
     where
         F: FnOnce(StopReason) -> Fut + Send + 'static,
@@ -287,7 +289,9 @@ impl<T: ToolSet> Worker<T> {
         self
     }
 
-    /// How long calls in flight may finish after SIGTERM (default 2 s).
+    /// How long calls in flight may finish after SIGTERM, and then, once more, how long the
+    /// shutdown hooks may take together (default 2 s each: a stop takes at most 4 s, inside the
+    /// 6 s snakepit waits before SIGKILL).
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self
@@ -471,12 +475,15 @@ impl<T: ToolSet> Worker<T> {
         {
             tracing::warn!(grace = ?self.shutdown_grace, "calls still in flight after the grace period; stopping anyway");
         }
+        // One deadline for all the hooks: a stop takes at most twice the grace period (4 s by
+        // default), inside the 6 s snakepit waits before SIGKILL.
+        let hooks_deadline = tokio::time::Instant::now() + self.shutdown_grace;
         for hook in self.shutdown_hooks.drain(..) {
-            if tokio::time::timeout(self.shutdown_grace, hook(reason.clone()))
+            if tokio::time::timeout_at(hooks_deadline, hook(reason.clone()))
                 .await
                 .is_err()
             {
-                tracing::warn!(grace = ?self.shutdown_grace, "a shutdown hook did not finish within the grace period; stopping anyway");
+                tracing::warn!(grace = ?self.shutdown_grace, "the shutdown hooks did not finish within the grace period; stopping anyway");
             }
         }
         reaper.abort();
