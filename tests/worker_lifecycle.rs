@@ -15,7 +15,8 @@ use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{CleanupSessionRequest, ExecuteToolRequest, InitializeSessionRequest};
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{
-    HeartbeatConfig, StartContext, ToolError, Worker, WorkerConfig, WorkerError, WorkerHandle,
+    BoxError, HeartbeatConfig, StartContext, ToolError, Worker, WorkerConfig, WorkerError,
+    WorkerHandle,
 };
 use snakepit_bridge::{elixir_tools, worker_tools, Error};
 
@@ -427,5 +428,28 @@ async fn the_shutdown_hooks_share_one_grace_period() {
     assert!(
         !second_finished.load(std::sync::atomic::Ordering::SeqCst),
         "each hook got a grace period of its own: a stop can outlast snakepit's 6 s"
+    );
+}
+
+#[tokio::test]
+async fn a_start_up_that_never_finishes_is_a_clear_error_within_the_limit() {
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .start()
+        .await
+        .unwrap();
+    let outcome =
+        Worker::<Tools>::start_with(|_| std::future::pending::<Result<Tools, BoxError>>())
+            .startup_timeout(Duration::from_millis(100))
+            .config(config_for(&host, Duration::from_secs(2)))
+            .listener(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .serve()
+            .await;
+    let error = outcome.expect_err("a hung start-up fails the start");
+    assert!(matches!(error, WorkerError::Start { .. }), "{error:?}");
+    let text = snakepit_chain(&error);
+    assert!(
+        text.contains("did not finish within 100ms") && text.contains("startup_timeout"),
+        "{text}"
     );
 }

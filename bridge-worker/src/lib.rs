@@ -73,5 +73,6 @@ pub use tokio_stream::{self, Stream, StreamExt};
 pub use toolset::{describe, ParameterDefinition, ToolDefinition, ToolSet, DESCRIBE_FLAG};
 pub use worker::{
     BoxError, NotServed, StartContext, Worker, WorkerError, WorkerHandle,
-    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE,
+    DEFAULT_SESSION_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, DEFAULT_STARTUP_TIMEOUT,
+    MAX_MESSAGE_SIZE,
 };

@@ -26,6 +26,11 @@ pub const MAX_MESSAGE_SIZE: usize = 100 * 1024 * 1024;
 /// before SIGKILL (Python's worker gives 2 s).
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// How long building the tools and the start-up hooks may take by default: well inside the
+/// 30 s snakepit waits for a worker's ready file, so that a hung start-up is the worker's own
+/// clear error rather than the host's time-out.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Why a worker answered without serving; see [`Worker::serve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -175,6 +180,7 @@ pub struct Worker<T> {
     shutdown_hooks: Vec<ShutdownHook>,
     config: Option<WorkerConfig>,
     shutdown_grace: Duration,
+    startup_timeout: Duration,
     session_idle_timeout: Duration,
     connect_retries: ConnectRetries,
     host_options: Option<ContextOptions>,
@@ -211,6 +217,7 @@ impl<T: ToolSet> Worker<T> {
             shutdown_hooks: Vec::new(),
             config: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             connect_retries: ConnectRetries::default(),
             host_options: None,
@@ -286,6 +293,14 @@ impl<T: ToolSet> Worker<T> {
     /// Uses `config` instead of reading the command line and environment.
     pub fn config(mut self, config: WorkerConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// How long building the tools ([`start_with`](Self::start_with)) and the start-up hooks
+    /// may take together before the start fails with [`WorkerError::Start`] (default
+    /// [`DEFAULT_STARTUP_TIMEOUT`], inside the 30 s snakepit waits for a worker's ready file).
+    pub fn startup_timeout(mut self, limit: Duration) -> Self {
+        self.startup_timeout = limit;
         self
     }
 
@@ -414,7 +429,17 @@ impl<T: ToolSet> Worker<T> {
             .as_deref()
             .and_then(worker_id_from_ready_file)
             .unwrap_or_else(|| format!("rust-{}", std::process::id()));
-        let tools = self.start(&config, &link, &worker_id).await?;
+        let limit = self.startup_timeout;
+        let tools = tokio::time::timeout(limit, self.start(&config, &link, &worker_id))
+            .await
+            .map_err(|_| WorkerError::Start {
+                source: format!(
+                    "the tools' building and the start-up hooks did not finish within {limit:?} \
+                     (snakepit stops waiting for a worker after 30 s); make them faster or raise \
+                     `Worker::startup_timeout`"
+                )
+                .into(),
+            })??;
 
         let address = SocketAddr::from(([127, 0, 0, 1], config.port));
         let listener = match self.listener.take() {
