@@ -166,6 +166,27 @@ fn the_shutdown_hook_runs_on_sigterm() {
     );
 }
 
+/// An embedded host with snakepit's demo tools.
+async fn demo_host() -> EmbeddedHost {
+    EmbeddedHost::builder()
+        .tools(demo_tools())
+        .start()
+        .await
+        .unwrap()
+}
+
+/// The tools most tests serve.
+fn greeting_tools() -> Tools {
+    Tools {
+        greeting: "hi".into(),
+    }
+}
+
+/// A listener on a port the OS picks, handed to the worker (never released in between).
+fn loopback_listener() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
 fn config_for(host: &EmbeddedHost, heartbeat_interval: Duration) -> WorkerConfig {
     let mut config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
     config.elixir_address = Some(host.grpc_address());
@@ -175,12 +196,8 @@ fn config_for(host: &EmbeddedHost, heartbeat_interval: Duration) -> WorkerConfig
 
 #[tokio::test]
 async fn start_up_builds_the_tools_with_the_host_and_verifies_its_elixir_tools() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = demo_host().await;
+    let listener = loopback_listener();
     let address = listener.local_addr().unwrap();
     let worker = Worker::start_with(|start: StartContext| async move {
         // The host is there at start-up, for state that comes from it.
@@ -202,19 +219,13 @@ async fn start_up_builds_the_tools_with_the_host_and_verifies_its_elixir_tools()
 
 #[tokio::test]
 async fn a_drifted_elixir_tool_fails_the_start_up_with_every_mismatch() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
-    let outcome = Worker::new(Tools {
-        greeting: "hi".into(),
-    })
-    .on_start(|start| async move { start.verify::<DriftedToolsDeclaration>().await })
-    .config(config_for(&host, Duration::from_secs(2)))
-    .listener(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-    .serve()
-    .await;
+    let host = demo_host().await;
+    let outcome = Worker::new(greeting_tools())
+        .on_start(|start| async move { start.verify::<DriftedToolsDeclaration>().await })
+        .config(config_for(&host, Duration::from_secs(2)))
+        .listener(loopback_listener())
+        .serve()
+        .await;
     let error = outcome.expect_err("a drifted tool stops the start-up");
     assert!(matches!(error, WorkerError::Start { .. }), "{error:?}");
     let text = snakepit_chain(&error);
@@ -284,14 +295,12 @@ async fn serve_with_host(
     host: &EmbeddedHost,
     idle: Duration,
 ) -> (WorkerHandle, BridgeServiceClient<tonic::transport::Channel>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = loopback_listener();
     let address = listener.local_addr().unwrap();
-    let worker = Worker::new(Tools {
-        greeting: "hi".into(),
-    })
-    .config(config_for(host, Duration::from_millis(20)))
-    .session_idle_timeout(idle)
-    .listener(listener);
+    let worker = Worker::new(greeting_tools())
+        .config(config_for(host, Duration::from_millis(20)))
+        .session_idle_timeout(idle)
+        .listener(listener);
     let handle = worker.handle();
     tokio::spawn(worker.serve());
     (handle, client(address).await)
@@ -299,11 +308,7 @@ async fn serve_with_host(
 
 #[tokio::test]
 async fn cleanup_session_releases_the_session_and_ends_its_heartbeat_loop() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
+    let host = demo_host().await;
     let (handle, mut client) = serve_with_host(&host, Duration::MAX).await;
     // s-1 as snakepit opens a worker's session; s-2 by a first call.
     let answer = client
@@ -346,11 +351,7 @@ async fn cleanup_session_releases_the_session_and_ends_its_heartbeat_loop() {
 
 #[tokio::test]
 async fn an_idle_session_is_released() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
+    let host = demo_host().await;
     let (handle, mut client) = serve_with_host(&host, Duration::from_millis(300)).await;
     let answer = execute(&mut client, "idle-1", "greet", json!({"name": "x"})).await;
     assert!(answer.success, "{}", answer.error_message);
@@ -366,23 +367,17 @@ async fn an_idle_session_is_released() {
 
 #[tokio::test]
 async fn the_worker_stops_through_its_handle_and_releases_everything() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = demo_host().await;
+    let listener = loopback_listener();
     let address = listener.local_addr().unwrap();
     let stopped = Arc::new(std::sync::Mutex::new(None));
     let seen = stopped.clone();
-    let worker = Worker::new(Tools {
-        greeting: "hi".into(),
-    })
-    .config(config_for(&host, Duration::from_millis(20)))
-    .on_shutdown(move |reason| async move {
-        *seen.lock().unwrap() = Some(reason.to_string());
-    })
-    .listener(listener);
+    let worker = Worker::new(greeting_tools())
+        .config(config_for(&host, Duration::from_millis(20)))
+        .on_shutdown(move |reason| async move {
+            *seen.lock().unwrap() = Some(reason.to_string());
+        })
+        .listener(listener);
     let handle = worker.handle();
     let served = tokio::spawn(worker.serve());
     let mut client = client(address).await;
@@ -400,27 +395,21 @@ async fn the_worker_stops_through_its_handle_and_releases_everything() {
 
 #[tokio::test]
 async fn the_shutdown_hooks_share_one_grace_period() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
+    let host = demo_host().await;
     let grace = Duration::from_millis(200);
     let second_finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let finished = second_finished.clone();
-    let worker = Worker::new(Tools {
-        greeting: "hi".into(),
-    })
-    .config(config_for(&host, Duration::from_millis(20)))
-    .shutdown_grace(grace)
-    // The first hook never ends: it uses up the whole grace period...
-    .on_shutdown(|_| std::future::pending())
-    // ...so the second, which would need half of one, gets none of it.
-    .on_shutdown(move |_| async move {
-        tokio::time::sleep(grace / 2).await;
-        finished.store(true, std::sync::atomic::Ordering::SeqCst);
-    })
-    .listener(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let worker = Worker::new(greeting_tools())
+        .config(config_for(&host, Duration::from_millis(20)))
+        .shutdown_grace(grace)
+        // The first hook never ends: it uses up the whole grace period...
+        .on_shutdown(|_| std::future::pending())
+        // ...so the second, which would need half of one, gets none of it.
+        .on_shutdown(move |_| async move {
+            tokio::time::sleep(grace / 2).await;
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+        .listener(loopback_listener());
     let handle = worker.handle();
     let served = tokio::spawn(worker.serve());
     handle.stop();
@@ -433,16 +422,12 @@ async fn the_shutdown_hooks_share_one_grace_period() {
 
 #[tokio::test]
 async fn a_start_up_that_never_finishes_is_a_clear_error_within_the_limit() {
-    let host = EmbeddedHost::builder()
-        .tools(demo_tools())
-        .start()
-        .await
-        .unwrap();
+    let host = demo_host().await;
     let outcome =
         Worker::<Tools>::start_with(|_| std::future::pending::<Result<Tools, BoxError>>())
             .startup_timeout(Duration::from_millis(100))
             .config(config_for(&host, Duration::from_secs(2)))
-            .listener(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .listener(loopback_listener())
             .serve()
             .await;
     let error = outcome.expect_err("a hung start-up fails the start");
