@@ -39,7 +39,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use snakepit_bridge::worker::{BinaryResult, Stream, StreamChunk, ToolContext, ToolError, Worker};
+use snakepit_bridge::worker::{
+    BinaryResult, Measurement, Stream, StreamChunk, ToolContext, ToolError, Worker,
+};
 use snakepit_bridge::worker_tools;
 
 use demo_tools::DemoTools;
@@ -284,7 +286,7 @@ impl ShowcaseAdapter {
         // Example 1 of the Python showcase: an event emitted by hand.
         telemetry.emit_with(
             "tool.execution.start",
-            [("system_time", telemetry::unix_time_ns())],
+            [("system_time", Measurement::system_time())],
             tool_and_operation.clone(),
         )?;
         // Example 2: a span around the work, with an event of its own inside.

@@ -238,13 +238,19 @@ impl RunMode {
     }
 }
 
+/// The worker's name as a person calls it: its program's file name without directory or
+/// extension (`target/release/examples/showcase_worker` -> `showcase_worker`); what the run-by-hand
+/// text and the manifest's `worker` say.
+pub(crate) fn program_name(program: &std::ffi::OsStr) -> Option<String> {
+    Path::new(program)
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+}
+
 /// What a worker run by hand prints: what it is, its tools, and how to run it. `program` is
 /// the path it was run as.
 pub(crate) fn by_hand_text(program: &str, invocation: RunMode, tools: &[HostTool]) -> String {
-    let name = Path::new(program).file_stem().map_or_else(
-        || program.to_owned(),
-        |stem| stem.to_string_lossy().into_owned(),
-    );
+    let name = program_name(program.as_ref()).unwrap_or_else(|| program.to_owned());
     let mut text = String::new();
     if invocation == RunMode::ByHand {
         text.push_str(&format!(

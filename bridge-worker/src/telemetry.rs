@@ -96,6 +96,14 @@ pub enum Measurement {
     Text(String),
 }
 
+impl Measurement {
+    /// The current Unix time in nanoseconds (Python's `time.time_ns()`), what snakepit's
+    /// `system_time` measurement holds: `[("system_time", Measurement::system_time())]`.
+    pub fn system_time() -> Measurement {
+        Measurement::Int(unix_nanos())
+    }
+}
+
 impl From<i64> for Measurement {
     fn from(value: i64) -> Self {
         Measurement::Int(value)
@@ -393,7 +401,7 @@ impl TelemetryHub {
         self.send(
             "tool.execution.start",
             correlation_id,
-            [("system_time", Measurement::from(unix_nanos()))],
+            [("system_time", Measurement::system_time())],
             call.metadata(),
         );
         Some(call)

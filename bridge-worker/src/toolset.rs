@@ -167,9 +167,7 @@ pub fn describe_if_asked<T: ToolSet>() -> Option<ExitCode> {
     }
     let worker = program
         .as_deref()
-        .map(std::path::Path::new)
-        .and_then(std::path::Path::file_stem)
-        .map(|stem| stem.to_string_lossy().into_owned())
+        .and_then(crate::config::program_name)
         .unwrap_or_else(|| T::type_name().to_owned());
     let text = describe::<T>(worker).to_json();
     let mut stdout = std::io::stdout().lock();

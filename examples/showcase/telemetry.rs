@@ -9,17 +9,9 @@
 //! `:telemetry` events (`lib/snakepit/telemetry/naming.ex` lists the accepted names and
 //! measurement keys).
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use snakepit_bridge::worker::{Telemetry, ToolError};
-
-/// Unix time in nanoseconds, as Python's `time.time_ns()`.
-pub fn unix_time_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use snakepit_bridge::worker::{Measurement, Telemetry, ToolError};
 
 /// An operation under way, as Python's `with telemetry.span(operation, metadata)`: its
 /// `{operation}.start` is sent, its `{operation}.stop` is to come. (The demo's work cannot
@@ -41,7 +33,7 @@ impl<'a> Span<'a> {
     ) -> Result<Span<'a>, ToolError> {
         telemetry.emit_with(
             &format!("{operation}.start"),
-            [("system_time", unix_time_ns())],
+            [("system_time", Measurement::system_time())],
             metadata.clone(),
         )?;
         Ok(Span {
