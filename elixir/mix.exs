@@ -3,18 +3,12 @@ defmodule SnakepitBridge.MixProject do
 
   @version "0.1.0"
 
-  # With SNAKEPIT_BRIDGE_STANDALONE=1 the package builds and tests without snakepit (and so
-  # without Hex): the tests run against stand-ins of the few snakepit functions it calls
-  # (test/support/snakepit_stand_in.ex). Applications that depend on this package never set
-  # it; they get the real snakepit.
-  @standalone System.get_env("SNAKEPIT_BRIDGE_STANDALONE") in ["1", "true"]
-
   def project do
     [
       app: :snakepit_bridge,
       version: @version,
-      # What both snakepit 0.13 (Elixir ~> 1.18) and Debian's Elixir 1.14 (CI) support.
-      elixir: "~> 1.14",
+      # snakepit v0.13's own requirement.
+      elixir: "~> 1.18",
       start_permanent: Mix.env() == :prod,
       elixirc_paths: elixirc_paths(Mix.env()),
       deps: deps(),
@@ -29,20 +23,25 @@ defmodule SnakepitBridge.MixProject do
     [extra_applications: [:logger]]
   end
 
-  defp elixirc_paths(:test) do
-    if @standalone, do: ["lib", "test/support"], else: ["lib"]
-  end
-
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
   defp elixirc_paths(_env), do: ["lib"]
 
+  # snakepit from Hex. Where Hex cannot be reached (CI, offline machines), the one switch is
+  # SNAKEPIT_VENDOR, which the offline snakepit bundle's env.sh sets: the same snakepit v0.13.0
+  # and its dependencies are then taken from the bundle's sources (its deps.exs), and nothing
+  # else differs. See README.md, "Without Hex".
   defp deps do
-    if @standalone do
-      []
-    else
-      [
-        {:snakepit, "~> 0.13"},
-        {:ex_doc, "~> 0.34", only: :dev, runtime: false}
-      ]
+    case System.get_env("SNAKEPIT_VENDOR") do
+      vendor when vendor not in [nil, ""] ->
+        elem(Code.eval_file(Path.join(vendor, "deps.exs")), 0)
+
+      _ ->
+        [
+          {:snakepit, "~> 0.13"},
+          # snakepit's own JSON library (its mix.lock: 1.4.4), for reading manifests.
+          {:jason, "~> 1.4"},
+          {:ex_doc, "~> 0.34", only: :dev, runtime: false}
+        ]
     end
   end
 end

@@ -1,4 +1,3 @@
-# Most tests run against stand-ins of snakepit (test/support/snakepit_stand_in.ex), compiled
-# only with SNAKEPIT_BRIDGE_STANDALONE=1; with the real snakepit they are skipped.
-standalone? = System.get_env("SNAKEPIT_BRIDGE_STANDALONE") in ["1", "true"]
-ExUnit.start(exclude: if(standalone?, do: [], else: [:stand_in]))
+# Unit tests by default. The suite in a real snakepit application (test/real_snakepit/, pools
+# of the Rust showcase worker) is tagged :real_snakepit: `mix test --only real_snakepit`.
+ExUnit.start(exclude: [:real_snakepit])

@@ -45,7 +45,7 @@ defmodule SnakepitBridge.Manifest do
   tool (with `"extra_parameters": true`) takes any other keyword option as a parameter.
   """
 
-  alias SnakepitBridge.{JSON, Types}
+  alias SnakepitBridge.Types
 
   @format_version 1
 
@@ -155,8 +155,9 @@ defmodule SnakepitBridge.Manifest do
   """
   @spec parse(String.t()) :: {:ok, t()} | {:error, String.t()}
   def parse(text) do
-    with {:ok, json} <- JSON.decode(text) do
-      from_json(json)
+    case Jason.decode(text) do
+      {:ok, json} -> from_json(json)
+      {:error, %Jason.DecodeError{} = error} -> {:error, "not JSON: #{Exception.message(error)}"}
     end
   end
 
@@ -189,7 +190,7 @@ defmodule SnakepitBridge.Manifest do
         end
 
       other ->
-        {:error, "`tools` must be a list of tools, got #{JSON.encode(other)}"}
+        {:error, "`tools` must be a list of tools, got #{Jason.encode!(other)}"}
     end
   end
 
@@ -293,7 +294,7 @@ defmodule SnakepitBridge.Manifest do
     for {field, type} <- Enum.sort(fields),
         {:ok, value} <- [Map.fetch(raw, field)],
         not Types.valid?(type, value) do
-      "#{where}: `#{field}` must be #{Types.describe(type)}, got #{JSON.encode(value)}"
+      "#{where}: `#{field}` must be #{Types.describe(type)}, got #{Jason.encode!(value)}"
     end
   end
 
@@ -356,5 +357,5 @@ defmodule SnakepitBridge.Manifest do
   defp change(label, old, new), do: "#{label}: #{show(old)} -> #{show(new)}"
 
   defp show(:none), do: "(none)"
-  defp show(value), do: JSON.encode(value)
+  defp show(value), do: Jason.encode!(value)
 end

@@ -57,7 +57,7 @@ defmodule Mix.Tasks.SnakepitBridgeTasksTest do
       tmp_dir: dir,
       worker: worker
     } do
-      {:ok, json} = SnakepitBridge.JSON.decode(File.read!(@fixture))
+      {:ok, json} = Jason.decode(File.read!(@fixture))
 
       tools =
         json["tools"]
@@ -67,7 +67,7 @@ defmodule Mix.Tasks.SnakepitBridgeTasksTest do
           t -> t
         end)
 
-      path = committed(dir, SnakepitBridge.JSON.encode(%{json | "tools" => tools}))
+      path = committed(dir, Jason.encode!(%{json | "tools" => tools}))
 
       error = assert_raise Mix.Error, fn -> Check.run([path, "--", worker]) end
 

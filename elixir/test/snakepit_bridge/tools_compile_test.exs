@@ -7,7 +7,7 @@ defmodule SnakepitBridge.ToolsCompileTest do
 
   defp manifest!(dir, tools) do
     path = Path.join(dir, "tools.json")
-    File.write!(path, SnakepitBridge.JSON.encode(%{"format_version" => 1, "tools" => tools}))
+    File.write!(path, Jason.encode!(%{"format_version" => 1, "tools" => tools}))
     path
   end
 
