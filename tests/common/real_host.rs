@@ -71,13 +71,24 @@ fn required() -> bool {
 /// no bundle is found and none is required. A bundle that is found but whose host does not
 /// start fails the test.
 pub fn shared() -> Option<&'static RealHost> {
-    static SHARED: OnceLock<Result<RealHost, String>> = OnceLock::new();
-    match SHARED.get_or_init(|| {
-        let root = bundle()?;
-        Ok(RealHost::start(&root, DEMO_SESSION).unwrap_or_else(|error| panic!("{error}")))
-    }) {
-        Ok(host) => Some(host),
-        Err(why) => {
+    enum Shared {
+        Started(RealHost),
+        NoBundle(String),
+        Failed(String),
+    }
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    // A failed start is kept, so the other tests fail at once with the same text.
+    let shared = SHARED.get_or_init(|| match bundle() {
+        Err(why) => Shared::NoBundle(why),
+        Ok(root) => match RealHost::start(&root, DEMO_SESSION) {
+            Ok(host) => Shared::Started(host),
+            Err(error) => Shared::Failed(error),
+        },
+    });
+    match shared {
+        Shared::Started(host) => Some(host),
+        Shared::Failed(error) => panic!("{error}"),
+        Shared::NoBundle(why) => {
             assert!(
                 !required(),
                 "{REQUIRE_ENV}=1 but no snakepit bundle was found: {why}; {HOW_TO_RUN}"
