@@ -55,7 +55,11 @@ defmodule SnakepitBridge.Tools do
   Each function has a `@doc` (the tool's description, from the Rust doc comment, and its
   parameters with their types and defaults) and a `@spec` (from the declared types; the result
   from the tool's `result_schema`, `term()` when there is none). `__tools__/0` returns the
-  manifest's tools as decoded JSON (maps with string keys).
+  manifest's tools as decoded JSON (maps with string keys); `__request__(function, required,
+  opts)` returns what a call would send, `{tool, args, snakepit_opts}`, without sending it:
+
+      MyApp.Showcase.__request__(:ping, [], message: "hi", snakepit: [timeout: 5_000])
+      #=> {"ping", %{"message" => "hi"}, [timeout: 5000, pool_name: :showcase]}
 
   ## Function names
 
@@ -84,7 +88,7 @@ defmodule SnakepitBridge.Tools do
         ]
 
   @reserved ~w(do end fn nil true false when and or not in catch rescue after else
-               __MODULE__ __DIR__ __ENV__ __CALLER__ __STACKTRACE__ __info__ __tools__ module_info)
+               __MODULE__ __DIR__ __ENV__ __CALLER__ __STACKTRACE__ __info__ __tools__ __request__ module_info)
 
   @doc false
   defmacro __using__(opts) do
@@ -154,6 +158,7 @@ defmodule SnakepitBridge.Tools do
     check_names(tools, call_key, env)
 
     defs = Enum.flat_map(tools, &define/1)
+    requests = Enum.map(tools, &define_request/1)
     raw_tools = Enum.map(manifest.tools, & &1.raw)
 
     quote do
@@ -162,6 +167,19 @@ defmodule SnakepitBridge.Tools do
       @doc "The worker's tools, as the manifest `#{unquote(manifest_path)}` lists them."
       @spec __tools__() :: [map()]
       def __tools__, do: unquote(Macro.escape(raw_tools))
+
+      @doc """
+      What a call of `function` with the `required` arguments and `opts` would send, without
+      sending it: `{tool, args, snakepit_opts}` as given to `Snakepit.execute/3` (or
+      `Snakepit.execute_stream/4`). It checks and refuses exactly as the call does.
+      """
+      @spec __request__(atom(), [term()], keyword()) :: {String.t(), map(), keyword()}
+      unquote_splicing(requests)
+
+      def __request__(function, _required, _opts) do
+        raise ArgumentError,
+              "#{inspect(__MODULE__)}.__request__/3: no tool function #{inspect(function)}"
+      end
 
       unquote_splicing(defs)
     end
@@ -216,6 +234,14 @@ defmodule SnakepitBridge.Tools do
         end
 
     if errors != [], do: compile_error(env, Enum.join(errors, "; "))
+  end
+
+  defp define_request(%{fun: fun, spec: spec}) do
+    quote do
+      def __request__(unquote(fun), required, opts) when is_list(required) do
+        SnakepitBridge.Tools.Runtime.request(unquote(Macro.escape(spec)), required, opts)
+      end
+    end
   end
 
   defp define(%{tool: tool, fun: fun, required: required, spec: spec} = prepared) do

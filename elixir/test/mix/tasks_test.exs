@@ -114,7 +114,7 @@ defmodule Mix.Tasks.SnakepitBridgeTasksTest do
       garbage = fake_worker(dir, "garbage", "Listening on port 50051")
 
       assert_raise Mix.Error,
-                   "`#{garbage} --snakepit-describe` did not print a valid manifest: unexpected `L` at byte 0",
+                   "`#{garbage} --snakepit-describe` did not print a valid manifest: not JSON: unexpected byte at position 0: 0x4C (\"L\")",
                    fn ->
                      Check.run([path, "--", garbage])
                    end

@@ -1,9 +1,10 @@
 defmodule SnakepitBridge.AdapterTest do
-  # The adapters against stand-ins of Snakepit.Adapter and Snakepit.Adapters.GRPCPython
-  # (test/support/snakepit_stand_in.ex), which record the delegated calls.
+  # The adapters' launch settings, and the functions of snakepit's own modules they reach
+  # (Snakepit.Adapter, Snakepit.Adapters.GRPCPython), pinned against the real snakepit. The
+  # adapters driving a real pool: test/real_snakepit/.
   use ExUnit.Case, async: false
-  @moduletag :stand_in
 
+  alias Snakepit.Adapters.GRPCPython
   alias SnakepitBridge.Adapter
   alias SnakepitBridge.Test.{ConfiguredAdapter, ShowcaseAdapter}
 
@@ -85,32 +86,39 @@ defmodule SnakepitBridge.AdapterTest do
     assert ConfiguredAdapter.script_args() == ["-x"]
   end
 
-  test "the transport is GRPCPython's, called with the same arguments" do
+  test "the transport is GRPCPython's: the functions GRPCWorker calls exist there, same arities" do
+    # lib/snakepit/grpc_worker.ex and grpc_worker/bootstrap.ex call these on the adapter; the
+    # adapters delegate them to Snakepit.Adapters.GRPCPython (lib/snakepit/adapters/grpc_python.ex).
+    Code.ensure_loaded!(GRPCPython)
+
+    for {fun, arity} <- [
+          get_port: 0,
+          init_grpc_connection: 1,
+          grpc_execute: 6,
+          grpc_execute_stream: 7,
+          command_timeout: 2
+        ] do
+      assert function_exported?(GRPCPython, fun, arity),
+             "snakepit's GRPCPython no longer has #{fun}/#{arity}, which the adapters delegate to"
+    end
+
     for adapter <- [Adapter, ShowcaseAdapter] do
-      assert adapter.init_grpc_connection(50_123) == {:ok, %{port: 50_123}}
-      assert_received {:init_grpc_connection, 50_123}
+      assert adapter.get_port() == GRPCPython.get_port()
 
-      assert adapter.grpc_execute(:conn, "session_1", "ping", %{}, 5_000, pool: :p) ==
-               {:ok, :done}
+      for command <- ["ping", "process_large_dataset", "batch_inference"] do
+        assert adapter.command_timeout(command, %{}) == GRPCPython.command_timeout(command, %{})
+      end
+    end
+  end
 
-      assert_received {:grpc_execute, :conn, "session_1", "ping", %{}, 5_000, [pool: :p]}
+  test "Snakepit.Adapter's callbacks are the ones the adapters implement" do
+    callbacks = Snakepit.Adapter.behaviour_info(:callbacks)
 
-      callback = fn _chunk -> :ok end
+    for adapter <- [Adapter, ShowcaseAdapter], {fun, arity} <- callbacks do
+      optional = {fun, arity} in Snakepit.Adapter.behaviour_info(:optional_callbacks)
 
-      assert adapter.grpc_execute_stream(
-               :conn,
-               "s",
-               "stream_data",
-               %{"count" => 3},
-               callback,
-               900_000
-             ) == :ok
-
-      assert_received {:grpc_execute_stream, :conn, "s", "stream_data", %{"count" => 3},
-                       ^callback, 900_000, []}
-
-      assert adapter.command_timeout("process_large_dataset", %{}) == 600_000
-      assert adapter.command_timeout("ping", %{}) == 298_800
+      assert optional or function_exported?(adapter, fun, arity),
+             "#{inspect(adapter)} lacks snakepit's required callback #{fun}/#{arity}"
     end
   end
 

@@ -118,7 +118,7 @@ defmodule SnakepitBridge.ManifestTest do
     assert Manifest.parse(~s({"format_version": 1, "tools": {}})) ==
              {:error, "`tools` must be a list of tools, got {}"}
 
-    assert Manifest.parse("{") == {:error, "unexpected end of input at byte 1"}
+    assert Manifest.parse("{") == {:error, "not JSON: unexpected end of input at position 1"}
   end
 
   test "read/1 names the path" do
@@ -135,7 +135,8 @@ defmodule SnakepitBridge.ManifestTest do
     on_exit(fn -> File.rm(path) end)
 
     assert Manifest.read(path) ==
-             {:error, "the manifest #{path} is not valid: unexpected `n` at byte 1"}
+             {:error,
+              "the manifest #{path} is not valid: not JSON: unexpected byte at position 1: 0x6E (\"n\")"}
   end
 
   describe "diff/2" do

@@ -16,7 +16,8 @@ defmodule SnakepitBridge.RecompileTest do
     File.write!(Path.join(dir, "mix.exs"), """
     defmodule Probe.MixProject do
       use Mix.Project
-      def project, do: [app: :probe, version: "0.1.0", deps: []]
+      # This package comes through ERL_LIBS, which mix prunes from the code path by default.
+      def project, do: [app: :probe, version: "0.1.0", deps: [], prune_code_paths: false]
     end
     """)
 
@@ -54,7 +55,7 @@ defmodule SnakepitBridge.RecompileTest do
   defp mix(dir, args) do
     # The project finds this package's compiled modules through ERL_LIBS.
     libs = Path.join(Mix.Project.build_path(), "lib")
-    env = [{"MIX_ENV", "dev"}, {"ERL_LIBS", libs}, {"SNAKEPIT_BRIDGE_STANDALONE", nil}]
+    env = [{"MIX_ENV", "dev"}, {"ERL_LIBS", libs}]
     {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
     assert status == 0, "mix #{Enum.join(args, " ")} failed:\n#{output}"
     output

@@ -3,7 +3,6 @@ defmodule SnakepitBridge.ShowcaseWorkerManifestTest do
   # manifest the worker wrote itself: a function for every tool, with the arities and docs an
   # Elixir caller of snakepit's Python showcase expects.
   use ExUnit.Case, async: true
-  @moduletag :stand_in
 
   alias SnakepitBridge.Manifest
   alias SnakepitBridge.Test.RealShowcase
@@ -32,8 +31,6 @@ defmodule SnakepitBridge.ShowcaseWorkerManifestTest do
   }
 
   setup do
-    Process.delete(:snakepit_answer)
-    Process.delete(:snakepit_chunks)
     {:ok, manifest} = Manifest.read(@manifest)
     %{manifest: manifest}
   end
@@ -90,27 +87,22 @@ defmodule SnakepitBridge.ShowcaseWorkerManifestTest do
     assert doc =~ "Any other keyword option is sent to the tool as a parameter."
   end
 
-  test "calls reach snakepit as the Python showcase's callers send them" do
-    RealShowcase.echo(a: 1)
-    assert_received {:snakepit, :execute, "echo", %{"a" => 1}, [pool_name: :showcase]}
+  test "calls are sent as the Python showcase's callers send them" do
+    assert RealShowcase.__request__(:echo, [], a: 1) ==
+             {"echo", %{"a" => 1}, [pool_name: :showcase]}
 
-    RealShowcase.call_elixir_demo("calculate_fibonacci", n: 10)
+    assert {"call_elixir_demo", %{"tool_name" => "calculate_fibonacci", "n" => 10}, _} =
+             RealShowcase.__request__(:call_elixir_demo, ["calculate_fibonacci"], n: 10)
 
-    assert_received {:snakepit, :execute, "call_elixir_demo",
-                     %{"tool_name" => "calculate_fibonacci", "n" => 10}, _}
+    assert {"telemetry_demo", %{"operation" => "train", "delay_ms" => 5}, _} =
+             RealShowcase.__request__(:telemetry_demo, [], operation: "train", delay_ms: 5)
 
-    RealShowcase.telemetry_demo(operation: "train", delay_ms: 5)
+    assert RealShowcase.__request__(:process_binary, [<<1, 2>>], operation: "reverse") ==
+             {"process_binary", %{"operation" => "reverse"},
+              [pool_name: :showcase, binary_parameters: %{"data" => <<1, 2>>}]}
 
-    assert_received {:snakepit, :execute, "telemetry_demo",
-                     %{"operation" => "train", "delay_ms" => 5}, _}
-
-    RealShowcase.process_binary(<<1, 2>>, operation: "reverse")
-
-    assert_received {:snakepit, :execute, "process_binary", %{"operation" => "reverse"},
-                     [pool_name: :showcase, binary_parameters: %{"data" => <<1, 2>>}]}
-
-    RealShowcase.stream_data([count: 2], fn _ -> :ok end)
-    assert_received {:snakepit, :execute_stream, "stream_data", %{"count" => 2}, _}
+    assert {"stream_data", %{"count" => 2}, _} =
+             RealShowcase.__request__(:stream_data, [], count: 2)
   end
 
   defp arity(signature) do

@@ -1,151 +1,106 @@
 defmodule SnakepitBridge.ToolsTest do
-  # The bindings generated from test/fixtures/showcase_tools.json (test/support/showcase.ex),
-  # called against the snakepit stand-in, which sends each call to the test process.
+  # The bindings generated from test/fixtures/showcase_tools.json (test/support/showcase.ex):
+  # what each call sends (`__request__/3`, the function the calls themselves build their
+  # request with), what it refuses before sending, and the generated docs and specs. The calls
+  # against a real pool of the Rust worker are in test/real_snakepit/.
   use ExUnit.Case, async: true
-  @moduletag :stand_in
 
   alias SnakepitBridge.Test.{DefaultPool, Showcase}
 
   doctest SnakepitBridge.Tools, only: [function_name: 1]
 
-  setup do
-    Process.delete(:snakepit_answer)
-    Process.delete(:snakepit_chunks)
-    :ok
-  end
-
-  describe "calls" do
+  describe "what a call sends" do
     test "required parameters are positional, in declaration order; the pool is use's :pool" do
-      assert Showcase.basic_add(1, 2.5) == {:ok, :answered}
-
-      assert_received {:snakepit, :execute, "basic_add", %{"a" => 1, "b" => 2.5},
-                       [pool_name: :showcase]}
+      assert Showcase.__request__(:basic_add, [1, 2.5], []) ==
+               {"basic_add", %{"a" => 1, "b" => 2.5}, [pool_name: :showcase]}
     end
 
     test "optional parameters are keyword options; those left out are not sent" do
-      Showcase.ping()
-      assert_received {:snakepit, :execute, "ping", args, [pool_name: :showcase]}
-      assert args == %{}
+      assert Showcase.__request__(:ping, [], []) == {"ping", %{}, [pool_name: :showcase]}
 
-      Showcase.ping(message: "hi")
-      assert_received {:snakepit, :execute, "ping", %{"message" => "hi"}, [pool_name: :showcase]}
+      assert Showcase.__request__(:ping, [], message: "hi") ==
+               {"ping", %{"message" => "hi"}, [pool_name: :showcase]}
 
-      Showcase.stream_data([count: 3], fn _ -> :ok end)
-      assert_received {:snakepit, :execute_stream, "stream_data", args, _}
-      assert args == %{"count" => 3}
+      assert Showcase.__request__(:stream_data, [], count: 3) ==
+               {"stream_data", %{"count" => 3}, [pool_name: :showcase]}
     end
 
     test "call options are kept apart from the tool's parameters, even one named timeout" do
-      Showcase.wait_for_event("boot", timeout: 2.5, snakepit: [timeout: 60_000, session_id: "s1"])
+      assert Showcase.__request__(:wait_for_event, ["boot"],
+               timeout: 2.5,
+               snakepit: [timeout: 60_000, session_id: "s1"]
+             ) ==
+               {"wait_for_event", %{"event" => "boot", "timeout" => 2.5},
+                [timeout: 60_000, session_id: "s1", pool_name: :showcase]}
 
-      assert_received {:snakepit, :execute, "wait_for_event",
-                       %{"event" => "boot", "timeout" => 2.5},
-                       [timeout: 60_000, session_id: "s1", pool_name: :showcase]}
-
-      Showcase.wait_for_event("boot", snakepit: [timeout: :infinity])
-
-      assert_received {:snakepit, :execute, "wait_for_event", %{"event" => "boot"},
-                       [timeout: :infinity, pool_name: :showcase]}
+      assert Showcase.__request__(:wait_for_event, ["boot"], snakepit: [timeout: :infinity]) ==
+               {"wait_for_event", %{"event" => "boot"},
+                [timeout: :infinity, pool_name: :showcase]}
     end
 
     test "a pool_name call option overrides use's :pool; without :pool the default pool is used" do
-      Showcase.ping(snakepit: [pool_name: :other])
-      assert_received {:snakepit, :execute, "ping", _, [pool_name: :other]}
+      assert {"ping", _, [pool_name: :other]} =
+               Showcase.__request__(:ping, [], snakepit: [pool_name: :other])
 
-      DefaultPool.ping(message: "x", call: [affinity: :strict_queue])
-
-      assert_received {:snakepit, :execute, "ping", %{"message" => "x"},
-                       [affinity: :strict_queue]}
+      assert DefaultPool.__request__(:ping, [], message: "x", call: [affinity: :strict_queue]) ==
+               {"ping", %{"message" => "x"}, [affinity: :strict_queue]}
     end
 
     test "binary parameters travel in binary_parameters, the others in args" do
       bytes = <<0, 255, 1, 2>>
-      Showcase.process_binary(bytes, operation: "reverse")
 
-      assert_received {:snakepit, :execute, "process_binary", %{"operation" => "reverse"},
-                       [pool_name: :showcase, binary_parameters: %{"data" => ^bytes}]}
+      assert Showcase.__request__(:process_binary, [bytes], operation: "reverse") ==
+               {"process_binary", %{"operation" => "reverse"},
+                [pool_name: :showcase, binary_parameters: %{"data" => bytes}]}
     end
 
     test "extra_parameters tools take any other option as a parameter, the rest one is no argument" do
-      Showcase.echo(a: 1, nested: %{"x" => [1]}, snakepit: [timeout: 10])
-      assert_received {:snakepit, :execute, "echo", args, [timeout: 10, pool_name: :showcase]}
-      assert args == %{"a" => 1, "nested" => %{"x" => [1]}}
+      assert Showcase.__request__(:echo, [], a: 1, nested: %{"x" => [1]}, snakepit: [timeout: 10]) ==
+               {"echo", %{"a" => 1, "nested" => %{"x" => [1]}},
+                [timeout: 10, pool_name: :showcase]}
 
-      Showcase.call_elixir_demo("calculate_fibonacci", n: 10)
-
-      assert_received {:snakepit, :execute, "call_elixir_demo",
-                       %{"tool_name" => "calculate_fibonacci", "n" => 10}, _}
+      assert {"call_elixir_demo", %{"tool_name" => "calculate_fibonacci", "n" => 10}, _} =
+               Showcase.__request__(:call_elixir_demo, ["calculate_fibonacci"], n: 10)
     end
 
-    test "the result and the error come back as snakepit returns them" do
-      Process.put(:snakepit_answer, {:ok, 3.5})
-      assert Showcase.basic_add(1, 2.5) == {:ok, 3.5}
-      assert Showcase.basic_add!(1, 2.5) == 3.5
-
-      error = value_error()
-      Process.put(:snakepit_answer, {:error, error})
-      assert Showcase.error_demo(error_type: "value") == {:error, error}
+    test "`any` takes anything, nil included" do
+      assert {"wait_for_event", %{"event" => "e", "hint" => nil}, _} =
+               Showcase.__request__(:wait_for_event, ["e"], hint: nil)
     end
 
-    test "! variants raise SnakepitBridge.ToolError with the worker's error" do
+    test "__request__/3 refuses a function that is no tool, or the wrong number of arguments" do
+      assert_raise ArgumentError,
+                   "SnakepitBridge.Test.Showcase.__request__/3: no tool function :pong",
+                   fn -> Showcase.__request__(:pong, [], []) end
+
+      assert_raise ArgumentError,
+                   "SnakepitBridge.Test.Showcase.basic_add/3 (tool `basic_add`): takes 2 " <>
+                     "required argument(s) (a, b), got 1",
+                   fn -> Showcase.__request__(:basic_add, [1], []) end
+    end
+  end
+
+  describe "! variants" do
+    test "SnakepitBridge.ToolError names the function, the tool and snakepit's error" do
       error = value_error()
-      Process.put(:snakepit_answer, {:error, error})
 
-      raised =
-        assert_raise SnakepitBridge.ToolError, fn -> Showcase.error_demo!(error_type: "value") end
-
-      assert raised.reason == error
-      assert raised.tool == "error_demo"
+      raised = %SnakepitBridge.ToolError{
+        tool: "error_demo",
+        function: "M.error_demo/1",
+        reason: error
+      }
 
       assert Exception.message(raised) ==
-               "SnakepitBridge.Test.Showcase.error_demo/1 (tool `error_demo`) failed: " <>
+               "M.error_demo/1 (tool `error_demo`) failed: " <>
                  "[worker] Request failed: ValueError: This is a demonstration ValueError"
     end
   end
 
   describe "streaming" do
-    test "each chunk goes to the callback; the call returns :ok" do
-      Process.put(:snakepit_chunks, [%{"index" => 1}, %{"index" => 2}])
-      test = self()
-
-      assert Showcase.stream_data([count: 2, delay: 0], &send(test, {:chunk, &1})) == :ok
-
-      assert_received {:snakepit, :execute_stream, "stream_data", %{"count" => 2, "delay" => 0},
-                       [pool_name: :showcase]}
-
-      assert_received {:chunk, %{"index" => 1}}
-      assert_received {:chunk, %{"index" => 2}}
-
-      assert Showcase.stream_data(fn _ -> :ok end) == :ok
-      assert_received {:snakepit, :execute_stream, "stream_data", args, [pool_name: :showcase]}
-      assert args == %{}
-      assert Showcase.stream_data!([snakepit: [timeout: 5]], fn _ -> :ok end) == :ok
-
-      assert_received {:snakepit, :execute_stream, "stream_data", _,
-                       [timeout: 5, pool_name: :showcase]}
-    end
-
-    test "errors: a snakepit struct as it is, another reason through snakepit's normalizer" do
-      error = value_error()
-      Process.put(:snakepit_answer, {:error, error})
-      assert Showcase.stream_data(fn _ -> :ok end) == {:error, error}
-      assert_raise SnakepitBridge.ToolError, fn -> Showcase.stream_data!(fn _ -> :ok end) end
-
-      Process.put(:snakepit_answer, {:error, :no_workers_available})
-
-      assert {:error,
-              %Snakepit.Error{
-                category: :pool,
-                details: %{reason: :no_workers_available, command: "stream_data"}
-              }} = Showcase.stream_data(fn _ -> :ok end)
-    end
-
     test "the callback must take one argument" do
       assert_raise ArgumentError,
                    ~r/stream_data\/2 \(tool `stream_data`\): the callback must be a function of one argument/,
                    fn -> Showcase.stream_data([], fn -> :ok end) end
-
-      refute_received {:snakepit, _, _, _, _}
     end
   end
 
@@ -217,10 +172,6 @@ defmodule SnakepitBridge.ToolsTest do
           "(string), got nil (leave the option out to let the worker use its default)",
         fn -> Showcase.ping(message: nil) end
       )
-
-      # `any` takes anything, nil included.
-      Showcase.wait_for_event("e", hint: nil)
-      assert_received {:snakepit, :execute, "wait_for_event", %{"event" => "e", "hint" => nil}, _}
     end
 
     test "a required parameter given as an option, options that are not a keyword list, repeats" do
@@ -364,10 +315,8 @@ defmodule SnakepitBridge.ToolsTest do
     end
   end
 
-  defp assert_refused(message, fun) do
-    assert_raise ArgumentError, message, fun
-    refute_received {:snakepit, _, _, _, _}
-  end
+  # Refused before anything is sent: the call raises instead of reaching snakepit.
+  defp assert_refused(message, fun), do: assert_raise(ArgumentError, message, fun)
 
   defp value_error do
     %Snakepit.Error{

@@ -27,8 +27,8 @@ defmodule SnakepitBridge.Tools.Runtime do
 
   @doc false
   def execute(spec, positional, opts) do
-    {args, snakepit_opts} = request(spec, positional, opts)
-    Snakepit.execute(spec.tool, args, snakepit_opts)
+    {tool, args, snakepit_opts} = request(spec, positional, opts)
+    Snakepit.execute(tool, args, snakepit_opts)
   end
 
   @doc false
@@ -47,12 +47,10 @@ defmodule SnakepitBridge.Tools.Runtime do
               "got #{inspect(callback)}"
     end
 
-    {args, snakepit_opts} = request(spec, positional, opts)
-
-    case Snakepit.execute_stream(spec.tool, args, callback, snakepit_opts) do
-      {:error, reason} -> {:error, normalize_error(reason, spec, snakepit_opts)}
-      other -> other
-    end
+    {tool, args, snakepit_opts} = request(spec, positional, opts)
+    # snakepit v0.13 answers every failure as a %Snakepit.Error{} (Snakepit.Pool.execute_stream/4
+    # normalizes the worker's and the pool's reasons, lib/snakepit/pool/pool.ex).
+    Snakepit.execute_stream(tool, args, callback, snakepit_opts)
   end
 
   @doc false
@@ -63,22 +61,16 @@ defmodule SnakepitBridge.Tools.Runtime do
     end
   end
 
-  # `Snakepit.execute/3` returns %Snakepit.Error{} already; `Snakepit.execute_stream/4` may
-  # pass the pool's own reason through (lib/snakepit.ex execute_stream/4), which snakepit's
-  # public normalizer turns into the same struct (lib/snakepit/error.ex).
-  defp normalize_error(%{__struct__: Snakepit.Error} = error, _spec, _opts), do: error
-
-  defp normalize_error(reason, spec, opts) do
-    if Code.ensure_loaded?(Snakepit.Error) and
-         function_exported?(Snakepit.Error, :normalize_public_error, 2) do
-      meta = %{command: spec.tool, pool: opts[:pool] || Snakepit.Pool}
-      apply(Snakepit.Error, :normalize_public_error, [reason, meta])
-    else
-      reason
+  @doc false
+  # What a call sends, `{tool, args, snakepit_opts}`, after checking every argument and option:
+  # the one place the generated functions build a request (and `__request__/3` shows it).
+  def request(spec, positional, opts) do
+    if length(positional) != length(spec.required) do
+      raise ArgumentError,
+            "#{where(spec)}: takes #{length(spec.required)} required argument(s) " <>
+              "(#{Enum.map_join(spec.required, ", ", & &1.name)}), got #{length(positional)}"
     end
-  end
 
-  defp request(spec, positional, opts) do
     if not Keyword.keyword?(opts) do
       raise ArgumentError, "#{where(spec)}: options must be a keyword list, got #{inspect(opts)}"
     end
@@ -99,7 +91,7 @@ defmodule SnakepitBridge.Tools.Runtime do
       |> maybe_put(:pool_name, spec.pool)
       |> then(fn o -> if acc.binary == %{}, do: o, else: o ++ [binary_parameters: acc.binary] end)
 
-    {acc.args, snakepit_opts}
+    {spec.tool, acc.args, snakepit_opts}
   end
 
   defp put_option(spec, {key, value}, acc) do
