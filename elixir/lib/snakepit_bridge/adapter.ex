@@ -140,17 +140,31 @@ defmodule SnakepitBridge.Adapter do
   end
 
   @doc false
+  # A tool that fails while streaming ends the stream with gRPC status INTERNAL and the same
+  # error JSON (`{"type", "message", "context", "stacktrace", "traceback"}`) a unary call answers
+  # with `success: false`. snakepit translates that JSON into its error structs
+  # (`Snakepit.Error.ValueError`, ...) only on the unary path (lib/snakepit/grpc/client_impl.ex
+  # handle_tool_response/1); its streaming path hands the raw `%GRPC.RPCError{}` on
+  # (lib/snakepit/adapters/grpc_python.ex process_stream_message/2). Translated here with the
+  # unary path's own function, a streaming tool's error is the same struct as a unary tool's:
+  # `{:error, %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{}}}}` from
+  # `Snakepit.execute_stream/4`. Any other error is passed on as it is.
   def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts \\ []) do
-    GRPCPython.grpc_execute_stream(
-      connection,
-      session_id,
-      command,
-      args,
-      callback_fn,
-      timeout,
-      opts
-    )
+    connection
+    |> GRPCPython.grpc_execute_stream(session_id, command, args, callback_fn, timeout, opts)
+    |> translate_stream_error()
   end
+
+  @doc false
+  def translate_stream_error({:error, %GRPC.RPCError{status: 13, message: message}} = error)
+      when is_binary(message) do
+    case Snakepit.Error.PythonTranslation.from_error_message(message) do
+      {:ok, translated} -> {:error, translated}
+      :error -> error
+    end
+  end
+
+  def translate_stream_error(result), do: result
 
   @doc false
   # The options given to `use`, overridden by `config otp_app, module, ...` when `otp_app` is set.
