@@ -253,6 +253,8 @@ defmodule SnakepitBridge.Tools do
     opts_spec = options_spec(prepared)
     result = Types.result_spec(tool.result_schema)
     escaped = Macro.escape(spec)
+    # The ! variant names itself in its errors.
+    escaped_bang = Macro.escape(%{spec | display: String.replace(spec.display, "/", "!/")})
 
     if tool.supports_streaming do
       callback_spec = quote(do: (term() -> any()))
@@ -274,7 +276,7 @@ defmodule SnakepitBridge.Tools do
         @spec unquote(bang)(unquote_splicing(all_specs)) :: :ok
         def unquote(bang)(unquote_splicing(vars), unquote(opts) \\ [], unquote(callback)) do
           SnakepitBridge.Tools.Runtime.execute_stream!(
-            unquote(escaped),
+            unquote(escaped_bang),
             unquote(vars),
             unquote(opts),
             unquote(callback)
@@ -295,7 +297,11 @@ defmodule SnakepitBridge.Tools do
         @doc unquote(doc(prepared, true))
         @spec unquote(bang)(unquote_splicing(all_specs)) :: unquote(result)
         def unquote(bang)(unquote_splicing(vars), unquote(opts) \\ []) do
-          SnakepitBridge.Tools.Runtime.execute!(unquote(escaped), unquote(vars), unquote(opts))
+          SnakepitBridge.Tools.Runtime.execute!(
+            unquote(escaped_bang),
+            unquote(vars),
+            unquote(opts)
+          )
         end
       end
     end

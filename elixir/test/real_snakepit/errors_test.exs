@@ -86,7 +86,7 @@ defmodule SnakepitBridge.RealSnakepit.ErrorsTest do
       end
 
     assert Exception.message(error) =~
-             ~r"^SnakepitBridge.Test.RealShowcase.stream_data!?/2 \(tool `stream_data`\) failed: "
+             ~r"^SnakepitBridge.Test.RealShowcase.stream_data!/2 \(tool `stream_data`\) failed: "
 
     assert Exception.message(error) =~ "[worker] Request failed: ValueError: " <> message
   end
@@ -102,10 +102,8 @@ defmodule SnakepitBridge.RealSnakepit.ErrorsTest do
              reason: %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{}}}
            } = error
 
-    # (the function is named without its "!" today: SnakepitBridge.Tools.Runtime gives the
-    # non-! function's name to both)
     assert Exception.message(error) =~
-             ~r"^SnakepitBridge.Test.RealShowcase.error_demo!?/1 \(tool `error_demo`\) failed: "
+             ~r"^SnakepitBridge.Test.RealShowcase.error_demo!/1 \(tool `error_demo`\) failed: "
 
     assert Exception.message(error) =~
              "failed: [worker] Request failed: ValueError: This is a demonstration ValueError"

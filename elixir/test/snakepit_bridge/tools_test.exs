@@ -191,7 +191,13 @@ defmodule SnakepitBridge.ToolsTest do
     end
 
     test "the ! variants refuse the same way" do
-      assert_refused(~r/unknown option :mesage/, fn -> Showcase.ping!(mesage: "hi") end)
+      assert_refused(
+        ~r/^SnakepitBridge.Test.Showcase.ping!\/1 \(tool `ping`\): unknown option :mesage/,
+        fn ->
+          Showcase.ping!(mesage: "hi")
+        end
+      )
+
       assert_refused(~r/parameter `a` must be a number/, fn -> Showcase.basic_add!("1", 2) end)
     end
   end
