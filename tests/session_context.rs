@@ -422,7 +422,8 @@ async fn ping_heartbeat_and_sessions() {
 
     let info = ctx.get_session().await.unwrap();
     assert_eq!(info.session_id, SESSION);
-    assert_eq!(info.tool_count, 3);
+    // As snakepit answers: its sessions count no tools (they live in its ToolRegistry).
+    assert_eq!(info.tool_count, 0);
     assert!(info.created_at.is_some());
 
     let fresh = SessionContext::connect(host.grpc_address(), "fresh")
@@ -438,14 +439,19 @@ async fn ping_heartbeat_and_sessions() {
         .initialize_session([("worker", "rust")])
         .await
         .unwrap();
-    assert_eq!(available.len(), 3, "new sessions get the host's tools");
+    // snakepit lists no tools in its answer; the session has them all the same.
+    assert!(available.is_empty(), "{available:?}");
     assert_eq!(
+        fresh.elixir_tools().await.unwrap().len(),
+        3,
+        "new sessions get the host's tools"
+    );
+    assert!(
         fresh
             .initialize_session([("worker", "other")])
             .await
             .unwrap()
-            .len(),
-        3,
+            .is_empty(),
         "idempotent"
     );
     assert_eq!(

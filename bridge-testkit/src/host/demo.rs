@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 
-use super::elixir_terms::{inspect, inspect_string, jason_check, jason_encode};
+use super::elixir_terms::{
+    container, inspect, inspect_limited, inspect_string, jason_check, jason_encode, INSPECT_LIMIT,
+};
 use super::tool::{ElixirTool, ToolOutput, ToolParams};
 
 /// `parse_json`, `calculate_fibonacci` and `process_list`, as snakepit's example registers them.
@@ -44,25 +46,21 @@ pub fn demo_tools() -> Vec<ElixirTool> {
     ]
 }
 
-/// `Jason.decode(Map.get(params, "json_string", "{}"))`, then the map's keys and size.
+/// `Jason.decode(Map.get(params, "json_string", "{}"))`, then the map's keys and size. Jason
+/// takes any iodata (`IO.iodata_to_binary/1`: a string, or a list of bytes, strings and such
+/// lists), and raises `ArgumentError` for anything else.
 fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
-    let text = match params.get("json_string") {
-        None => "{}".to_owned(),
-        Some(Value::String(text)) => text.clone(),
-        Some(other) => {
-            return Err(format!(
-                "no function clause matching in Jason.decode/2 (given {})",
-                inspect(other)
-            ))
-        }
+    let bytes = match params.get("json_string") {
+        None => b"{}".to_vec(),
+        Some(value) => iodata(value).ok_or_else(|| NOT_IODATA.to_owned())?,
     };
-    if let Err(error) = jason_check(text.as_bytes()) {
+    if let Err(error) = jason_check(&bytes) {
         let answer = json!({"success": false, "error": format!("Failed to parse JSON: {}", error.inspect())});
         return Ok(ToolOutput::JsonText(jason_encode(&answer)));
     }
     // Jason keeps integers exact; a `Value` cannot hold one wider than 64 bits, so such an
     // integer fails the call, naming it, rather than coming back rounded.
-    let parsed: Value = decode_exact(text.as_bytes()).map_err(|error| match error {
+    let parsed: Value = decode_exact(&bytes).map_err(|error| match error {
         ExactJsonError::WideInteger(wide) => format!(
             "the embedded host's parse_json cannot decode {wide} exactly, as a snakepit host \
              would (Elixir integers have no size limit); test this call against a real host"
@@ -80,6 +78,32 @@ fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
         "data": parsed,
     });
     Ok(ToolOutput::JsonText(jason_encode(&answer)))
+}
+
+/// `Exception.message/1` of the `ArgumentError` that `IO.iodata_to_binary/1` raises.
+const NOT_IODATA: &str =
+    "errors were found at the given arguments:\n\n  * 1st argument: not an iodata term\n";
+
+/// The bytes of `value` as iodata (`IO.iodata_to_binary/1`), if it is iodata.
+fn iodata(value: &Value) -> Option<Vec<u8>> {
+    fn collect(value: &Value, out: &mut Vec<u8>) -> Option<()> {
+        match value {
+            Value::String(text) => out.extend_from_slice(text.as_bytes()),
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::Number(n) => out.push(u8::try_from(n.as_u64()?).ok()?),
+                        Value::String(_) | Value::Array(_) => collect(item, out)?,
+                        _ => return None,
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+    let mut out = Vec::new();
+    collect(value, &mut out).map(|()| out)
 }
 
 /// `fibonacci_sequence(Map.get(params, "n", 10))`: `[]` for `n <= 0` (in Elixir's term order,
@@ -122,43 +146,51 @@ fn calculate_fibonacci(params: ToolParams) -> Result<ToolOutput, String> {
 
 /// `list` and `operation` (default `sum`) through `Enum.sum/max/min/reverse` or a mean; an
 /// unknown operation gives a result the host cannot encode, so its printed form is sent.
+/// `Enum` takes a map too (its `{key, value}` pairs, which Jason cannot encode either) and
+/// raises `Protocol.UndefinedError` for anything else but a list.
 fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
     let list = params.get("list").cloned().unwrap_or(json!([]));
     let operation = params.get("operation").cloned().unwrap_or(json!("sum"));
-    let items = match &list {
-        Value::Array(items) => items.clone(),
-        other => {
-            return Err(format!(
-                "protocol Enumerable not implemented for {}",
-                inspect(other)
-            ))
+    // `%{list: ..., operation: ..., result: ...}` printed: its entries take one item each of
+    // inspect's limit, so the list is shown with 49 left.
+    let printed = |result: String| {
+        ToolOutput::Unencodable(format!(
+            "%{{list: {}, operation: {}, result: {result}}}",
+            inspect_limited(&list, INSPECT_LIMIT - 1),
+            inspect_limited(&operation, INSPECT_LIMIT - 2)
+        ))
+    };
+    let op = match operation.as_str() {
+        Some(op @ ("sum" | "max" | "min" | "mean" | "reverse")) => op,
+        _ => {
+            let shown = match &operation {
+                Value::String(text) => text.clone(),
+                other => inspect(other),
+            };
+            return Ok(printed(format!(
+                "{{:error, {}}}",
+                inspect_string(&format!("Unknown operation: {shown}"))
+            )));
         }
     };
-    let result = match operation.as_str() {
-        Some("sum") => Outcome::Number(sum(&items)?),
-        Some("max") => Outcome::Value(extreme(&items, Ordering::Greater)),
-        Some("min") => Outcome::Value(extreme(&items, Ordering::Less)),
-        Some("mean") if items.is_empty() => Outcome::Value(Value::Null),
-        Some("mean") => {
+    let items = match &list {
+        Value::Array(items) => items.clone(),
+        Value::Object(map) => return process_map(map, op, printed),
+        other => return Err(not_enumerable(other)),
+    };
+    let result = match op {
+        "sum" => Outcome::Number(sum(&items)?),
+        "max" => Outcome::Value(extreme(&items, Ordering::Greater)),
+        "min" => Outcome::Value(extreme(&items, Ordering::Less)),
+        "mean" if items.is_empty() => Outcome::Value(Value::Null),
+        "mean" => {
             let total = match sum(&items)? {
                 Number::Integer(total) => total as f64,
                 Number::Float(total) => total,
             };
             Outcome::Number(Number::Float(total / items.len() as f64))
         }
-        Some("reverse") => Outcome::Value(Value::Array(items.iter().rev().cloned().collect())),
-        _ => {
-            let shown = match &operation {
-                Value::String(text) => text.clone(),
-                other => inspect(other),
-            };
-            return Ok(ToolOutput::Unencodable(format!(
-                "%{{list: {}, operation: {}, result: {{:error, {}}}}}",
-                inspect(&list),
-                inspect(&operation),
-                inspect_string(&format!("Unknown operation: {shown}"))
-            )));
-        }
+        _ => Outcome::Value(Value::Array(items.iter().rev().cloned().collect())),
     };
     // Keys in the order Jason writes a small map's: sorted.
     #[derive(Serialize)]
@@ -172,6 +204,81 @@ fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
         operation,
         result,
     })
+}
+
+/// `process_list` of a map: `Enum` walks its `{key, value}` pairs (in key order, for a small
+/// map), which Jason cannot encode, so the answer is printed unless the map is empty.
+fn process_map(
+    map: &serde_json::Map<String, Value>,
+    op: &str,
+    printed: impl Fn(String) -> ToolOutput,
+) -> Result<ToolOutput, String> {
+    let pair = |(key, value): (&String, &Value), left: usize| {
+        format!(
+            "{{{}, {}}}",
+            inspect_string(key),
+            inspect_limited(value, left.saturating_sub(2))
+        )
+    };
+    // The result is the map's third entry.
+    let left = INSPECT_LIMIT - 3;
+    let answer = |result: Value| {
+        Ok(ToolOutput::JsonText(format!(
+            "{{\"list\":{{}},\"operation\":{},\"result\":{}}}",
+            jason_encode(&json!(op)),
+            jason_encode(&result)
+        )))
+    };
+    match op {
+        "sum" if map.is_empty() => answer(json!(0)),
+        // A pair is no number.
+        "sum" => Err(BAD_ARITHMETIC.to_owned()),
+        "max" | "min" if map.is_empty() => answer(Value::Null),
+        // Pairs compare by key first, and keys differ.
+        "max" => Ok(printed(
+            map.iter()
+                .next_back()
+                .map(|entry| pair(entry, left))
+                .unwrap_or_default(),
+        )),
+        "min" => Ok(printed(
+            map.iter()
+                .next()
+                .map(|entry| pair(entry, left))
+                .unwrap_or_default(),
+        )),
+        // `Enum.sum(%{}) / length(%{})`: `length/1` of a map.
+        "mean" if map.is_empty() => Err(
+            "errors were found at the given arguments:\n\n  * 1st argument: not a list\n"
+                .to_owned(),
+        ),
+        "mean" => Err(BAD_ARITHMETIC.to_owned()),
+        _ if map.is_empty() => answer(json!([])),
+        _ => Ok(printed(format!(
+            "[{}]",
+            container(map.iter().rev(), left, pair)
+        ))),
+    }
+}
+
+/// The types `Enumerable` is implemented for in the host's build (snakepit and its
+/// dependencies, protocols consolidated), as `Protocol.UndefinedError` lists them.
+const ENUMERABLE_IMPLS: &str = "Date.Range, File.Stream, Flow, Function, GenEvent.Stream, \
+    HashDict, HashSet, IO.Stream, Jason.OrderedObject, List, Map, MapSet, Range, Stream";
+
+/// `Exception.message/1` of the `Protocol.UndefinedError` that `Enum` raises for `value`.
+fn not_enumerable(value: &Value) -> String {
+    let type_name = match value {
+        Value::String(_) => "BitString",
+        Value::Number(n) if n.is_f64() => "Float",
+        Value::Number(_) => "Integer",
+        _ => "Atom",
+    };
+    format!(
+        "protocol Enumerable not implemented for type {type_name}. This protocol is \
+         implemented for the following type(s): {ENUMERABLE_IMPLS}\n\nGot value:\n\n    {}\n",
+        inspect(value)
+    )
 }
 
 /// A result of `process_list`: a number computed here (integers exact at any width, as

@@ -6,6 +6,13 @@ use serde_json::Value;
 /// Elixir's `inspect/1` of a JSON-decoded value: `nil`, `true`, `3`, `2.0`, `"text"`,
 /// `[1, 2]`, `%{"a" => 1}`.
 pub(crate) fn inspect(value: &Value) -> String {
+    inspect_limited(value, INSPECT_LIMIT)
+}
+
+/// `inspect/2` of `value` with `limit:` items left, as `Inspect.Algebra.container_doc/6` counts
+/// them: each item of a list or map takes one and is itself printed with what remains, so
+/// `%{list: [...]}` shows 49 items of the list; when none remain, `...`.
+pub(crate) fn inspect_limited(value: &Value, limit: usize) -> String {
     match value {
         Value::Null => "nil".to_owned(),
         Value::Bool(b) => b.to_string(),
@@ -16,26 +23,54 @@ pub(crate) fn inspect(value: &Value) -> String {
             _ => n.to_string(),
         },
         Value::String(text) => inspect_string(text),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(inspect).collect::<Vec<_>>().join(", ")
+        Value::Array(items) => format!("[{}]", container(items.iter(), limit, inspect_limited)),
+        // Elixir prints small maps with their keys sorted, as serde_json's map holds them.
+        Value::Object(map) => format!(
+            "%{{{}}}",
+            container(map.iter(), limit, |(key, value), left| format!(
+                "{} => {}",
+                inspect_string(key),
+                inspect_limited(value, left)
+            ))
         ),
-        Value::Object(map) => {
-            // Elixir prints small maps with their keys sorted, as serde_json's map holds them.
-            let entries: Vec<String> = map
-                .iter()
-                .map(|(key, value)| format!("{} => {}", inspect_string(key), inspect(value)))
-                .collect();
-            format!("%{{{}}}", entries.join(", "))
-        }
     }
 }
 
-/// A string as `inspect/1` prints it: quoted, with Elixir's escapes.
+/// How many items `inspect/1` shows (its default `:limit`), then `...`.
+pub(crate) const INSPECT_LIMIT: usize = 50;
+/// How many characters of a string `inspect/1` shows (its default `:printable_limit`).
+const PRINTABLE_LIMIT: usize = 4096;
+
+/// The items of a container, separated by commas, each printed with the limit left after it.
+pub(crate) fn container<T>(
+    items: impl Iterator<Item = T>,
+    limit: usize,
+    show: impl Fn(T, usize) -> String,
+) -> String {
+    let mut left = limit;
+    let mut shown = Vec::new();
+    for item in items {
+        if left == 0 {
+            shown.push("...".to_owned());
+            break;
+        }
+        left -= 1;
+        shown.push(show(item, left));
+    }
+    shown.join(", ")
+}
+
+/// A string as `inspect/1` prints it: quoted, with Elixir's escapes, when it is printable
+/// (`String.printable?/1`); else as the bytes of a binary, `<<97, 5>>`.
 pub(crate) fn inspect_string(text: &str) -> String {
+    if !text.chars().all(printable) {
+        return inspect_bytes(text.as_bytes());
+    }
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
+    let cut = text.chars().count() > PRINTABLE_LIMIT;
+    let mut chars = text.chars().take(PRINTABLE_LIMIT).peekable();
+    while let Some(c) = chars.next() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -47,15 +82,34 @@ pub(crate) fn inspect_string(text: &str) -> String {
             '\u{0C}' => out.push_str("\\f"),
             '\u{1B}' => out.push_str("\\e"),
             '\u{07}' => out.push_str("\\a"),
-            '#' => out.push('#'),
-            c if (c as u32) < 0x20 || c as u32 == 0x7F => {
-                out.push_str(&format!("\\x{:02X}", c as u32))
-            }
+            '\u{7F}' => out.push_str("\\d"),
+            // `#{` would read as interpolation.
+            '#' if chars.peek() == Some(&'{') => out.push_str("\\#"),
             c => out.push(c),
         }
     }
     out.push('"');
+    if cut {
+        out.push_str(" <> ...");
+    }
     out
+}
+
+/// A binary that is not a printable string, as `inspect/1` prints it: `<<255, 0>>`.
+pub(crate) fn inspect_bytes(bytes: &[u8]) -> String {
+    format!(
+        "<<{}>>",
+        container(bytes.iter(), INSPECT_LIMIT, |byte, _| byte.to_string())
+    )
+}
+
+/// Whether Elixir 1.18's `String.printable?/1` accepts `c`.
+fn printable(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+        || matches!(
+            c,
+            '\n' | '\r' | '\t' | '\u{0B}' | '\u{08}' | '\u{0C}' | '\u{1B}' | '\u{7F}' | '\u{07}'
+        )
 }
 
 /// Where Jason gives up on bytes that are not JSON: `%Jason.DecodeError{position, token, data}`.
@@ -70,22 +124,14 @@ impl DecodeError {
     pub(crate) fn message(&self) -> String {
         match self.data.get(self.position) {
             None => format!("unexpected end of input at position {}", self.position),
-            Some(&byte) => {
-                let printable =
-                    (0x20..0x7F).contains(&byte) || matches!(byte, b'\n' | b'\r' | b'\t');
-                if printable {
-                    let shown = inspect_string(&(byte as char).to_string());
-                    format!(
-                        "unexpected byte at position {}: 0x{byte:02X} ({shown})",
-                        self.position
-                    )
-                } else {
-                    format!(
-                        "unexpected byte at position {}: 0x{byte:02X}",
-                        self.position
-                    )
-                }
-            }
+            // `inspect(byte, base: :hex)`, and the byte as a one-byte string when
+            // `String.printable?/1` accepts it (deps/jason/lib/decoder.ex, `message/1`).
+            Some(&byte) if byte < 0x80 && printable(char::from(byte)) => format!(
+                "unexpected byte at position {}: 0x{byte:X} ({})",
+                self.position,
+                inspect_string(&char::from(byte).to_string())
+            ),
+            Some(&byte) => format!("unexpected byte at position {}: 0x{byte:X}", self.position),
         }
     }
 
@@ -93,14 +139,7 @@ impl DecodeError {
     pub(crate) fn inspect(&self) -> String {
         let data = match std::str::from_utf8(&self.data) {
             Ok(text) => inspect_string(text),
-            Err(_) => format!(
-                "<<{}>>",
-                self.data
-                    .iter()
-                    .map(u8::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Err(_) => inspect_bytes(&self.data),
         };
         format!(
             "%Jason.DecodeError{{position: {}, token: nil, data: {data}}}",
@@ -312,6 +351,20 @@ mod tests {
         assert_eq!(inspect(&json!([3, 1, 2])), "[3, 1, 2]");
         assert_eq!(inspect(&json!({"a": [true]})), "%{\"a\" => [true]}");
         assert_eq!(inspect_string("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
+        // As Elixir 1.18 prints them: a string that is not printable is a binary.
+        assert_eq!(inspect_string("a\u{5}"), "<<97, 5>>");
+        assert_eq!(inspect_string("\u{85}"), "<<194, 133>>");
+        assert_eq!(inspect_string("a\u{7F}b"), "\"a\\db\"");
+        assert_eq!(inspect_string("#{x} #"), "\"\\#{x} #\"");
+        assert_eq!(inspect_string("é✓"), "\"é✓\"");
+        // inspect's default limits: 50 items, 4096 characters.
+        let long: Vec<u32> = (1..=60).collect();
+        assert!(inspect(&json!(long)).ends_with(", 49, 50, ...]"));
+        let text = "a".repeat(4100);
+        assert_eq!(
+            inspect_string(&text),
+            format!("\"{}\" <> ...", &text[..4096])
+        );
     }
 
     #[test]
@@ -333,7 +386,20 @@ mod tests {
         assert_eq!(jason_check(b"01").unwrap_err().position, 1);
         assert_eq!(
             jason_check(b"\n\x05hello").unwrap_err().message(),
-            "unexpected byte at position 1: 0x05"
+            "unexpected byte at position 1: 0x5"
+        );
+        // Printable control characters are shown, as `String.printable?/1` says.
+        assert_eq!(
+            jason_check(b"\n\x08hello").unwrap_err().message(),
+            "unexpected byte at position 1: 0x8 (\"\\b\")"
+        );
+        assert_eq!(
+            jason_check(b"\x7f").unwrap_err().message(),
+            "unexpected byte at position 0: 0x7F (\"\\d\")"
+        );
+        assert_eq!(
+            jason_check(b"\xc3\xa9").unwrap_err().message(),
+            "unexpected byte at position 0: 0xC3"
         );
         for good in [
             &b"{\"a\": [1, -2.5e3, true, null, \"\\u00e9\"]}"[..],

@@ -4,6 +4,11 @@
 //! host does: sessions (idempotent `InitializeSession`, expiry, quota), per-session exposed
 //! tools with parameter specs, Rust closures standing in for Elixir functions, and snakepit's
 //! exact error texts. It is not a mock of the client: the client cannot tell it from a real host.
+//! The workspace's `tests/host_conformance.rs` holds it to a real snakepit v0.13.0 host, request
+//! by request and byte for byte, and lists where it deliberately differs (integers wider than
+//! 64 bits in parameters; the key order of maps of more than 32 keys). Beyond snakepit, it can
+//! expose its tools in sessions that `InitializeSession` creates (the default; see
+//! [`EmbeddedHostBuilder::expose_in_new_sessions`]).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -117,7 +122,7 @@ pub struct EmbeddedHostBuilder {
     client_ca_pem: Option<Vec<u8>>,
     bearer_token: Option<String>,
     tools: Vec<ElixirTool>,
-    sessions: Vec<String>,
+    sessions: Vec<(String, HashMap<String, String>)>,
     expose_in_new_sessions: bool,
     max_sessions: usize,
     session_ttl: Duration,
@@ -190,7 +195,23 @@ impl EmbeddedHostBuilder {
 
     /// A session that exists from the start, with the tools.
     pub fn session(mut self, id: impl Into<String>) -> Self {
-        self.sessions.push(id.into());
+        self.sessions.push((id.into(), HashMap::new()));
+        self
+    }
+
+    /// A session that exists from the start, with the tools and `metadata` (what `GetSession`
+    /// answers), as an Elixir application creates one with `SessionStore.create_session(id,
+    /// metadata: ...)`.
+    pub fn session_with_metadata<K: Into<String>, V: Into<String>>(
+        mut self,
+        id: impl Into<String>,
+        metadata: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let metadata = metadata
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect();
+        self.sessions.push((id.into(), metadata));
         self
     }
 
@@ -250,9 +271,9 @@ impl EmbeddedHostBuilder {
             self.max_sessions,
             self.session_ttl,
         );
-        for id in &self.sessions {
+        for (id, metadata) in self.sessions {
             store
-                .initialize_with_defaults(id)
+                .initialize_with_defaults(&id, metadata)
                 .map_err(|refusal| HostError::Session {
                     session: id.clone(),
                     reason: refusal.text(),
@@ -364,7 +385,7 @@ impl EmbeddedHost {
     pub fn create_session(&self, id: &str) -> Result<(), HostError> {
         self.state
             .sessions()
-            .initialize_with_defaults(id)
+            .initialize_with_defaults(id, HashMap::new())
             .map(|_| ())
             .map_err(|refusal| HostError::Session {
                 session: id.to_owned(),

@@ -20,12 +20,6 @@ pub(crate) struct Session {
     pub(crate) worker_ids: BTreeMap<String, String>,
 }
 
-impl Session {
-    pub(crate) fn tool_count(&self) -> usize {
-        self.elixir_tools.len() + self.worker_tools.len()
-    }
-}
-
 /// Why a session could not be created; the texts are snakepit's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SessionRefusal {
@@ -45,9 +39,21 @@ impl SessionRefusal {
 /// Where the store reads the time: the monotonic clock, or a test's own.
 pub(crate) type Clock = Box<dyn Fn() -> Instant + Send>;
 
+/// The tools of a session that is gone. snakepit keeps a session's tools in its ToolRegistry,
+/// apart from the SessionStore, and nothing removes them when the session is deleted or
+/// expires (`lib/snakepit/bridge/session_store.ex`, `delete_session`; `ToolRegistry.
+/// cleanup_session/1` has no caller): they are still listed for the id, and a session created
+/// again under it has them again.
+struct LeftTools {
+    elixir_tools: BTreeMap<String, ElixirTool>,
+    worker_tools: BTreeMap<String, HostTool>,
+    worker_ids: BTreeMap<String, String>,
+}
+
 /// All sessions, with the tools new sessions get.
 pub(crate) struct SessionStore {
     sessions: HashMap<String, Session>,
+    left: HashMap<String, LeftTools>,
     default_tools: Vec<ElixirTool>,
     pub(crate) expose_in_new_sessions: bool,
     max_sessions: usize,
@@ -64,6 +70,7 @@ impl SessionStore {
     ) -> Self {
         SessionStore {
             sessions: HashMap::new(),
+            left: HashMap::new(),
             default_tools,
             expose_in_new_sessions,
             max_sessions,
@@ -86,7 +93,7 @@ impl SessionStore {
         metadata: HashMap<String, String>,
         tools: Option<&[ElixirTool]>,
     ) -> Result<&mut Session, SessionRefusal> {
-        let id = id.trim();
+        // snakepit refuses only the empty id (`Session.validate/1`); a blank one is an id.
         if id.is_empty() {
             return Err(SessionRefusal::InvalidId);
         }
@@ -100,10 +107,9 @@ impl SessionStore {
             &[]
         });
         let now = (self.clock)();
-        let session = self
-            .sessions
-            .entry(id.to_owned())
-            .or_insert_with(|| Session {
+        let left = &mut self.left;
+        let session = self.sessions.entry(id.to_owned()).or_insert_with(|| {
+            let mut session = Session {
                 metadata,
                 created_at: SystemTime::now(),
                 last_used: now,
@@ -113,7 +119,15 @@ impl SessionStore {
                     .collect(),
                 worker_tools: BTreeMap::new(),
                 worker_ids: BTreeMap::new(),
-            });
+            };
+            // The registry's tools for the id come back (they win over the defaults).
+            if let Some(old) = left.remove(id) {
+                session.elixir_tools.extend(old.elixir_tools);
+                session.worker_tools.extend(old.worker_tools);
+                session.worker_ids.extend(old.worker_ids);
+            }
+            session
+        });
         session.last_used = now;
         Ok(session)
     }
@@ -122,9 +136,10 @@ impl SessionStore {
     pub(crate) fn initialize_with_defaults(
         &mut self,
         id: &str,
+        metadata: HashMap<String, String>,
     ) -> Result<&mut Session, SessionRefusal> {
         let defaults = self.default_tools.clone();
-        self.initialize(id, HashMap::new(), Some(&defaults))
+        self.initialize(id, metadata, Some(&defaults))
     }
 
     /// The live session `id`, touched (its expiry pushed back).
@@ -136,15 +151,61 @@ impl SessionStore {
         Some(session)
     }
 
-    /// Removes `id`; whether it existed.
+    /// Whether `id` is a live session.
+    pub(crate) fn contains(&mut self, id: &str) -> bool {
+        self.touch(id).is_some()
+    }
+
+    /// Removes `id` (its tools stay, as snakepit's do); whether it existed.
     pub(crate) fn remove(&mut self, id: &str) -> bool {
-        self.sessions.remove(id).is_some()
+        match self.sessions.remove(id) {
+            Some(session) => {
+                self.leave(id, session);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The Elixir tools listed for `id`: the live session's, or those a removed or expired
+    /// session left; none for an id never seen.
+    pub(crate) fn exposed_tools(&mut self, id: &str) -> Vec<ElixirTool> {
+        if let Some(session) = self.touch(id) {
+            return session.elixir_tools.values().cloned().collect();
+        }
+        self.left
+            .get(id)
+            .map(|left| left.elixir_tools.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn leave(&mut self, id: &str, session: Session) {
+        if session.elixir_tools.is_empty() && session.worker_tools.is_empty() {
+            return;
+        }
+        self.left.insert(
+            id.to_owned(),
+            LeftTools {
+                elixir_tools: session.elixir_tools,
+                worker_tools: session.worker_tools,
+                worker_ids: session.worker_ids,
+            },
+        );
     }
 
     fn expire(&mut self) {
         let (ttl, now) = (self.ttl, (self.clock)());
-        self.sessions
-            .retain(|_, session| now.saturating_duration_since(session.last_used) < ttl);
+        let expired: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, session)| now.saturating_duration_since(session.last_used) >= ttl)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(session) = self.sessions.remove(&id) {
+                self.leave(&id, session);
+            }
+        }
     }
 }
 
@@ -179,7 +240,7 @@ mod tests {
     fn an_empty_id_is_invalid_and_the_quota_is_enforced() {
         let mut store = store();
         assert_eq!(
-            store.initialize(" ", HashMap::new(), None).err(),
+            store.initialize("", HashMap::new(), None).err(),
             Some(SessionRefusal::InvalidId)
         );
         store.initialize("one", HashMap::new(), None).unwrap();
@@ -201,7 +262,7 @@ mod tests {
             .elixir_tools
             .is_empty());
         assert!(store
-            .initialize_with_defaults("t")
+            .initialize_with_defaults("t", HashMap::new())
             .unwrap()
             .elixir_tools
             .contains_key("a"));
@@ -225,6 +286,22 @@ mod tests {
         assert!(store.touch("s").is_some(), "touching renews the session");
         advance(60);
         assert!(store.touch("s").is_none());
+    }
+
+    #[test]
+    fn a_removed_sessions_tools_stay_listed_and_come_back_with_the_session() {
+        let mut store = SessionStore::new(vec![tool("a")], false, 10, Duration::from_secs(60));
+        store.initialize_with_defaults("s", HashMap::new()).unwrap();
+        assert!(store.remove("s"));
+        let listed: Vec<String> = store
+            .exposed_tools("s")
+            .iter()
+            .map(|t| t.name().to_owned())
+            .collect();
+        assert_eq!(listed, ["a"]);
+        assert!(store.exposed_tools("never").is_empty());
+        let again = store.initialize("s", HashMap::new(), None).unwrap();
+        assert!(again.elixir_tools.contains_key("a"));
     }
 
     #[test]
