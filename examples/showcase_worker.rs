@@ -190,17 +190,21 @@ impl ShowcaseAdapter {
         #[param(rest)] kwargs: Map<String, Value>,
     ) -> Result<Value, ToolError> {
         let elixir = ctx.elixir()?;
-        let tools = elixir.elixir_tools().await?;
-        if !tools.contains_key(&tool_name) {
-            return Ok(json!({
-                "error": format!("Elixir tool {tool_name} not found"),
-                "available_tools": tools.keys().collect::<Vec<_>>(),
-                "hint": "Make sure the tool is registered in Elixir with exposed_to_python: true",
-            }));
-        }
-        let result = elixir
+        // A tool the session's cached list lacks is looked up once more on the host first, so
+        // one registered after an earlier call is found.
+        let result = match elixir
             .call_elixir_tool(&tool_name, Value::Object(kwargs))
-            .await?;
+            .await
+        {
+            Err(snakepit_bridge::Error::ToolNotFound { available, .. }) => {
+                return Ok(json!({
+                    "error": format!("Elixir tool {tool_name} not found"),
+                    "available_tools": available,
+                    "hint": "Make sure the tool is registered in Elixir with exposed_to_python: true",
+                }));
+            }
+            other => other?,
+        };
         Ok(json!({
             "tool": tool_name,
             "result": result,

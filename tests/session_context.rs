@@ -283,6 +283,31 @@ async fn the_tool_list_is_cached_until_refreshed() {
 }
 
 #[tokio::test]
+async fn a_tool_registered_after_the_list_was_fetched_is_found_on_its_first_call() {
+    let (host, ctx) = demo_host_and_context().await;
+    assert_eq!(ctx.elixir_tools().await.unwrap().len(), 3);
+    let before = host.requests("GetExposedElixirTools");
+    host.expose(SESSION, ElixirTool::new("late", |_| Ok(json!("here"))))
+        .unwrap();
+    assert_eq!(
+        ctx.call_elixir_tool("late", json!({})).await.unwrap(),
+        json!("here")
+    );
+    assert_eq!(
+        host.requests("GetExposedElixirTools") - before,
+        1,
+        "one fetch on the miss"
+    );
+    // Found in the cache from then on; a tool the host still lacks costs one fetch a call.
+    ctx.call_elixir_tool("late", json!({})).await.unwrap();
+    assert_eq!(host.requests("GetExposedElixirTools") - before, 1);
+    let error = ctx.call_elixir_tool("never", json!({})).await.unwrap_err();
+    assert!(matches!(error, Error::ToolNotFound { .. }), "{error:?}");
+    assert_eq!(host.requests("GetExposedElixirTools") - before, 2);
+    assert_eq!(host.requests("ExecuteElixirTool"), 2);
+}
+
+#[tokio::test]
 async fn an_unknown_session_lists_no_tools_and_says_so_on_call() {
     let host = demo_host().await;
     let ctx = SessionContext::connect(host.grpc_address(), "nobody")

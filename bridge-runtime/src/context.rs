@@ -210,8 +210,10 @@ impl SessionContext {
 
     /// The tools the host exposes to this session, keyed by name.
     ///
-    /// Fetched on first use and cached; concurrent first uses share one fetch. Use
-    /// [`refresh_elixir_tools`](Self::refresh_elixir_tools) to pick up changes.
+    /// Fetched on first use and cached; concurrent first uses share one fetch. A call of a tool
+    /// that is not in the cached list fetches it once more before it fails with
+    /// [`Error::ToolNotFound`], so a tool registered later is found; use
+    /// [`refresh_elixir_tools`](Self::refresh_elixir_tools) to pick up other changes.
     pub async fn elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
         self.shared.tools.get_or_fetch(|| self.fetch_tools()).await
     }
@@ -280,7 +282,16 @@ impl SessionContext {
             name: tool.to_owned(),
             reason,
         })?;
-        let tools = self.elixir_tools().await?;
+        let mut tools = self.elixir_tools().await?;
+        if !tools.contains_key(tool) {
+            // The host may have registered the tool since the list was fetched (snakepit's
+            // ToolRegistry takes registrations at any time): look once more in a fresh list.
+            tools = self
+                .shared
+                .tools
+                .refresh_after(&tools, || self.fetch_tools())
+                .await?;
+        }
         let Some(host_tool) = tools.get(tool) else {
             return Err(Error::ToolNotFound {
                 tool: tool.to_owned(),

@@ -55,6 +55,25 @@ impl ToolCache {
         Ok(self.store(fetch().await?))
     }
 
+    /// Replaces `seen` (a list this cache handed out) with the one `fetch` brings, unless it was
+    /// replaced already while waiting: concurrent callers that missed in the same list make one
+    /// RPC between them.
+    pub(crate) async fn refresh_after<F, Fut>(
+        &self,
+        seen: &Arc<ElixirTools>,
+        fetch: F,
+    ) -> Result<Arc<ElixirTools>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<ElixirTools, Error>>,
+    {
+        let _fetching = self.fetching.lock().await;
+        match self.cached() {
+            Some(current) if !Arc::ptr_eq(&current, seen) => Ok(current),
+            _ => Ok(self.store(fetch().await?)),
+        }
+    }
+
     /// Replaces the cached list with the one `fetch` brings.
     pub(crate) async fn refresh<F, Fut>(&self, fetch: F) -> Result<Arc<ElixirTools>, Error>
     where
@@ -243,6 +262,42 @@ mod tests {
             assert!(task.await.unwrap().unwrap().contains_key("a"));
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_after_one_list_fetch_once() {
+        let cache = Arc::new(ToolCache::default());
+        let seen = cache
+            .get_or_fetch(|| async { Ok(tools_by_name([spec("a")])) })
+            .await
+            .unwrap();
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, seen, fetches) = (cache.clone(), seen.clone(), fetches.clone());
+                tokio::spawn(async move {
+                    cache
+                        .refresh_after(&seen, || async move {
+                            fetches.fetch_add(1, Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                            Ok(tools_by_name([spec("a"), spec("b")]))
+                        })
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().len(), 2);
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        // A list that is the current one is fetched again.
+        let current = cache.cached().unwrap();
+        let again = cache
+            .refresh_after(&current, || async { Ok(tools_by_name([spec("c")])) })
+            .await
+            .unwrap();
+        assert_eq!(again.keys().collect::<Vec<_>>(), ["c"]);
     }
 
     #[tokio::test]

@@ -67,4 +67,29 @@ defmodule SnakepitBridge.RealSnakepit.CallbackTest do
               "available_tools" => ["calculate_fibonacci"]
             }} = RealShowcase.call_elixir_demo("no_such_elixir_tool", x: 1)
   end
+
+  test "an Elixir tool registered after the worker's first call back is found on its next call" do
+    [solo] = RealSnakepit.workers(:solo)
+    session = RealSnakepit.session_id!(solo)
+    tool = "late_tool_#{System.unique_integer([:positive])}"
+
+    assert {:ok, %{"error" => "Elixir tool " <> _}} =
+             RealShowcase.call_elixir_demo(tool, x: 1, snakepit: [pool_name: :solo])
+
+    :ok =
+      Snakepit.Bridge.ToolRegistry.register_elixir_tool(
+        session,
+        tool,
+        fn params -> %{got: params["x"]} end,
+        %{
+          description: "registered late",
+          exposed_to_python: true,
+          parameters: [%{name: "x", type: "integer", required: true}]
+        }
+      )
+
+    # The worker cached the session's tool list on the first call; a miss looks again.
+    assert {:ok, %{"tool" => ^tool, "result" => %{"got" => 1}}} =
+             RealShowcase.call_elixir_demo(tool, x: 1, snakepit: [pool_name: :solo])
+  end
 end
