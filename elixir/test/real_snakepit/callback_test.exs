@@ -7,6 +7,7 @@ defmodule SnakepitBridge.RealSnakepit.CallbackTest do
   use ExUnit.Case, async: false
 
   @moduletag :real_snakepit
+  @moduletag timeout: 180_000
 
   alias SnakepitBridge.Test.{RealShowcase, RealSnakepit}
 

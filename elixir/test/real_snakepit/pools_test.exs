@@ -5,6 +5,7 @@ defmodule SnakepitBridge.RealSnakepit.PoolsTest do
   use ExUnit.Case, async: false
 
   @moduletag :real_snakepit
+  @moduletag timeout: 180_000
 
   alias SnakepitBridge.Test.{RealPayload, RealShowcase, RealSnakepit}
 

@@ -5,6 +5,7 @@ defmodule SnakepitBridge.RealSnakepit.TelemetryTest do
   use ExUnit.Case, async: false
 
   @moduletag :real_snakepit
+  @moduletag timeout: 180_000
 
   alias Snakepit.Telemetry.GrpcStream
   alias SnakepitBridge.Test.{RealShowcase, RealSnakepit}

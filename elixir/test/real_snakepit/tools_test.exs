@@ -4,6 +4,7 @@ defmodule SnakepitBridge.RealSnakepit.ToolsTest do
   use ExUnit.Case, async: false
 
   @moduletag :real_snakepit
+  @moduletag timeout: 180_000
 
   alias SnakepitBridge.Test.{RealShowcase, RealSnakepit}
 

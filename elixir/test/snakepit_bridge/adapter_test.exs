@@ -122,6 +122,47 @@ defmodule SnakepitBridge.AdapterTest do
     end
   end
 
+  describe "a streaming tool's error (translate_stream_error/1)" do
+    # Relies on snakepit's internal Snakepit.Error.PythonTranslation.from_error_message/1 (the
+    # function its unary path uses, lib/snakepit/grpc/client_impl.ex): pinned here, so that a
+    # snakepit that changes it fails this test, not a user's streaming call.
+    @error_json ~s({"type":"ValueError","message":"n must be >= 0","context":{"tool":"t"},) <>
+                  ~s("stacktrace":["at t"],"traceback":"tb"})
+
+    test "snakepit's translation of the error JSON, which the adapter relies on" do
+      assert {:ok, %Snakepit.Error.ValueError{} = error} =
+               Snakepit.Error.PythonTranslation.from_error_message(@error_json)
+
+      assert error.message == "n must be >= 0"
+      assert error.python_type == "ValueError"
+      assert error.context == %{"tool" => "t"}
+      assert Snakepit.Error.PythonTranslation.from_error_message("not json") == :error
+    end
+
+    test "status INTERNAL with the error JSON becomes the unary path's struct" do
+      rpc_error = %GRPC.RPCError{status: 13, message: @error_json}
+
+      assert {:error, %Snakepit.Error.ValueError{message: "n must be >= 0"}} =
+               Adapter.translate_stream_error({:error, rpc_error})
+    end
+
+    test "status INTERNAL with a message that is not the error JSON is passed on as it is" do
+      result = {:error, %GRPC.RPCError{status: 13, message: "stream reset"}}
+      assert Adapter.translate_stream_error(result) == result
+    end
+
+    test "any other status, any other error and success are passed on as they are" do
+      for result <- [
+            {:error, %GRPC.RPCError{status: 4, message: @error_json}},
+            {:error, :timeout},
+            :ok,
+            {:ok, :done}
+          ] do
+        assert Adapter.translate_stream_error(result) == result
+      end
+    end
+  end
+
   describe "pool_config/2 and snakepit_config/2" do
     test "a whole pool for a Rust worker" do
       config =

@@ -81,7 +81,7 @@ defmodule SnakepitBridge.ToolsTest do
   end
 
   describe "! variants" do
-    test "SnakepitBridge.ToolError names the function, the tool and snakepit's error" do
+    test "SnakepitBridge.ToolError's message format: the function, the tool and snakepit's error" do
       error = value_error()
 
       raised = %SnakepitBridge.ToolError{

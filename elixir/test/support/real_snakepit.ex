@@ -125,9 +125,9 @@ defmodule SnakepitBridge.Test.RealSnakepit do
   to workers, in the session of each of `worker_ids`: a worker calls back in the session of
   the call, which for `Snakepit.execute/3` is the worker's own (snakepit sends each GRPCWorker's
   session id, lib/snakepit/grpc_worker.ex execute_instrumented_call_result/6); a caller's
-  `session_id:` only chooses the worker. Registered before the worker's first call (the Rust
-  worker reads a session's tool list once, see the report of issue 25), and again for a
-  replaced worker's new session. Each call of the tool is sent as
+  `session_id:` only chooses the worker. Registered again for a replaced worker's new session
+  (a Rust worker that misses a tool in its cached list fetches the list once more, so the order
+  of registration and first call does not matter). Each call of the tool is sent as
   `{:calculate_fibonacci, session, params}` to the process set with `notify_elixir_calls/1`.
   Returns the sessions.
   """
