@@ -94,6 +94,9 @@ fn main() {
     runtime.block_on(async {
         let host = EmbeddedHost::builder()
             .tools(demo_tools())
+            // snakepit keeps an ended session's tools for its id; the host shares this
+            // process, so it drops them here and the RSS measured is the worker's.
+            .keep_tools_of_ended_sessions(false)
             .max_sessions(4 * SESSIONS)
             .start()
             .await

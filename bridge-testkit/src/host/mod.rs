@@ -124,6 +124,7 @@ pub struct EmbeddedHostBuilder {
     tools: Vec<ElixirTool>,
     sessions: Vec<(String, HashMap<String, String>)>,
     expose_in_new_sessions: bool,
+    keep_tools_of_ended_sessions: bool,
     max_sessions: usize,
     session_ttl: Duration,
     max_message_size: usize,
@@ -221,6 +222,16 @@ impl EmbeddedHostBuilder {
         self
     }
 
+    /// Whether a removed or expired session's tools stay listed for its id and come back when
+    /// a session is created again under it (default: yes, as in snakepit v0.13.0, whose
+    /// ToolRegistry outlives the session: `lib/snakepit/bridge/session_store.ex`). With
+    /// `false` they are dropped with the session, so a host that sees many sessions holds
+    /// only the live ones (e.g. to measure a worker's memory with the host in its process).
+    pub fn keep_tools_of_ended_sessions(mut self, keep: bool) -> Self {
+        self.keep_tools_of_ended_sessions = keep;
+        self
+    }
+
     /// The most sessions at once; beyond it `InitializeSession` fails with
     /// `session_quota_exceeded` (default 10,000).
     pub fn max_sessions(mut self, count: usize) -> Self {
@@ -271,6 +282,7 @@ impl EmbeddedHostBuilder {
             self.max_sessions,
             self.session_ttl,
         );
+        store.keep_tools_of_ended_sessions = self.keep_tools_of_ended_sessions;
         for (id, metadata) in self.sessions {
             store
                 .initialize_with_defaults(&id, metadata)
@@ -364,6 +376,7 @@ impl EmbeddedHost {
             tools: Vec::new(),
             sessions: Vec::new(),
             expose_in_new_sessions: true,
+            keep_tools_of_ended_sessions: true,
             max_sessions: 10_000,
             session_ttl: Duration::from_secs(3600),
             max_message_size: usize::MAX,

@@ -54,6 +54,8 @@ struct LeftTools {
 pub(crate) struct SessionStore {
     sessions: HashMap<String, Session>,
     left: HashMap<String, LeftTools>,
+    /// Whether an ended session's tools stay for its id, as snakepit's do (default: yes).
+    pub(crate) keep_tools_of_ended_sessions: bool,
     default_tools: Vec<ElixirTool>,
     pub(crate) expose_in_new_sessions: bool,
     max_sessions: usize,
@@ -71,6 +73,7 @@ impl SessionStore {
         SessionStore {
             sessions: HashMap::new(),
             left: HashMap::new(),
+            keep_tools_of_ended_sessions: true,
             default_tools,
             expose_in_new_sessions,
             max_sessions,
@@ -180,7 +183,9 @@ impl SessionStore {
     }
 
     fn leave(&mut self, id: &str, session: Session) {
-        if session.elixir_tools.is_empty() && session.worker_tools.is_empty() {
+        if !self.keep_tools_of_ended_sessions
+            || (session.elixir_tools.is_empty() && session.worker_tools.is_empty())
+        {
             return;
         }
         self.left.insert(
@@ -302,6 +307,19 @@ mod tests {
         assert!(store.exposed_tools("never").is_empty());
         let again = store.initialize("s", HashMap::new(), None).unwrap();
         assert!(again.elixir_tools.contains_key("a"));
+    }
+
+    #[test]
+    fn without_keeping_an_ended_sessions_tools_nothing_of_it_is_held() {
+        let mut store = SessionStore::new(vec![tool("a")], false, 10, Duration::from_secs(60));
+        store.keep_tools_of_ended_sessions = false;
+        store.initialize_with_defaults("s", HashMap::new()).unwrap();
+        store.initialize_with_defaults("t", HashMap::new()).unwrap();
+        assert!(store.remove("s"));
+        assert!(store.exposed_tools("s").is_empty());
+        assert!(store.left.is_empty());
+        let again = store.initialize("s", HashMap::new(), None).unwrap();
+        assert!(again.elixir_tools.is_empty());
     }
 
     #[test]
