@@ -27,7 +27,8 @@ defmodule SnakepitBridge do
     :worker_max_requests,
     :affinity,
     :startup_batch_size,
-    :startup_batch_delay_ms
+    :startup_batch_delay_ms,
+    :elixir_tools
   ]
 
   @doc """
@@ -42,6 +43,10 @@ defmodule SnakepitBridge do
       `adapter_args`, which take the place of the adapter's `args`);
     * `:env` - extra environment for the workers, `[{"RUST_LOG", "info"}]`;
     * `:heartbeat` - merged into `#{inspect(@heartbeat)}`;
+    * `:elixir_tools` - modules with `use SnakepitBridge.ElixirTools` whose tools are
+      registered, exposed to workers, in the sessions of every worker of the pool as it starts
+      (see `SnakepitBridge.ElixirTools`); a module that declares no tools, or two modules that
+      declare one tool name, raise `ArgumentError` here;
     * `:worker_ttl`, `:worker_max_requests`, `:affinity`, `:startup_batch_size`,
       `:startup_batch_delay_ms` - passed to snakepit as they are.
 
@@ -81,6 +86,16 @@ defmodule SnakepitBridge do
     end
 
     heartbeat = Map.merge(@heartbeat, Map.new(Keyword.get(opts, :heartbeat, %{})))
+    elixir_tools = Keyword.get(opts, :elixir_tools, [])
+
+    if not is_list(elixir_tools) do
+      raise ArgumentError,
+            "SnakepitBridge.pool_config/2: :elixir_tools must be a list of modules, got " <>
+              inspect(elixir_tools)
+    end
+
+    # Raises for a module that is not one, and for a tool name declared twice.
+    _ = SnakepitBridge.ElixirTools.registrations(elixir_tools)
 
     %{
       name: name,
@@ -91,8 +106,14 @@ defmodule SnakepitBridge do
     }
     |> put_present(:adapter_args, opts[:args] && Enum.map(opts[:args], &to_string/1))
     |> put_present(:adapter_env, opts[:env])
+    |> put_present(:elixir_tools, if(elixir_tools != [], do: elixir_tools))
     |> Map.merge(
-      Map.new(Keyword.take(opts, @pool_keys -- [:adapter, :pool_size, :args, :env, :heartbeat]))
+      Map.new(
+        Keyword.take(
+          opts,
+          @pool_keys -- [:adapter, :pool_size, :args, :env, :heartbeat, :elixir_tools]
+        )
+      )
     )
   end
 

@@ -32,7 +32,10 @@ defmodule SnakepitBridge.Adapter do
   overrides the options given to `use`. A relative executable is expanded against the current
   directory when the pool starts; Erlang does not search `PATH`.
 
-  `SnakepitBridge.pool_config/2` builds the pool's configuration around such an adapter.
+  `SnakepitBridge.pool_config/2` builds the pool's configuration around such an adapter; its
+  `elixir_tools:` option registers Elixir tools for every worker of the pool (see
+  `SnakepitBridge.ElixirTools`), from the adapter's `executable_path/0`, which snakepit calls
+  in each starting worker.
   """
 
   @behaviour Snakepit.Adapter
@@ -49,7 +52,9 @@ defmodule SnakepitBridge.Adapter do
       @impl true
       def executable_path do
         settings = SnakepitBridge.Adapter.settings(__MODULE__, @snakepit_bridge_adapter_opts)
-        SnakepitBridge.Adapter.executable!(settings[:executable], inspect(__MODULE__))
+        path = SnakepitBridge.Adapter.executable!(settings[:executable], inspect(__MODULE__))
+        SnakepitBridge.ElixirTools.Workers.starting()
+        path
       end
 
       @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
@@ -108,7 +113,13 @@ defmodule SnakepitBridge.Adapter do
   @doc "The worker binary: `config :snakepit_bridge, executable: path`, as an absolute path."
   @impl true
   def executable_path do
-    executable!(Application.get_env(:snakepit_bridge, :executable), "config :snakepit_bridge")
+    path =
+      executable!(Application.get_env(:snakepit_bridge, :executable), "config :snakepit_bridge")
+
+    # Called by snakepit in the starting GRPCWorker, before it launches the worker: the
+    # pool's `elixir_tools:` are registered for the worker's sessions here.
+    SnakepitBridge.ElixirTools.Workers.starting()
+    path
   end
 
   @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
@@ -132,7 +143,12 @@ defmodule SnakepitBridge.Adapter do
   def get_port, do: GRPCPython.get_port()
 
   @doc false
-  def init_grpc_connection(port), do: GRPCPython.init_grpc_connection(port)
+  # The worker has written its ready file: its start-up (and start-up session) is over.
+  def init_grpc_connection(port) do
+    result = GRPCPython.init_grpc_connection(port)
+    SnakepitBridge.ElixirTools.Workers.connected()
+    result
+  end
 
   @doc false
   def grpc_execute(connection, session_id, command, args, timeout, opts \\ []) do
