@@ -13,7 +13,8 @@
 //! methods and the legacy `execute_tool`), and also registers the tools Python answers by name
 //! only (`ping`, `error_demo`, `telemetry_demo`, from `handlers/basic_ops.py`), plus
 //! `elixir_fibonacci`, which shows the typed way to call back: the `DemoTools` trait on the
-//! tool's context.
+//! tool's context. Started with `--verify-elixir-tools`, it checks the host's Elixir tools
+//! against that trait before it serves, and refuses to start when they differ.
 //!
 //! Deliberate divergences from the Python reference on snakepit v0.13, each fixing a tool that
 //! fails there while keeping its parameters and the result shape its handler intends:
@@ -443,6 +444,20 @@ fn unix_time_text() -> String {
     format!("{}", unix_time())
 }
 
+/// Given among the worker's arguments (a pool's `args:`), the worker refuses to start when the
+/// host's Elixir tools for its start-up session differ from the `DemoTools` trait, listing each
+/// difference (`StartContext::verify`).
+const VERIFY_FLAG: &str = "--verify-elixir-tools";
+
 fn main() -> ExitCode {
-    Worker::new(ShowcaseAdapter::new()).run()
+    let worker = Worker::new(ShowcaseAdapter::new());
+    if std::env::args_os().any(|arg| arg == VERIFY_FLAG) {
+        worker
+            .on_start(
+                |start| async move { start.verify::<demo_tools::DemoToolsDeclaration>().await },
+            )
+            .run()
+    } else {
+        worker.run()
+    }
 }
