@@ -82,7 +82,7 @@ defmodule SnakepitBridge.ElixirTools do
     end
 
     quote do
-      import SnakepitBridge.ElixirTools, only: [deftool: 1, deftool: 2]
+      import SnakepitBridge.ElixirTools, only: [deftool: 1, deftool: 2, deftool: 3]
       Module.register_attribute(__MODULE__, :snakepit_bridge_elixir_tools, accumulate: true)
       @before_compile SnakepitBridge.ElixirTools
     end
@@ -93,7 +93,23 @@ defmodule SnakepitBridge.ElixirTools do
   do ... end` (see the module doc).
   """
   defmacro deftool(head, opts) do
-    case Declaration.parse(head, opts, __CALLER__.line) do
+    define_tool(head, opts, __CALLER__)
+  end
+
+  @doc false
+  # `deftool head, name: "..." do ... end`: the options and the block come apart.
+  defmacro deftool(head, opts, block) when is_list(opts) and is_list(block) do
+    define_tool(head, opts ++ block, __CALLER__)
+  end
+
+  @doc false
+  defmacro deftool(head) do
+    {:error, problems} = Declaration.parse(head, nil, __CALLER__.line)
+    compile_error!(__CALLER__, problems)
+  end
+
+  defp define_tool(head, opts, caller) do
+    case Declaration.parse(head, opts, caller.line) do
       {:ok, tool, def_args, body} ->
         spec_args = Enum.map(tool.parameters, &Declaration.param_spec/1)
         result_spec = Types.spec(tool.result_type)
@@ -106,14 +122,8 @@ defmodule SnakepitBridge.ElixirTools do
         end
 
       {:error, problems} ->
-        compile_error!(__CALLER__, problems)
+        compile_error!(caller, problems)
     end
-  end
-
-  @doc false
-  defmacro deftool(head) do
-    {:error, problems} = Declaration.parse(head, nil, __CALLER__.line)
-    compile_error!(__CALLER__, problems)
   end
 
   @doc false

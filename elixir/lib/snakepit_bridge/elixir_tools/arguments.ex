@@ -78,11 +78,16 @@ defmodule SnakepitBridge.ElixirTools.Arguments do
           {:ok, value}
         else
           {:error,
-           "#{where(tool)}: the parameter `#{param.name}` must be " <>
-             "#{Types.describe(param.type)} (#{param.type_name}), got " <>
+           "#{where(tool)}: the parameter `#{param.name}` must be #{kind(param)}, got " <>
              "#{inspect(value, limit: 10, printable_limit: 80)}"}
         end
     end
+  end
+
+  # "an integer", "a list (array)": the declared name when the description does not say it.
+  defp kind(%Parameter{type: type, type_name: type_name}) do
+    described = Types.describe(type)
+    if described =~ type_name, do: described, else: "#{described} (#{type_name})"
   end
 
   defp unknown_message(%Tool{} = tool, unknown) do
