@@ -5,6 +5,7 @@ defmodule SnakepitBridge.RealSnakepit.LifecycleTest do
   @moduletag :real_snakepit
   @moduletag timeout: 180_000
 
+  alias Snakepit.Bridge.ToolRegistry
   alias SnakepitBridge.Test.{RealShowcase, RealSnakepit}
 
   setup_all do
@@ -28,6 +29,7 @@ defmodule SnakepitBridge.RealSnakepit.LifecycleTest do
 
     assert_receive {:telemetry, _, _, %{command: "telemetry_demo", worker_id: worker_id}}, 5_000
     killed = RealSnakepit.os_pid!(worker_id)
+    killed_session = RealSnakepit.session_id!(worker_id)
     {_, 0} = System.cmd("kill", ["-KILL", Integer.to_string(killed)])
 
     # the caller is answered at once, long before the tool would have finished
@@ -81,6 +83,23 @@ defmodule SnakepitBridge.RealSnakepit.LifecycleTest do
       assert message == "after-#{n}"
     end
 
+    # the pool's Elixir tools went with the old worker's session and came with the new one's
+    RealSnakepit.poll!(5_000, "the tools of #{killed_session} to be released", fn ->
+      case ToolRegistry.list_exposed_elixir_tools(killed_session) do
+        [] -> {:ok, :released}
+        tools -> {:retry, Enum.map(tools, & &1.name)}
+      end
+    end)
+
+    new_session = RealSnakepit.session_id!(worker_id)
+    assert new_session != killed_session
+
+    assert new_session
+           |> ToolRegistry.list_exposed_elixir_tools()
+           |> Enum.map(& &1.name)
+           |> Enum.sort() ==
+             ["calculate_fibonacci", "parse_json", "process_list"]
+
     # and the replacement is one of the processes that serve them
     RealSnakepit.poll!(20_000, "a call served by the replacement process #{replacement}", fn ->
       case RealShowcase.get_stats() do
@@ -92,11 +111,12 @@ defmodule SnakepitBridge.RealSnakepit.LifecycleTest do
 
   test "a stopped application leaves no worker OS process behind" do
     pids =
-      for pool <- [:showcase, :solo, :payload], worker_id <- RealSnakepit.workers(pool) do
+      for pool <- [:showcase, :solo, :verified, :payload],
+          worker_id <- RealSnakepit.workers(pool) do
         RealSnakepit.os_pid!(worker_id)
       end
 
-    assert length(pids) == 4
+    assert length(pids) == 5
     assert Enum.all?(pids, &RealSnakepit.os_alive?/1)
 
     assert :ok = Application.stop(:snakepit)

@@ -50,3 +50,28 @@ defmodule SnakepitBridge.Test.DemoElixirTools do
     |> Enum.reverse()
   end
 end
+
+defmodule SnakepitBridge.Test.ChangedDemoElixirTools do
+  @moduledoc """
+  The demo tools with one deliberate change: `calculate_fibonacci` takes `count`, not `n`, so
+  a Rust `DemoTools` trait no longer matches them.
+  """
+  use SnakepitBridge.ElixirTools
+
+  alias SnakepitBridge.Test.DemoElixirTools
+
+  @doc "Parse a JSON string and return analysis"
+  deftool parse_json(json_string :: string) :: map do
+    DemoElixirTools.parse_json(json_string)
+  end
+
+  @doc "Calculate Fibonacci sequence up to n numbers"
+  deftool calculate_fibonacci(count :: integer) :: map do
+    DemoElixirTools.calculate_fibonacci(count)
+  end
+
+  @doc "Process a list with various operations"
+  deftool process_list(list :: array, operation :: string \\ nil) :: map do
+    DemoElixirTools.process_list(list, operation)
+  end
+end

@@ -51,6 +51,10 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     * `:showcase`, 2 showcase workers (the default pool of `SnakepitBridge.Test.RealShowcase`);
     * `:solo`, 1 showcase worker, where a test must know which worker serves a call
       (telemetry controls, calls that must not reach the worker);
+    * `:verified`, 1 showcase worker started with `--verify-elixir-tools`;
+
+  The showcase pools register `SnakepitBridge.Test.DemoElixirTools` for their workers
+  (`elixir_tools:`), with no hand registration.
     * `:payload`, 1 payload worker, with `payload_args/0` and `payload_env/0`.
   """
 
@@ -81,11 +85,21 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     [
       SnakepitBridge.pool_config(:showcase,
         adapter: SnakepitBridge.Test.RealShowcaseAdapter,
-        pool_size: 2
+        pool_size: 2,
+        elixir_tools: [SnakepitBridge.Test.DemoElixirTools]
       ),
       SnakepitBridge.pool_config(:solo,
         adapter: SnakepitBridge.Test.RealShowcaseAdapter,
-        pool_size: 1
+        pool_size: 1,
+        elixir_tools: [SnakepitBridge.Test.DemoElixirTools]
+      ),
+      # Its worker checks the DemoTools trait against the tools of its start-up session before
+      # it serves (showcase_worker --verify-elixir-tools): the pool starts only if they match.
+      SnakepitBridge.pool_config(:verified,
+        adapter: SnakepitBridge.Test.RealShowcaseAdapter,
+        pool_size: 1,
+        args: ["--verify-elixir-tools"],
+        elixir_tools: [SnakepitBridge.Test.DemoElixirTools]
       ),
       SnakepitBridge.pool_config(:payload,
         adapter: SnakepitBridge.Test.RealPayloadAdapter,
@@ -114,62 +128,35 @@ defmodule SnakepitBridge.Test.RealSnakepit do
         Application.get_env(:snakepit, :pools) == pools()
 
     if not running?, do: restart!()
-    workers = await_pools!()
-    register_elixir_tools!(workers.showcase ++ workers.solo)
+    _workers = await_pools!()
     :ok
   end
 
   @doc """
-  Registers the Elixir tool `calculate_fibonacci` (the one of snakepit's
-  examples/bidirectional_tools_demo.exs) with snakepit's `Snakepit.Bridge.ToolRegistry`, exposed
-  to workers, in the session of each of `worker_ids`: a worker calls back in the session of
-  the call, which for `Snakepit.execute/3` is the worker's own (snakepit sends each GRPCWorker's
-  session id, lib/snakepit/grpc_worker.ex execute_instrumented_call_result/6); a caller's
-  `session_id:` only chooses the worker. Registered again for a replaced worker's new session
-  (a Rust worker that misses a tool in its cached list fetches the list once more, so the order
-  of registration and first call does not matter). Each call of the tool is sent as
-  `{:calculate_fibonacci, session, params}` to the process set with `notify_elixir_calls/1`.
-  Returns the sessions.
+  Sends `{:elixir_call, fun, args}` to the calling process for each call of a function of
+  `module` (a module of Elixir tools) in any process, until the test exits: proof that a
+  call ran in Elixir, and with which arguments.
   """
-  def register_elixir_tools!(worker_ids) do
-    for worker_id <- worker_ids do
-      session = session_id!(worker_id)
+  def trace_calls!(module) do
+    tracer = self()
+    forward = spawn_link(fn -> forward_traces(tracer) end)
+    :erlang.trace_pattern({module, :_, :_}, true, [:local])
+    :erlang.trace(:all, true, [:call, {:tracer, forward}])
 
-      handler = fn params ->
-        case :persistent_term.get({__MODULE__, :elixir_calls}, nil) do
-          nil -> :ok
-          pid -> send(pid, {:calculate_fibonacci, session, params})
-        end
-
-        n = Map.fetch!(params, "n")
-        sequence = Stream.unfold({0, 1}, fn {a, b} -> {a, {b, a + b}} end) |> Enum.take(n)
-        %{n: n, sequence: sequence, sum: Enum.sum(sequence)}
-      end
-
-      metadata = %{
-        description: "Calculate Fibonacci sequence up to n numbers",
-        exposed_to_python: true,
-        parameters: [%{name: "n", type: "integer", required: true}]
-      }
-
-      case Snakepit.Bridge.ToolRegistry.register_elixir_tool(
-             session,
-             "calculate_fibonacci",
-             handler,
-             metadata
-           ) do
-        :ok -> :ok
-        {:error, {:duplicate_tool, _}} -> :ok
-      end
-
-      session
-    end
+    ExUnit.Callbacks.on_exit(fn ->
+      :erlang.trace(:all, false, [:call])
+      :erlang.trace_pattern({module, :_, :_}, false, [:local])
+    end)
   end
 
-  @doc "Sends each call of the registered Elixir tool to `pid` (until the test exits)."
-  def notify_elixir_calls(pid) do
-    :persistent_term.put({__MODULE__, :elixir_calls}, pid)
-    ExUnit.Callbacks.on_exit(fn -> :persistent_term.erase({__MODULE__, :elixir_calls}) end)
+  defp forward_traces(tracer) do
+    receive do
+      {:trace, _pid, :call, {_module, fun, args}} ->
+        if not String.starts_with?(Atom.to_string(fun), "__"),
+          do: send(tracer, {:elixir_call, fun, args})
+
+        forward_traces(tracer)
+    end
   end
 
   @doc "Stops snakepit, configures it for `pools/0` and starts it again (bounded)."
@@ -314,6 +301,36 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     end
   end
 
+  @doc """
+  The `snakepit-tools` CLI: `$SNAKEPIT_BRIDGE_CLI` when set, otherwise built by cargo
+  (`cargo build -p snakepit-bridge-cli --bin snakepit-tools`, once per VM).
+  """
+  def cli! do
+    case System.get_env("SNAKEPIT_BRIDGE_CLI") do
+      path when path not in [nil, ""] ->
+        Path.expand(path)
+
+      _ ->
+        case :persistent_term.get({__MODULE__, :cli}, nil) do
+          nil ->
+            %{"snakepit-tools" => exe} =
+              cargo_build!(
+                ["-p", "snakepit-bridge-cli", "--bin", "snakepit-tools"],
+                ["snakepit-tools"]
+              )
+
+            :persistent_term.put({__MODULE__, :cli}, exe)
+            exe
+
+          exe ->
+            exe
+        end
+    end
+  end
+
+  @doc "The repository's root (the Cargo workspace)."
+  def root, do: @root
+
   @doc "Puts each worker's executable into its adapter's configuration."
   def configure_workers! do
     for {kind, %{adapter: adapter}} <- @workers do
@@ -326,7 +343,8 @@ defmodule SnakepitBridge.Test.RealSnakepit do
   defp cargo_built! do
     case :persistent_term.get({__MODULE__, :cargo}, nil) do
       nil ->
-        built = cargo_build!(Enum.map(@workers, fn {_, w} -> w.example end))
+        examples = Enum.map(@workers, fn {_, w} -> w.example end)
+        built = cargo_build!(Enum.flat_map(examples, &["--example", &1]), examples)
         :persistent_term.put({__MODULE__, :cargo}, built)
         built
 
@@ -335,7 +353,7 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     end
   end
 
-  defp cargo_build!(examples) do
+  defp cargo_build!(targets, names) do
     cargo =
       System.find_executable("cargo") ||
         flunk(
@@ -343,8 +361,7 @@ defmodule SnakepitBridge.Test.RealSnakepit do
             "SNAKEPIT_BRIDGE_SHOWCASE_WORKER and SNAKEPIT_BRIDGE_PAYLOAD_WORKER"
         )
 
-    args =
-      ["build", "--message-format=json"] ++ Enum.flat_map(examples, &["--example", &1])
+    args = ["build", "--message-format=json"] ++ targets
 
     timeout = String.to_integer(System.get_env("SNAKEPIT_BRIDGE_CARGO_TIMEOUT_MS", "900000"))
     command = Enum.join(["cargo" | args], " ")
@@ -371,12 +388,12 @@ defmodule SnakepitBridge.Test.RealSnakepit do
           {:ok, %{"reason" => "compiler-artifact", "executable" => exe} = msg} <-
             [Jason.decode(line)],
           is_binary(exe),
-          msg["target"]["name"] in examples,
+          msg["target"]["name"] in names,
           into: %{},
           do: {msg["target"]["name"], exe}
 
-    for example <- examples, not Map.has_key?(built, example) do
-      flunk("`#{command}` built no executable for #{example}")
+    for name <- names, not Map.has_key?(built, name) do
+      flunk("`#{command}` built no executable for #{name}")
     end
 
     built
