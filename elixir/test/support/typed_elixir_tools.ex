@@ -34,4 +34,21 @@ defmodule SnakepitBridge.Test.TypedElixirTools do
       _ -> 1
     end
   end
+
+  # Defaults of every JSON kind, as snakepit's BridgeServer lists them and the Rust CLI prints
+  # them (floats in ryu's notation, object keys in byte order, escapes): the real suite compares
+  # `snakepit-tools snapshot` with the manifest from the code.
+  @doc "Returns its arguments"
+  deftool defaults(
+            a :: float \\ 1.0e21,
+            b :: float \\ 1.5e-7,
+            c :: number \\ 0.1,
+            d :: list \\ [1.0e16, 100.0, -0.0, 5.0e-324, 1.0e-5, 123_456_789.125],
+            e :: object \\ %{"z" => 1, "a" => %{"y" => [true, false, nil, "é\n\"\\\u0001"]}},
+            f :: integer \\ -9_223_372_036_854_775_808,
+            g :: boolean \\ false,
+            h :: string \\ ""
+          ) :: list do
+    [a, b, c, d, e, f, g, h]
+  end
 end

@@ -296,6 +296,14 @@ defmodule SnakepitBridge.ElixirTools.Declaration do
   defp literal_default(%Parameter{} = param, default_ast, line) do
     line = param.line || line
 
+    # `-1` is the unary minus applied to `1`, not a literal of its own.
+    default_ast =
+      Macro.prewalk(default_ast, fn
+        {:-, _meta, [number]} when is_number(number) -> -number
+        {:+, _meta, [number]} when is_number(number) -> number
+        other -> other
+      end)
+
     if Macro.quoted_literal?(default_ast) do
       {default, _binding} = Code.eval_quoted(default_ast)
       default_problem(param, default, line)

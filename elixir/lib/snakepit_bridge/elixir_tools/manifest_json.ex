@@ -9,7 +9,7 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
   #     tool_list.rs: `From<proto::ToolSpec> for HostTool`);
   #   * manifest/2: the Rust manifest's JSON (bridge-spec manifest.rs `Manifest::new` +
   #     `to_json`: tools sorted by name, serde_json's pretty printer, empty fields left out,
-  #     object keys of values in byte order, floats as Rust's ryu prints them).
+  #     object keys of values in byte order, floats as serde_json prints them).
 
   @doc "A registered tool (`name`, the metadata given to ToolRegistry) as the host lists it."
   def exposed_tool(name, metadata) do
@@ -151,9 +151,10 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
     do: byte |> Integer.to_string(16) |> String.pad_leading(2, "0") |> String.downcase()
 
   @doc """
-  A float as Rust's ryu prints it (serde_json's number format): the shortest digits that read
+  A float as serde_json prints it (ryu's digits and layout): the shortest digits that read
   back as the same float (Erlang's `[:short]` gives the same ones), in decimal notation when
-  10^-5 <= |x| < 10^16, otherwise as `1e21` / `1.5e-7`.
+  10^-5 <= |x| < 10^16, otherwise as `1e+21` / `1.5e-7` (checked against the Rust CLI by the
+  real-snakepit suite).
   """
   def float(value) do
     text = :erlang.float_to_binary(value, [:short])
@@ -182,7 +183,7 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
     end
   end
 
-  # ryu's pretty::format64, from the digits and the exponent of the last one.
+  # ryu's layout (pretty::format64), from the digits and the exponent of the last one.
   defp ryu_layout(digits, k) do
     length = byte_size(digits)
     kk = length + k
@@ -198,11 +199,14 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
         "0." <> String.duplicate("0", -kk) <> digits
 
       length == 1 ->
-        digits <> "e" <> Integer.to_string(kk - 1)
+        digits <> exponent(kk - 1)
 
       true ->
-        binary_part(digits, 0, 1) <>
-          "." <> binary_part(digits, 1, length - 1) <> "e" <> Integer.to_string(kk - 1)
+        binary_part(digits, 0, 1) <> "." <> binary_part(digits, 1, length - 1) <> exponent(kk - 1)
     end
   end
+
+  # serde_json writes a positive exponent with its sign: `1e+21`, `1.5e-7`.
+  defp exponent(e) when e >= 0, do: "e+" <> Integer.to_string(e)
+  defp exponent(e), do: "e" <> Integer.to_string(e)
 end
