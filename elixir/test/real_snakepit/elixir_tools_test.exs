@@ -182,6 +182,29 @@ defmodule SnakepitBridge.RealSnakepit.ElixirToolsTest do
     assert File.read!(output) == ElixirTools.manifest(modules, session: session)
   end
 
+  test "in a real pool, a worker that verifies its Elixir tools does not start on a changed one" do
+    mismatched =
+      SnakepitBridge.pool_config(:mismatched,
+        adapter: SnakepitBridge.Test.RealShowcaseAdapter,
+        pool_size: 1,
+        args: ["--verify-elixir-tools"],
+        elixir_tools: [ChangedDemoElixirTools]
+      )
+
+    on_exit(fn -> RealSnakepit.ensure_started!() end)
+
+    {outcome, log} =
+      ExUnit.CaptureLog.with_log(fn -> RealSnakepit.start_pools([mismatched]) end)
+
+    # snakepit gives up on a pool whose worker cannot start (its starter's restart limit)
+    assert outcome != :ok
+    assert RealSnakepit.workers(:mismatched) == []
+    # and logs the worker's own account of why, every difference
+    assert log =~ "the host disagrees with the tools `DemoTools` declares"
+    assert log =~ "tool `calculate_fibonacci` has no parameter `n`"
+    assert log =~ "tool `calculate_fibonacci` requires parameter `count` (integer)"
+  end
+
   test "a Rust worker that verifies its Elixir tools at start-up refuses a changed declaration" do
     # As snakepit would launch it, with the tools registered in its start-up session as a pool
     # with `elixir_tools: [ChangedDemoElixirTools]` registers them (Workers.starting/0).

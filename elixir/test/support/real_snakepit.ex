@@ -161,25 +161,38 @@ defmodule SnakepitBridge.Test.RealSnakepit do
 
   @doc "Stops snakepit, configures it for `pools/0` and starts it again (bounded)."
   def restart! do
+    case start_pools(pools()) do
+      :ok ->
+        :ok
+
+      other ->
+        flunk("snakepit's pools did not get ready in #{@ready_timeout} ms: #{inspect(other)}")
+    end
+  end
+
+  @doc """
+  Stops snakepit, configures it for `pool_configs` and starts it again: what
+  `Snakepit.Pool.await_ready/2` answers (bounded), or `{:exit, reason}` when the pools went down
+  while it waited. The next `ensure_started!/0` restores `pools/0`.
+  """
+  def start_pools(pool_configs) do
     configure_workers!()
     _ = Application.stop(:snakepit)
 
     # snakepit reads its configuration when its application starts (lib/snakepit/application.ex
     # start/2, lib/snakepit/config.ex). :data_dir, :instance_name and :instance_token come from
     # config/config.exs, one per test VM.
-    for {key, value} <- SnakepitBridge.snakepit_config(pools()) do
+    for {key, value} <- SnakepitBridge.snakepit_config(pool_configs) do
       Application.put_env(:snakepit, key, value)
     end
 
     {:ok, _} = Application.ensure_all_started(:snakepit)
     :persistent_term.put({__MODULE__, :configured}, true)
 
-    case Snakepit.Pool.await_ready(Snakepit.Pool, @ready_timeout) do
-      :ok ->
-        :ok
-
-      other ->
-        flunk("snakepit's pools did not get ready in #{@ready_timeout} ms: #{inspect(other)}")
+    try do
+      Snakepit.Pool.await_ready(Snakepit.Pool, @ready_timeout)
+    catch
+      :exit, reason -> {:exit, reason}
     end
   end
 
