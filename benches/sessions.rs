@@ -94,9 +94,11 @@ fn main() {
     runtime.block_on(async {
         let host = EmbeddedHost::builder()
             .tools(demo_tools())
-            // snakepit keeps an ended session's tools for its id; the host shares this
-            // process, so it drops them here and the RSS measured is the worker's.
+            // The host shares this process: so that the RSS measured is the worker's, it drops
+            // an ended session's tools (snakepit keeps them for the id)...
             .keep_tools_of_ended_sessions(false)
+            // and sessions that stop calling expire there when they do in the worker
+            .session_ttl(IDLE)
             .max_sessions(4 * SESSIONS)
             .start()
             .await
