@@ -8,6 +8,10 @@ defmodule SnakepitBridge do
       its manifest (`WORKER_EXE --snakepit-describe`);
     * `mix snakepit_bridge.describe` writes that manifest, `mix snakepit_bridge.check` fails
       CI when the committed one no longer matches the worker;
+    * `SnakepitBridge.ElixirTools` declares Elixir tools for the workers to call back
+      (`deftool`), registered for every worker of a pool with `elixir_tools:`, checked on
+      arrival; `mix snakepit_bridge.elixir_manifest` writes their manifest, which a Rust
+      `#[elixir_tools]` trait is checked against at `cargo build`;
     * `pool_config/2` and `snakepit_config/2` below build snakepit's configuration.
 
   See the README for a walk-through.

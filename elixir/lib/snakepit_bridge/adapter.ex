@@ -145,9 +145,9 @@ defmodule SnakepitBridge.Adapter do
   @doc false
   # The worker has written its ready file: its start-up (and start-up session) is over.
   def init_grpc_connection(port) do
-    result = GRPCPython.init_grpc_connection(port)
+    GRPCPython.init_grpc_connection(port)
+  after
     SnakepitBridge.ElixirTools.Workers.connected()
-    result
   end
 
   @doc false

@@ -29,13 +29,14 @@ defmodule SnakepitBridge.ElixirTools do
     * the result type follows the parameters: `:: type`;
     * types are snakepit's host type names, the ones the Rust side reads (see
       `SnakepitBridge.Types`): `integer`, `float`/`number`, `string`, `boolean`,
-      `list`/`array`, `map`/`object` and `any`. The name is registered as written, so that
-      `array` stays `array` in the manifest;
+      `list`/`array`, `map`/`object` and `any` (and the aliases `int`, `str`, `bool`,
+      `dict`). The name is registered as written, so that `array` stays `array` in the
+      manifest;
     * `deftool fun(...) :: type, name: "other-name" do` gives the tool another name than the
       function's (snakepit takes `^[A-Za-z0-9][A-Za-z0-9_\\-\\.]*$`, at most 64 bytes).
 
   A declaration snakepit could not register is a compile error at the `deftool` that says
-  what to write: a type with no JSON form (`pid`, `tuple`, `bytes`, ...), a default of the
+  what to write (every problem of its head at once): a type with no JSON form (`pid`, `tuple`, `bytes`, ...), a default of the
   wrong kind, two tools with one name, a name snakepit refuses, a missing `@doc`, a
   registration over snakepit's 4,096-byte metadata limit.
 
@@ -177,13 +178,24 @@ defmodule SnakepitBridge.ElixirTools do
     end
   end
 
+  def tools(other) do
+    raise ArgumentError,
+          "expected a module with `use SnakepitBridge.ElixirTools`, got #{inspect(other)} " <>
+            "(write the module name, MyApp.Tools, not a string)"
+  end
+
   @doc """
   What `register/2` gives snakepit's ToolRegistry for `modules`: `{name, handler, metadata}`
   per tool. Raises `ArgumentError` when two modules declare a tool of the same name.
   """
   @spec registrations([module()]) :: [{String.t(), (map() -> term()), map()}]
-  def registrations(modules) when is_list(modules) do
-    declared = for module <- modules, tool <- tools(module), do: {module, tool}
+  def registrations(modules), do: registrations(modules, nil)
+
+  @doc false
+  # `owner` is carried by each handler, so that two registrations of the same tools by
+  # different owners are told apart (SnakepitBridge.ElixirTools.Workers).
+  def registrations(modules, owner) when is_list(modules) do
+    declared = for module <- Enum.uniq(modules), tool <- tools(module), do: {module, tool}
 
     declared
     |> Enum.group_by(fn {_module, tool} -> tool.name end)
@@ -199,31 +211,63 @@ defmodule SnakepitBridge.ElixirTools do
     end)
 
     for {module, tool} <- declared do
-      handler = fn params -> __call__(module, tool, params) end
+      handler = fn params -> __call__(module, tool, params, owner) end
       {tool.name, handler, Declaration.registration_metadata(tool)}
     end
   end
 
+  def registrations(other, _owner) do
+    raise ArgumentError,
+          "expected a list of modules with `use SnakepitBridge.ElixirTools`, got #{inspect(other)}"
+  end
+
   @doc """
   Registers the tools of `modules` in snakepit's ToolRegistry for `session_id`, exposed to
-  workers. `{:error, reason}` names the tool when one is already registered in the session.
+  workers. When the session already has one of the tools, `{:error, message}` names them and
+  nothing is registered. Raises `ArgumentError` for a module that declares no tools or two
+  modules that declare one name (see `registrations/1`).
   """
   @spec register(String.t(), [module()]) :: :ok | {:error, String.t()}
   def register(session_id, modules) when is_binary(session_id) do
-    modules
-    |> registrations()
-    |> Enum.reduce_while(:ok, fn {name, handler, metadata}, :ok ->
-      case Snakepit.Bridge.ToolRegistry.register_elixir_tool(session_id, name, handler, metadata) do
-        :ok ->
-          {:cont, :ok}
+    register_all(session_id, registrations(modules))
+  end
 
-        {:error, reason} ->
-          {:halt,
-           {:error,
-            "cannot register Elixir tool #{inspect(name)} in session #{inspect(session_id)}: " <>
-              "#{inspect(reason)}"}}
-      end
-    end)
+  def register(other, _modules) do
+    raise ArgumentError, "the session id must be a string, got #{inspect(other)}"
+  end
+
+  @doc false
+  def register_all(session_id, registrations) do
+    taken =
+      for {name, _handler, _metadata} <- registrations,
+          match?({:ok, _}, Snakepit.Bridge.ToolRegistry.get_tool(session_id, name)),
+          do: name
+
+    if taken == [] do
+      Enum.reduce_while(registrations, :ok, fn {name, handler, metadata}, :ok ->
+        case Snakepit.Bridge.ToolRegistry.register_elixir_tool(
+               session_id,
+               name,
+               handler,
+               metadata
+             ) do
+          :ok ->
+            {:cont, :ok}
+
+          {:error, reason} ->
+            # Registered by someone else since the check above: say so, as it is.
+            {:halt,
+             {:error,
+              "cannot register Elixir tool #{inspect(name)} in session #{inspect(session_id)}: " <>
+                "#{inspect(reason)}"}}
+        end
+      end)
+    else
+      {:error,
+       "session #{inspect(session_id)} already has the tools " <>
+         "#{Enum.map_join(taken, ", ", &inspect/1)}; nothing was registered " <>
+         "(SnakepitBridge.ElixirTools.unregister/1 removes a session's tools)"}
+    end
   end
 
   @doc "`register/2`, raising `ArgumentError` on failure."
@@ -250,8 +294,13 @@ defmodule SnakepitBridge.ElixirTools do
   (`"elixir"` by default).
   """
   @spec manifest([module()], keyword()) :: String.t()
-  def manifest(modules, opts \\ []) do
+  def manifest(modules, opts \\ []) when is_list(opts) do
     session = Keyword.get(opts, :session, "elixir")
+
+    if not (is_binary(session) and session != "") do
+      raise ArgumentError,
+            "the manifest's :session must be a non-empty string, got #{inspect(session)}"
+    end
 
     tools =
       for {name, _handler, metadata} <- registrations(modules) do
@@ -263,8 +312,8 @@ defmodule SnakepitBridge.ElixirTools do
 
   @doc false
   # The handler snakepit runs for a call from a worker (ToolRegistry.execute_local_tool/3,
-  # which turns a raised exception into the error answer).
-  def __call__(module, %Tool{} = tool, params) do
+  # which turns a raised exception into the error answer, "Tool execution failed: <message>").
+  def __call__(module, %Tool{} = tool, params, _owner) do
     args =
       case Arguments.from_call(tool, params) do
         {:ok, args} -> args
@@ -274,8 +323,17 @@ defmodule SnakepitBridge.ElixirTools do
     result =
       try do
         apply(module, tool.function, args)
+      rescue
+        error ->
+          reraise RuntimeError,
+                  [
+                    message:
+                      "#{Arguments.where(tool)} failed: " <>
+                        Exception.format_banner(:error, error)
+                  ],
+                  __STACKTRACE__
       catch
-        kind, reason when kind in [:throw, :exit] ->
+        kind, reason ->
           raise RuntimeError,
                 "#{Arguments.where(tool)} failed: #{Exception.format_banner(kind, reason)}"
       end

@@ -37,6 +37,10 @@ defmodule SnakepitBridge.Types do
     "binary" => :binary
   }
 
+  @doc "The host type names this table knows (besides `any`), lower-case."
+  @spec host_names() :: [String.t()]
+  def host_names, do: @names |> Map.keys() |> Enum.sort()
+
   @doc """
   The type of a parameter from its host type name and its `binary` flag.
 

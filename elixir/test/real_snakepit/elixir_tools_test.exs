@@ -40,7 +40,10 @@ defmodule SnakepitBridge.RealSnakepit.ElixirToolsTest do
 
   test "a pool's elixir_tools are in every worker's session; the start-up session is released" do
     for pool <- [:showcase, :solo, :verified], worker_id <- RealSnakepit.workers(pool) do
-      assert exposed(RealSnakepit.session_id!(worker_id)) == @demo_tools, "#{pool}: #{worker_id}"
+      # (other tests may have registered more there by hand: callback_test.exs's late tool)
+      assert @demo_tools -- exposed(RealSnakepit.session_id!(worker_id)) == [],
+             "#{pool}: #{worker_id}"
+
       # the :verified worker checked them there before it served (showcase --verify-elixir-tools)
       assert exposed(Workers.startup_session(worker_id)) == [], "#{pool}: #{worker_id}"
     end
@@ -48,6 +51,83 @@ defmodule SnakepitBridge.RealSnakepit.ElixirToolsTest do
     # a pool without elixir_tools gets none
     [payload] = RealSnakepit.workers(:payload)
     assert exposed(RealSnakepit.session_id!(payload)) == []
+  end
+
+  test "a worker's tools go with its process; a successor's start-up tools stay" do
+    # Workers.register_for/2 is what a starting GRPCWorker runs (Workers.starting/0); here in
+    # processes that stand in for two GRPCWorkers of one worker id, one after the other.
+    worker_id = "standin_#{System.unique_integer([:positive])}"
+    startup = Workers.startup_session(worker_id)
+    on_exit(fn -> ElixirTools.unregister(startup) end)
+
+    start = fn session ->
+      test = self()
+
+      spawn(fn ->
+        worker = %{worker_id: worker_id, pool_name: :standin, session_id: session}
+        :ok = Workers.register_for(worker, [DemoElixirTools])
+        send(test, {:registered, session})
+        receive do: (:stop -> :ok)
+      end)
+    end
+
+    first = start.("standin-first-#{worker_id}")
+    assert_receive {:registered, _}, 5_000
+    assert exposed(startup) == @demo_tools
+    assert exposed("standin-first-#{worker_id}") == @demo_tools
+
+    # the first dies before it connects: its start-up and its own session are released
+    Process.exit(first, :kill)
+
+    RealSnakepit.poll!(5_000, "the first stand-in's tools to be released", fn ->
+      case {exposed(startup), exposed("standin-first-#{worker_id}")} do
+        {[], []} -> {:ok, :released}
+        other -> {:retry, other}
+      end
+    end)
+
+    # a successor registers under the same worker id while its predecessor is still alive;
+    # the predecessor's end leaves the successor's start-up tools alone
+    second = start.("standin-second-#{worker_id}")
+    assert_receive {:registered, _}, 5_000
+    third = start.("standin-third-#{worker_id}")
+    assert_receive {:registered, _}, 5_000
+    Process.exit(second, :kill)
+
+    RealSnakepit.poll!(5_000, "the second stand-in's session to be released", fn ->
+      case exposed("standin-second-#{worker_id}") do
+        [] -> {:ok, :released}
+        other -> {:retry, other}
+      end
+    end)
+
+    assert exposed(startup) == @demo_tools
+    assert exposed("standin-third-#{worker_id}") == @demo_tools
+    Process.exit(third, :kill)
+
+    RealSnakepit.poll!(5_000, "the third stand-in's tools to be released", fn ->
+      case {exposed(startup), exposed("standin-third-#{worker_id}")} do
+        {[], []} -> {:ok, :released}
+        other -> {:retry, other}
+      end
+    end)
+  end
+
+  test "register/2 takes nothing when the session already has one of the tools" do
+    session = fresh_session("taken")
+
+    :ok =
+      ToolRegistry.register_elixir_tool(session, "parse_json", fn _ -> %{} end, %{
+        exposed_to_python: true
+      })
+
+    assert {:error, message} = ElixirTools.register(session, [DemoElixirTools])
+    assert message =~ ~s(already has the tools "parse_json"; nothing was registered)
+    assert exposed(session) == ["parse_json"]
+
+    :ok = ElixirTools.unregister(session)
+    assert :ok = ElixirTools.register(session, [DemoElixirTools])
+    assert exposed(session) == @demo_tools
   end
 
   test "the demo tools declared in Elixir answer exactly as host/start.sh's hand-registered ones" do

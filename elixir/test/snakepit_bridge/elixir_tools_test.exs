@@ -99,6 +99,57 @@ defmodule SnakepitBridge.ElixirToolsTest do
       assert message =~ "rename one"
     end
 
+    test "the host type names' aliases are taken and registered as written" do
+      [{_, beam}] =
+        Code.compile_string("""
+        defmodule SnakepitBridge.ElixirToolsTest.Aliases do
+          use SnakepitBridge.ElixirTools
+
+          @doc "a"
+          deftool aliases(a :: int, b :: str, c :: bool, d :: dict) :: int do
+            if c, do: a + byte_size(b) + map_size(d), else: 0
+          end
+        end
+        """)
+
+      assert is_binary(beam)
+      [tool] = ElixirTools.tools(SnakepitBridge.ElixirToolsTest.Aliases)
+
+      assert Enum.map(tool.parameters, &{&1.type_name, &1.type}) ==
+               [{"int", :integer}, {"str", :string}, {"bool", :boolean}, {"dict", :map}]
+
+      assert_raise ArgumentError, ~r/the parameter `a` must be an integer/, fn ->
+        handler([SnakepitBridge.ElixirToolsTest.Aliases], "aliases").(%{
+          "a" => "1",
+          "b" => "",
+          "c" => true,
+          "d" => %{}
+        })
+      end
+    end
+
+    test "bad arguments to the functions are ArgumentErrors that say what to pass" do
+      assert_raise ArgumentError, ~r/got "MyApp.Tools" \(write the module name/, fn ->
+        ElixirTools.registrations(["MyApp.Tools"])
+      end
+
+      assert_raise ArgumentError, ~r/expected a list of modules/, fn ->
+        ElixirTools.registrations(Typed)
+      end
+
+      assert_raise ArgumentError, ~r/the session id must be a string/, fn ->
+        ElixirTools.register(:s, [Typed])
+      end
+
+      assert_raise ArgumentError, ~r/:session must be a non-empty string/, fn ->
+        ElixirTools.manifest([Typed], session: "")
+      end
+
+      # one module listed twice is one module
+      assert length(ElixirTools.registrations([Typed, Typed])) ==
+               length(ElixirTools.registrations([Typed]))
+    end
+
     test "a module without declarations is refused by name" do
       assert_raise ArgumentError, ~r/String declares no Elixir tools/, fn ->
         ElixirTools.tools(String)
@@ -296,6 +347,12 @@ defmodule SnakepitBridge.ElixirToolsTest do
                    fn -> handler([Typed], "scale").(%{"x" => nil}) end
     end
 
+    test "atom keys (an Elixir caller's, not JSON's) are named as the mistake they are" do
+      assert_raise ArgumentError, ~r/parameter names must be strings, as JSON sends them/, fn ->
+        handler([Typed], "scale").(%{x: 1.0})
+      end
+    end
+
     test "an unknown parameter, with what the tool takes and a suggestion" do
       assert_raise ArgumentError,
                    ~s|tool `scale`: unknown parameter `factr`; it takes `x`, `factor` (did you mean "factor"?)|,
@@ -335,7 +392,7 @@ defmodule SnakepitBridge.ElixirToolsTest do
       end
     end
 
-    test "a throw or an exit in the tool becomes an error answer; a raise stays itself" do
+    test "a raise, a throw or an exit in the tool becomes an error answer naming the tool" do
       liar = handler([Typed], "liar")
 
       assert_raise RuntimeError, "tool `liar` failed: ** (throw) :oops", fn ->
@@ -346,7 +403,11 @@ defmodule SnakepitBridge.ElixirToolsTest do
         liar.(%{"kind" => "exit"})
       end
 
-      assert_raise ArgumentError, "raised by the tool", fn -> liar.(%{"kind" => "raise"}) end
+      assert_raise RuntimeError,
+                   "tool `liar` failed: ** (ArgumentError) raised by the tool",
+                   fn ->
+                     liar.(%{"kind" => "raise"})
+                   end
     end
   end
 

@@ -52,10 +52,10 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     * `:solo`, 1 showcase worker, where a test must know which worker serves a call
       (telemetry controls, calls that must not reach the worker);
     * `:verified`, 1 showcase worker started with `--verify-elixir-tools`;
+    * `:payload`, 1 payload worker, with `payload_args/0` and `payload_env/0`.
 
   The showcase pools register `SnakepitBridge.Test.DemoElixirTools` for their workers
   (`elixir_tools:`), with no hand registration.
-    * `:payload`, 1 payload worker, with `payload_args/0` and `payload_env/0`.
   """
 
   import ExUnit.Assertions

@@ -36,7 +36,7 @@ defmodule SnakepitBridge.Test.TypedElixirTools do
   end
 
   # Defaults of every JSON kind, as snakepit's BridgeServer lists them and the Rust CLI prints
-  # them (floats in ryu's notation, object keys in byte order, escapes): the real suite compares
+  # them (floats in serde_json's notation, object keys in byte order, escapes): the real suite compares
   # `snakepit-tools snapshot` with the manifest from the code.
   @doc "Returns its arguments"
   deftool defaults(

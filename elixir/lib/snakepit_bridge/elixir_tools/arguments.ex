@@ -30,7 +30,12 @@ defmodule SnakepitBridge.ElixirTools.Arguments do
         end
 
       unknown ->
-        {:error, unknown_message(tool, Enum.sort_by(unknown, &to_string/1))}
+        if Enum.any?(unknown, &is_atom/1) and Enum.all?(unknown, &(to_string(&1) in declared)) do
+          {:error,
+           "#{where(tool)}: parameter names must be strings, as JSON sends them (got #{inspect(unknown)})"}
+        else
+          {:error, unknown_message(tool, Enum.sort_by(unknown, &to_string/1))}
+        end
     end
   end
 

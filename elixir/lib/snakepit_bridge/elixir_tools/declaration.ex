@@ -33,21 +33,10 @@ defmodule SnakepitBridge.ElixirTools.Declaration do
     @type t :: %__MODULE__{}
   end
 
-  # The type names a declaration takes: the host type names both ends of the bridge read
-  # (bridge-spec's compatibility table, SnakepitBridge.Types), all with a JSON form.
-  @types %{
-    integer: :integer,
-    float: :float,
-    number: :float,
-    string: :string,
-    boolean: :boolean,
-    list: :list,
-    array: :list,
-    map: :map,
-    object: :map,
-    any: :any
-  }
-  @type_names @types |> Map.keys() |> Enum.sort()
+  # The type names a declaration takes: the host type names of SnakepitBridge.Types (the table
+  # bridge-spec's compatibility check also reads) that have a JSON form, and `any`.
+  @binary_types ["bytes", "binary"]
+  @type_names (Types.host_names() -- @binary_types) ++ ["any"]
 
   # snakepit's ToolRegistry: lib/snakepit/bridge/tool_registry.ex (@tool_name_pattern,
   # @max_tool_name_length, @max_metadata_bytes).
@@ -61,7 +50,7 @@ defmodule SnakepitBridge.ElixirTools.Declaration do
   @max_default 18_446_744_073_709_551_615
 
   @doc "The type names a declaration accepts, for messages."
-  def type_names, do: Enum.map_join(@type_names, ", ", &"`#{&1}`")
+  def type_names, do: @type_names |> Enum.sort() |> Enum.map_join(", ", &"`#{&1}`")
 
   @doc """
   Reads `deftool HEAD, OPTS` (HEAD is `fun(param :: type, ...) :: result_type`; OPTS holds the
@@ -272,17 +261,20 @@ defmodule SnakepitBridge.ElixirTools.Declaration do
 
   defp read_type({type, _meta, context})
        when is_atom(type) and (is_atom(context) or context == []) do
-    case Map.fetch(@types, type) do
-      {:ok, meaning} ->
-        {:ok, Atom.to_string(type), meaning}
+    name = Atom.to_string(type)
 
-      :error when type in [:bytes, :binary] ->
+    cond do
+      name in @type_names ->
+        {:ok, name, Types.from_host(name, false)}
+
+      name in @binary_types ->
         {:error,
-         "`#{type}` cannot be an Elixir tool's type: snakepit passes an Elixir tool only " <>
-           "JSON parameters and results (lib/snakepit/grpc/bridge_server.ex " <>
-           "execute_elixir_tool/2); send the bytes base64-encoded as a `string`"}
+         "`#{type}` cannot be an Elixir tool's parameter or result type here: snakepit " <>
+           "decodes an Elixir tool's parameters from JSON only (lib/snakepit/grpc/" <>
+           "bridge_server.ex execute_elixir_tool/2), and deftool declares JSON results; " <>
+           "send the bytes base64-encoded as a `string`"}
 
-      :error ->
+      true ->
         {:error, "type `#{type}` has no JSON form snakepit can carry; use one of #{type_names()}"}
     end
   end

@@ -38,11 +38,9 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
   defp exposed_parameter(spec) do
     spec = Map.new(spec, fn {key, value} -> {to_string(key), value} end)
 
-    type =
-      case to_string(Map.get(spec, "type", "any")) do
-        "" -> "any"
-        type -> type
-      end
+    # bridge-runtime reads a blank type as `any`
+    type = to_string(Map.get(spec, "type", "any"))
+    type = if String.trim(type) == "", do: "any", else: type
 
     %{
       name: Map.get(spec, "name", ""),
@@ -151,10 +149,10 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
     do: byte |> Integer.to_string(16) |> String.pad_leading(2, "0") |> String.downcase()
 
   @doc """
-  A float as serde_json prints it (ryu's digits and layout): the shortest digits that read
-  back as the same float (Erlang's `[:short]` gives the same ones), in decimal notation when
-  10^-5 <= |x| < 10^16, otherwise as `1e+21` / `1.5e-7` (checked against the Rust CLI by the
-  real-snakepit suite).
+  A float as serde_json (1.0.154, Cargo.lock) prints it: the shortest digits that read back
+  as the same float (Erlang's `[:short]` gives the same ones), in decimal notation when
+  10^-5 <= |x| < 10^16, otherwise as `1e+21` / `1.5e-7`. The real-snakepit suite compares it
+  with what the Rust CLI writes, so a serde_json that prints otherwise fails there.
   """
   def float(value) do
     text = :erlang.float_to_binary(value, [:short])
@@ -179,12 +177,12 @@ defmodule SnakepitBridge.ElixirTools.ManifestJSON do
       trimmed = String.trim_trailing(digits, "0")
       # value = trimmed x 10^k
       k = exponent - byte_size(fraction) + (byte_size(digits) - byte_size(trimmed))
-      sign <> ryu_layout(trimmed, k)
+      sign <> layout(trimmed, k)
     end
   end
 
-  # ryu's layout (pretty::format64), from the digits and the exponent of the last one.
-  defp ryu_layout(digits, k) do
+  # The layout, from the digits and the exponent of the last one.
+  defp layout(digits, k) do
     length = byte_size(digits)
     kk = length + k
 
