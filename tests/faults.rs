@@ -79,7 +79,7 @@ async fn the_same_context_works_again_after_the_host_restarts_on_its_address() {
         .await;
     assert!(down.is_err(), "no host, no answer: {down:?}");
 
-    let restarted = IsolatedHost::start(builder().bind(address)).await;
+    let restarted = IsolatedHost::restart_on(builder, address).await;
     let result = ctx
         .call_elixir_tool("calculate_fibonacci", json!({"n": 4}))
         .await

@@ -74,6 +74,47 @@ impl IsolatedHost {
         }
     }
 
+    /// Starts `builder()` bound to `address`, which a host just killed held: its listener
+    /// closes on its own runtime's threads after `kill` returns, so a bind that finds the
+    /// address still in use is tried again (every 50 ms, for at most 10 s).
+    pub async fn restart_on(
+        builder: impl Fn() -> snakepit_bridge::testkit::host::EmbeddedHostBuilder,
+        address: std::net::SocketAddr,
+    ) -> IsolatedHost {
+        use snakepit_bridge::testkit::host::HostError;
+        for _ in 0..200 {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let error = match runtime
+                .spawn(builder().bind(address).start())
+                .await
+                .unwrap()
+            {
+                Ok(host) => {
+                    return IsolatedHost {
+                        runtime: Some(runtime),
+                        host: Some(host),
+                    }
+                }
+                Err(error) => error,
+            };
+            // (a runtime may not be dropped in async code)
+            runtime.shutdown_background();
+            match error {
+                HostError::Bind { source, .. }
+                    if source.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                other => panic!("the host restarts on {address}: {other}"),
+            }
+        }
+        panic!("{address} was still in use 10 s after its host was killed")
+    }
+
     pub fn host(&self) -> &EmbeddedHost {
         self.host.as_ref().unwrap()
     }
