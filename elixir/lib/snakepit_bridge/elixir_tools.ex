@@ -36,9 +36,10 @@ defmodule SnakepitBridge.ElixirTools do
       function's (snakepit takes `^[A-Za-z0-9][A-Za-z0-9_\\-\\.]*$`, at most 64 bytes).
 
   A declaration snakepit could not register is a compile error at the `deftool` that says
-  what to write (every problem of its head at once): a type with no JSON form (`pid`, `tuple`, `bytes`, ...), a default of the
-  wrong kind, two tools with one name, a name snakepit refuses, a missing `@doc`, a
-  registration over snakepit's 4,096-byte metadata limit.
+  what to write (every problem of its head at once): a type with no JSON form (`pid`,
+  `tuple`, `bytes`, ...), a default of the wrong kind, two tools with one name, a name
+  snakepit refuses, a missing `@doc`, a registration over snakepit's 4,096-byte metadata
+  limit.
 
   ## Registered for every worker
 
