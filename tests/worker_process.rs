@@ -498,6 +498,38 @@ async fn binary_parameters_and_results() {
     assert_eq!(bytes, data.iter().rev().copied().collect::<Vec<u8>>());
     assert_eq!(info["operation"], "reverse");
 
+    // Called as a stream, whose chunks carry JSON only: refused, not answered without its bytes.
+    let mut chunks = 0;
+    let streamed = worker
+        .execute_stream(
+            "process_binary",
+            json!({"operation": "reverse"}),
+            options(),
+            |_| {
+                chunks += 1;
+                ChunkControl::Continue
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&streamed, CallError::Status { code: tonic::Code::Internal, message, .. }
+            if message.contains("answered 256 bytes of binary data, which a stream chunk cannot carry")),
+        "{streamed}"
+    );
+    assert_eq!(chunks, 0);
+    // a JSON answer of the same tool still streams as one final chunk
+    let mut streamed_json = Vec::new();
+    worker
+        .execute_stream("process_binary", json!({}), options(), |chunk| {
+            streamed_json.push(chunk);
+            ChunkControl::Continue
+        })
+        .await
+        .unwrap();
+    assert_eq!(streamed_json.len(), 1);
+    assert_eq!(streamed_json[0]["bytes"], 256);
+
     let missing = translated(
         call(&worker, "process_binary", json!({}))
             .await

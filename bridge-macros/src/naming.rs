@@ -66,9 +66,12 @@ pub(crate) fn declared_kind(kind: Option<&LitStr>, errors: &mut Errors) -> Optio
     let kind = kind?;
     let known = ValueKind::from_host_type_name(&kind.value());
     if known.is_none() {
+        let names: Vec<String> = snakepit_bridge_spec::host_type_names()
+            .map(|name| format!("\"{name}\""))
+            .collect();
         errors.at(
             kind,
-            "unknown kind; use one of \"string\", \"integer\", \"float\", \"boolean\", \"list\", \"map\", \"any\"",
+            format!("unknown kind; use one of {}", names.join(", ")),
         );
     }
     known

@@ -421,7 +421,7 @@ mod tests {
     fn an_unknown_kind_and_a_duplicate_parameter_are_reported() {
         let (_, errors) = parse(parse_quote! {
             trait T {
-                async fn f(&self, #[param(kind = "number")] a: u32, #[param(rename = "a")] b: u32) -> Result<u32, Error>;
+                async fn f(&self, #[param(kind = "tensor")] a: u32, #[param(rename = "a")] b: u32) -> Result<u32, Error>;
             }
         });
         assert!(errors.contains("unknown kind"), "{errors}");

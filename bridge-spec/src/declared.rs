@@ -40,18 +40,12 @@ impl ValueKind {
         }
     }
 
-    /// The kind a host type name stands for (the names of [`ValueKind::host_type_name`]).
+    /// The kind a host type name stands for, by the one table of host type names
+    /// ([`accepted_kinds`](crate::accepted_kinds)'s): `int` and `integer` are
+    /// [`ValueKind::Integer`], `number` is [`ValueKind::Float`], `dict` is [`ValueKind::Map`],
+    /// ...; `None` for a name not in it.
     pub fn from_host_type_name(name: &str) -> Option<ValueKind> {
-        Some(match name {
-            "string" => ValueKind::String,
-            "integer" => ValueKind::Integer,
-            "float" => ValueKind::Float,
-            "boolean" => ValueKind::Boolean,
-            "list" => ValueKind::List,
-            "map" => ValueKind::Map,
-            "any" => ValueKind::Any,
-            _ => return None,
-        })
+        crate::compatibility::kind_of_host_type(name)
     }
 }
 

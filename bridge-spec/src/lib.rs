@@ -39,7 +39,7 @@ mod suggest;
 mod tool_name;
 
 pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind};
-pub use compatibility::{accepted_kinds, is_compatible};
+pub use compatibility::{accepted_kinds, host_type_names, is_compatible};
 pub use context_methods::CONTEXT_METHOD_NAMES;
 pub use declared::{DeclaredParameter, DeclaredTool, ValueKind};
 pub use error_json::{

@@ -88,8 +88,7 @@ impl LogLevel {
 impl WorkerConfig {
     /// Reads the worker's command line and environment as snakepit sets them.
     pub fn from_process() -> Result<WorkerConfig, String> {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let env: HashMap<String, String> = std::env::vars().collect();
+        let (_program, args, env) = process_args_and_env()?;
         WorkerConfig::from_args_and_env(&args, &env)
     }
 
@@ -286,15 +285,63 @@ pub(crate) fn by_hand_text(program: &str, invocation: RunMode, tools: &[HostTool
     text
 }
 
+/// The process's program name, arguments and environment, as text. `std::env::args()` and
+/// `vars()` would panic on text that is not UTF-8: an argument that is not is an error naming
+/// it (a value the worker cannot read must not be altered, and it cannot know which flags are
+/// not its own), as is a `SNAKEPIT_*` variable; any other variable that is not UTF-8 is left
+/// out, since the worker reads none.
+fn process_args_and_env() -> Result<ProcessInput, String> {
+    read_args_and_env(std::env::args_os(), std::env::vars_os())
+}
+
+/// The program name, the arguments after it, and the environment.
+type ProcessInput = (Option<String>, Vec<String>, HashMap<String, String>);
+
+fn read_args_and_env(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<ProcessInput, String> {
+    let mut args = args.into_iter();
+    let program = args.next().map(|name| name.to_string_lossy().into_owned());
+    let args = args
+        .enumerate()
+        .map(|(index, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {} ({:?}) is not valid UTF-8; snakepit passes text flags, so check \
+                     the pool's `adapter_args` and how the worker is launched",
+                    index + 1,
+                    arg.to_string_lossy()
+                )
+            })
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    let mut env = HashMap::new();
+    for (name, value) in vars {
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => {
+                env.insert(name, value);
+            }
+            (Ok(name), Err(value)) if name.starts_with("SNAKEPIT_") => {
+                return Err(format!(
+                    "the environment variable {name} ({:?}) is not valid UTF-8; set it to text",
+                    value.to_string_lossy()
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok((program, args, env))
+}
+
 /// When the program was run with `--help`, or by hand with nothing of snakepit's, prints what
 /// the worker is and how to run it (on stdout for `--help`, exit 0; on stderr otherwise, exit
 /// 2) and returns the exit code; `None` when it is to serve. `Worker::run` calls it when no
 /// configuration was given in code.
 pub(crate) fn explain_if_run_by_hand<T: ToolSet>() -> Option<ExitCode> {
-    let mut args = std::env::args();
-    let program = args.next().unwrap_or_else(|| T::type_name().to_owned());
-    let args: Vec<String> = args.collect();
-    let env: HashMap<String, String> = std::env::vars().collect();
+    // Unreadable arguments are for `from_process` to report, as a configuration error.
+    let (program, args, env) = process_args_and_env().ok()?;
+    let program = program.unwrap_or_else(|| T::type_name().to_owned());
     let invocation = RunMode::from_args_and_env(&args, &env);
     if invocation == RunMode::Snakepit {
         return None;
@@ -344,6 +391,46 @@ fn read_flags(args: &[String]) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn arguments_and_snakepit_variables_that_are_not_utf8_are_errors_not_panics() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let bad = || OsString::from_vec(vec![b'a', 0xff, b'b']);
+        let args =
+            |extra: OsString| vec![OsString::from("worker"), OsString::from("--port"), extra];
+
+        let error = read_args_and_env(args(bad()), []).unwrap_err();
+        assert!(
+            error.starts_with("argument 2 (\"a\u{fffd}b\") is not valid UTF-8"),
+            "{error}"
+        );
+
+        let error = read_args_and_env(
+            args(OsString::from("0")),
+            [(OsString::from("SNAKEPIT_READY_FILE"), bad())],
+        )
+        .unwrap_err();
+        assert!(
+            error.starts_with("the environment variable SNAKEPIT_READY_FILE"),
+            "{error}"
+        );
+
+        // a variable the worker does not read is left out
+        let (program, read, env) = read_args_and_env(
+            args(OsString::from("0")),
+            [
+                (OsString::from("OTHER"), bad()),
+                (OsString::from("HOME"), OsString::from("/h")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(program.as_deref(), Some("worker"));
+        assert_eq!(read, ["--port", "0"]);
+        assert_eq!(env.len(), 1);
+        assert_eq!(env["HOME"], "/h");
+    }
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_owned).collect()

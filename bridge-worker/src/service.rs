@@ -439,7 +439,18 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         let (tool, session) = (record.tool.clone(), record.session.clone());
         let chunks: ChunkStream = match outcome {
             Ok(Answer::Stream(stream)) => stream,
-            // A unary tool called as a stream answers one final chunk.
+            // A unary tool called as a stream answers one final chunk, which carries JSON only
+            // (`ToolChunk` has no binary field): a binary result is refused, not dropped.
+            Ok(Answer::Value(output)) if !output.binary.is_empty() => {
+                let error = ToolError::type_error(format!(
+                    "tool `{tool}` answered {} bytes of binary data, which a stream chunk cannot \
+                     carry; call it with ExecuteTool (Snakepit.execute/3)",
+                    output.binary.len()
+                ));
+                let status = Status::internal(error.to_error_message(&tool, &session));
+                record.failed(&error);
+                return Err(status);
+            }
             Ok(Answer::Value(output)) => Box::pin(tokio_stream::once(Ok(crate::StreamChunk {
                 data: output.json,
                 is_final: true,

@@ -4,9 +4,15 @@
 //! serde_json hands such an integer to a type that takes "any number" (a `serde_json::Value`,
 //! anywhere: a field, a `Vec<Value>`, a `Map`, an `Option<Value>`) as an `f64`, silently
 //! rounded; a field that asks for `i128`/`u128` gets it exactly. This deserializer forwards
-//! everything to serde_json's, keeps the path of the value being decoded, and watches the floats
-//! visitors receive: one that is a wide integer of the document, rounded, is an error that
-//! names it and its path.
+//! everything to serde_json's, keeps the path of the value being decoded, and counts the numbers
+//! visitors receive, in document order: a float received for a number that is a wide integer
+//! literal of the document (by its position, not its value: `18446744073709551616.0` is a
+//! float by the sender's choice) is an error that names it and its path.
+//!
+//! Every number of the document is visited once, in order: skipped values
+//! (`deserialize_ignored_any`) are walked rather than skipped, map keys (strings in JSON, even
+//! when a map's keys are integers) are not counted, and the text of a `RawValue` is counted
+//! without being visited.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -18,29 +24,40 @@ use serde::de::{
 use super::WideInteger;
 use crate::json_path::{JsonPath, PathSegment};
 
-/// What the guard learns while decoding: where it is, the last key read, the refused integer.
+/// serde_json's name for the newtype that holds a `RawValue`'s text.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// What the guard learns while decoding: where it is, the last key read, how many numbers it
+/// has been handed, the refused integer.
 #[derive(Default)]
 pub(crate) struct State {
     path: Vec<PathSegment>,
     key: Option<String>,
+    numbers_seen: usize,
     pub(crate) found: Option<WideInteger>,
 }
 
-/// The wide integers of a document (as the floats they would be rounded to), the decoding's
-/// state, and whether the value at hand is a key (an object key or a variant name).
+/// The numbers of a document in order (`Some(digits)` for a wide integer literal), the
+/// decoding's state, and whether the value at hand is a key (an object key or a variant name),
+/// the text of a `RawValue`, or part of a value the type skips (nothing of it is kept, so
+/// nothing is rounded).
 #[derive(Clone, Copy)]
 pub(crate) struct Wide<'w> {
-    pub(crate) literals: &'w [(f64, &'w str)],
+    pub(crate) numbers: &'w [Option<&'w str>],
     pub(crate) state: &'w RefCell<State>,
     key: bool,
+    raw: bool,
+    ignored: bool,
 }
 
 impl<'w> Wide<'w> {
-    pub(crate) fn new(literals: &'w [(f64, &'w str)], state: &'w RefCell<State>) -> Self {
+    pub(crate) fn new(numbers: &'w [Option<&'w str>], state: &'w RefCell<State>) -> Self {
         Wide {
-            literals,
+            numbers,
             state,
             key: false,
+            raw: false,
+            ignored: false,
         }
     }
 
@@ -52,12 +69,41 @@ impl<'w> Wide<'w> {
         Wide { key: true, ..self }
     }
 
-    fn check<E: de::Error>(&self, value: f64) -> Result<(), E> {
-        match self.literals.iter().find(|(rounded, _)| *rounded == value) {
-            Some((_, digits)) => {
+    fn raw(self) -> Self {
+        Wide { raw: true, ..self }
+    }
+
+    fn ignored(self) -> Self {
+        Wide {
+            ignored: true,
+            ..self
+        }
+    }
+
+    /// The position of the number being handed out, counted; `None` for a key.
+    fn next_number(&self) -> Option<usize> {
+        if self.key {
+            return None;
+        }
+        let mut state = self.state.borrow_mut();
+        let position = state.numbers_seen;
+        state.numbers_seen += 1;
+        Some(position)
+    }
+
+    /// A float handed out for the next number: refused if that number is a wide integer.
+    fn check_float<E: de::Error>(&self) -> Result<(), E> {
+        let Some(position) = self.next_number() else {
+            return Ok(());
+        };
+        if self.ignored {
+            return Ok(());
+        }
+        match self.numbers.get(position).copied().flatten() {
+            Some(digits) => {
                 let mut state = self.state.borrow_mut();
                 let found = WideInteger {
-                    digits: (*digits).to_owned(),
+                    digits: digits.to_owned(),
                     path: JsonPath::from(state.path.clone()),
                 };
                 let error = E::custom(&found);
@@ -65,6 +111,14 @@ impl<'w> Wide<'w> {
                 Err(error)
             }
             None => Ok(()),
+        }
+    }
+
+    /// The text of a `RawValue`: its numbers are not handed out one by one.
+    fn skip_raw(&self, text: &str) {
+        if self.raw && !self.key {
+            self.state.borrow_mut().numbers_seen +=
+                super::wide_integers::numbers(text.as_bytes()).len();
         }
     }
 
@@ -139,9 +193,16 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         deserialize_unit,
         deserialize_seq,
         deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any
+        deserialize_identifier
     );
+
+    /// Walked, not skipped, so that its numbers are counted.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.inner.deserialize_any(GuardedVisitor {
+            inner: visitor,
+            wide: self.wide.ignored(),
+        })
+    }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
@@ -163,7 +224,11 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let wide = self.wide;
+        let wide = if name == RAW_VALUE_TOKEN {
+            self.wide.raw()
+        } else {
+            self.wide
+        };
         self.inner.deserialize_newtype_struct(
             name,
             GuardedVisitor {
@@ -254,6 +319,29 @@ macro_rules! forward_visit {
     )*};
 }
 
+/// Numbers that are no float: counted, and recorded for the path when they are a key.
+macro_rules! forward_number {
+    ($($method:ident($ty:ty)),*) => {$(
+        fn $method<E: de::Error>(self, value: $ty) -> Result<Self::Value, E> {
+            self.wide.next_number();
+            self.wide.record_key(&value);
+            self.inner.$method(value)
+        }
+    )*};
+}
+
+/// Text: recorded for the path when it is a key, counted for its numbers when it is a
+/// `RawValue`'s.
+macro_rules! forward_text {
+    ($($method:ident($ty:ty)),*) => {$(
+        fn $method<E: de::Error>(self, value: $ty) -> Result<Self::Value, E> {
+            self.wide.record_key(&value);
+            self.wide.skip_raw(&value);
+            self.inner.$method(value)
+        }
+    )*};
+}
+
 impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
     type Value = V::Value;
 
@@ -261,8 +349,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
         self.inner.expecting(formatter)
     }
 
-    forward_visit!(
-        visit_bool(bool),
+    forward_visit!(visit_bool(bool), visit_char(char));
+
+    forward_number!(
         visit_i8(i8),
         visit_i16(i16),
         visit_i32(i32),
@@ -272,19 +361,22 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
         visit_u16(u16),
         visit_u32(u32),
         visit_u64(u64),
-        visit_u128(u128),
-        visit_char(char),
+        visit_u128(u128)
+    );
+
+    forward_text!(
         visit_str(&str),
         visit_string(String),
         visit_borrowed_str(&'de str)
     );
 
     fn visit_f32<E: de::Error>(self, value: f32) -> Result<Self::Value, E> {
+        self.wide.check_float()?;
         self.inner.visit_f32(value)
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        self.wide.check(value)?;
+        self.wide.check_float()?;
         self.inner.visit_f64(value)
     }
 

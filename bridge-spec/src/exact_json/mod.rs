@@ -87,20 +87,16 @@ impl std::error::Error for ExactJsonError {}
 /// assert_eq!(decode_exact::<Exact>(json).unwrap().list[1], 1 << 70);
 /// ```
 pub fn decode_exact<T: DeserializeOwned>(json: &[u8]) -> Result<T, ExactJsonError> {
-    let wide = wide_integers::find_wide_integers(json);
-    if wide.is_empty() {
+    let numbers = wide_integers::numbers(json);
+    if numbers.iter().all(Option::is_none) {
         // Nothing to round: serde_json's own decoding, at full speed.
         return serde_json::from_slice(json).map_err(ExactJsonError::Json);
     }
-    let literals: Vec<(f64, &str)> = wide
-        .iter()
-        .filter_map(|digits| Some((digits.parse::<f64>().ok()?, *digits)))
-        .collect();
     let state = RefCell::new(guard::State::default());
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let decoded = T::deserialize(guard::Guarded {
         inner: &mut deserializer,
-        wide: guard::Wide::new(&literals, &state),
+        wide: guard::Wide::new(&numbers, &state),
     })
     .and_then(|value| deserializer.end().map(|()| value));
     decoded.map_err(|error| match state.into_inner().found {
@@ -245,6 +241,72 @@ mod tests {
         assert_eq!(value[1].as_u64(), Some(3));
         assert_eq!(value[2].as_f64(), Some(1.0e21));
         assert_eq!(value[3].as_u64(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn a_float_that_equals_a_wide_integer_is_a_float_not_that_integer() {
+        // The guard matches numbers by their place in the document, not by value.
+        #[derive(Deserialize, Debug)]
+        struct Mixed {
+            a: u128,
+            b: f64,
+        }
+        let mixed: Mixed =
+            decode_exact(br#"{"a":18446744073709551616,"b":18446744073709551616.0}"#).unwrap();
+        assert_eq!(mixed.a, 1 << 64);
+        assert_eq!(mixed.b, 18446744073709551616.0);
+        let value: Value = decode_exact(br#"[18446744073709551616.0, 1.0e21]"#).unwrap();
+        assert_eq!(value[0].as_f64(), Some(18446744073709551616.0));
+        // the wide integer itself is still refused where it would be rounded, after the float
+        let wide = refused::<Vec<Value>>(r#"[18446744073709551616.0,18446744073709551616]"#);
+        assert_eq!(wide.path.to_string(), "[1]");
+    }
+
+    #[test]
+    fn numbers_in_skipped_fields_keys_and_raw_values_keep_the_count() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Some1 {
+            kept: Value,
+        }
+        // an unknown field holding numbers, before the wide integer
+        let wide = refused::<Some1>(r#"{"skipped":[1,2.5,{"x":3}],"kept":[18446744073709551616]}"#);
+        assert_eq!(wide.path.to_string(), "kept[0]");
+        // a float after a skipped wide integer is a float
+        #[derive(Deserialize, Debug)]
+        struct Some2 {
+            kept: f64,
+        }
+        let ok: Some2 =
+            decode_exact(br#"{"skipped":18446744073709551616,"kept":18446744073709551616.0}"#)
+                .unwrap();
+        assert_eq!(ok.kept, 18446744073709551616.0);
+        // integer map keys are strings in JSON: not numbers of the document
+        let wide = refused::<std::collections::BTreeMap<u64, Value>>(
+            r#"{"1":2.5,"2":18446744073709551616}"#,
+        );
+        assert_eq!(wide.path.to_string(), "2");
+        // a RawValue's numbers are counted without being visited
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Raw {
+            raw: Box<serde_json::value::RawValue>,
+            after: Value,
+        }
+        let wide = refused::<Raw>(
+            r#"{"raw":[1,18446744073709551616,2.0],"after":[0.5,18446744073709551616]}"#,
+        );
+        assert_eq!(wide.path.to_string(), "after[1]");
+        #[derive(Deserialize, Debug)]
+        struct RawThenFloat {
+            raw: Box<serde_json::value::RawValue>,
+            after: f64,
+        }
+        let ok: RawThenFloat =
+            decode_exact(br#"{"raw":[18446744073709551616],"after":18446744073709551616.0}"#)
+                .unwrap();
+        assert_eq!(ok.raw.get(), "[18446744073709551616]");
+        assert_eq!(ok.after, 18446744073709551616.0);
     }
 
     #[test]

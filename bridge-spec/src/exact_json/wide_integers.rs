@@ -1,15 +1,15 @@
-//! Finds integers that do not fit 64 bits in JSON text.
+//! Finds the numbers of JSON text, and among them the integers that do not fit 64 bits.
 
 /// The first integer literal outside both `i64` and `u64` in `json` (outside strings), if any.
-///
-/// Floats (with `.`, `e` or `E`) are left alone: they are floats by the sender's choice.
 #[cfg(test)]
 pub(crate) fn find_wide_integer(json: &[u8]) -> Option<&str> {
-    find_wide_integers(json).into_iter().next()
+    numbers(json).into_iter().flatten().next()
 }
 
-/// Every integer literal outside both `i64` and `u64` in `json` (outside strings), in order.
-pub(crate) fn find_wide_integers(json: &[u8]) -> Vec<&str> {
+/// Every number literal of `json` (outside strings), in order: `Some(digits)` for an integer
+/// outside both `i64` and `u64`, `None` for any other. Floats (with `.`, `e` or `E`) are never
+/// wide integers: they are floats by the sender's choice.
+pub(crate) fn numbers(json: &[u8]) -> Vec<Option<&str>> {
     let mut found = Vec::new();
     let mut index = 0;
     while index < json.len() {
@@ -25,9 +25,9 @@ pub(crate) fn find_wide_integers(json: &[u8]) -> Vec<&str> {
                 }
                 let token = std::str::from_utf8(&json[start..index]).unwrap_or("");
                 let is_integer = !token.contains(['.', 'e', 'E']);
-                if is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
-                    found.push(token);
-                }
+                let wide =
+                    is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err();
+                found.push(wide.then_some(token));
             }
             _ => index += 1,
         }

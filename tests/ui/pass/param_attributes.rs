@@ -1,4 +1,5 @@
-// #[param(rename)] and #[param(kind)] for a type the macro cannot see into.
+// #[param(rename)] and #[param(kind)] for a type the macro cannot see into; the kind is any
+// host type name, aliases included (`int`, `dict`).
 use snakepit_bridge::{elixir_tools, Error, ValueKind};
 
 #[derive(serde::Serialize)]
@@ -13,6 +14,12 @@ pub trait UserTools {
         #[param(rename = "type")] kind: &str,
         r#async: bool,
     ) -> Result<serde_json::Value, Error>;
+
+    async fn tag_user(
+        &self,
+        #[param(kind = "int")] user: UserId,
+        #[param(kind = "dict")] tags: serde_json::Value,
+    ) -> Result<serde_json::Value, Error>;
 }
 
 fn main() {
@@ -20,4 +27,7 @@ fn main() {
     let names: Vec<&str> = tool.parameters.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["id", "type", "async"]);
     assert_eq!(tool.parameters[0].kind, ValueKind::Integer);
+    let tag = &UserToolsDeclaration::tools()[1];
+    let kinds: Vec<ValueKind> = tag.parameters.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [ValueKind::Integer, ValueKind::Map]);
 }

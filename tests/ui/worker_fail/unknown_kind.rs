@@ -6,7 +6,7 @@ struct Tools;
 
 #[worker_tools]
 impl Tools {
-    pub fn a(&self, #[param(kind = "number")] n: f64) -> Result<f64, ToolError> {
+    pub fn a(&self, #[param(kind = "tensor")] n: f64) -> Result<f64, ToolError> {
         Ok(n)
     }
 }
