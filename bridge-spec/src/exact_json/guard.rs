@@ -9,10 +9,12 @@
 //! literal of the document (by its position, not its value: `18446744073709551616.0` is a
 //! float by the sender's choice) is an error that names it and its path.
 //!
-//! Every number of the document is visited once, in order: skipped values
-//! (`deserialize_ignored_any`) are walked rather than skipped, map keys (strings in JSON, even
-//! when a map's keys are integers) are not counted, and the text of a `RawValue` is counted
-//! without being visited.
+//! Every number of the document is counted once, in order: a skipped value
+//! (`deserialize_ignored_any`) and a `RawValue` by their text, the others as visitors get them;
+//! map keys (strings in JSON, even when a map's keys are integers) are not numbers of the
+//! document. With serde_json's `arbitrary_precision` feature (off in this workspace), numbers
+//! reach visitors as maps and the count does not hold: nothing is rounded then, but a float
+//! could be refused as a wide integer.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -37,27 +39,24 @@ pub(crate) struct State {
     pub(crate) found: Option<WideInteger>,
 }
 
-/// The numbers of a document in order (`Some(digits)` for a wide integer literal), the
-/// decoding's state, and whether the value at hand is a key (an object key or a variant name),
-/// the text of a `RawValue`, or part of a value the type skips (nothing of it is kept, so
-/// nothing is rounded).
+/// The wide integer literals of a document with their positions among its numbers, the
+/// decoding's state, and whether the value at hand is a key (an object key or a variant name)
+/// or the text of a `RawValue`.
 #[derive(Clone, Copy)]
 pub(crate) struct Wide<'w> {
-    pub(crate) numbers: &'w [Option<&'w str>],
+    pub(crate) wide: &'w [(usize, &'w str)],
     pub(crate) state: &'w RefCell<State>,
     key: bool,
     raw: bool,
-    ignored: bool,
 }
 
 impl<'w> Wide<'w> {
-    pub(crate) fn new(numbers: &'w [Option<&'w str>], state: &'w RefCell<State>) -> Self {
+    pub(crate) fn new(wide: &'w [(usize, &'w str)], state: &'w RefCell<State>) -> Self {
         Wide {
-            numbers,
+            wide,
             state,
             key: false,
             raw: false,
-            ignored: false,
         }
     }
 
@@ -71,13 +70,6 @@ impl<'w> Wide<'w> {
 
     fn raw(self) -> Self {
         Wide { raw: true, ..self }
-    }
-
-    fn ignored(self) -> Self {
-        Wide {
-            ignored: true,
-            ..self
-        }
     }
 
     /// The position of the number being handed out, counted; `None` for a key.
@@ -96,10 +88,12 @@ impl<'w> Wide<'w> {
         let Some(position) = self.next_number() else {
             return Ok(());
         };
-        if self.ignored {
-            return Ok(());
-        }
-        match self.numbers.get(position).copied().flatten() {
+        let found = self
+            .wide
+            .binary_search_by_key(&position, |(at, _)| *at)
+            .ok()
+            .map(|index| self.wide[index].1);
+        match found {
             Some(digits) => {
                 let mut state = self.state.borrow_mut();
                 let found = WideInteger {
@@ -118,7 +112,7 @@ impl<'w> Wide<'w> {
     fn skip_raw(&self, text: &str) {
         if self.raw && !self.key {
             self.state.borrow_mut().numbers_seen +=
-                super::wide_integers::numbers(text.as_bytes()).len();
+                super::wide_integers::count_numbers(text.as_bytes());
         }
     }
 
@@ -196,12 +190,16 @@ impl<'de, 'w, D: Deserializer<'de>> Deserializer<'de> for Guarded<'w, D> {
         deserialize_identifier
     );
 
-    /// Walked, not skipped, so that its numbers are counted.
+    /// Skipped as serde_json skips it (`ignore_value`: no more checks than without the guard),
+    /// but as a `RawValue`, so that its text is at hand and its numbers are counted. A key is
+    /// a string in JSON: skipped as it is.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.inner.deserialize_any(GuardedVisitor {
-            inner: visitor,
-            wide: self.wide.ignored(),
-        })
+        if self.wide.key {
+            return self.inner.deserialize_ignored_any(visitor);
+        }
+        self.inner
+            .deserialize_newtype_struct(RAW_VALUE_TOKEN, SkippedValue { wide: self.wide })?;
+        visitor.visit_unit()
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -400,10 +398,12 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
         self.inner.visit_unit()
     }
 
+    // An `Option` or a newtype is still where its contents are: a key (serde_json's map keys
+    // are deserialized through them: `HashMap<Id, _>`) stays a key.
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.inner.visit_some(Guarded {
             inner: deserializer,
-            wide: self.wide.value(),
+            wide: self.wide,
         })
     }
 
@@ -413,7 +413,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
     ) -> Result<Self::Value, D::Error> {
         self.inner.visit_newtype_struct(Guarded {
             inner: deserializer,
-            wide: self.wide.value(),
+            wide: self.wide,
         })
     }
 
@@ -437,6 +437,59 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for GuardedVisitor<'_, V> {
             inner: data,
             wide: self.wide.value(),
         })
+    }
+}
+
+/// A skipped value, read by serde_json as a `RawValue` (a map of one entry whose value is the
+/// value's text): its numbers are counted.
+struct SkippedValue<'w> {
+    wide: Wide<'w>,
+}
+
+impl<'de> Visitor<'de> for SkippedValue<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(SkippedText { wide: self.wide })?;
+        }
+        Ok(())
+    }
+
+    // Not serde_json's deserializer, or serde_json without its `raw_value` feature (which
+    // this crate's Cargo.toml turns on): there is no text to count, only the value to skip.
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        de::Deserialize::deserialize(deserializer).map(|_: de::IgnoredAny| ())
+    }
+}
+
+struct SkippedText<'w> {
+    wide: Wide<'w>,
+}
+
+impl<'de> DeserializeSeed<'de> for SkippedText<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkippedText<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("the text of a JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        self.wide.state.borrow_mut().numbers_seen +=
+            super::wide_integers::count_numbers(text.as_bytes());
+        Ok(())
     }
 }
 

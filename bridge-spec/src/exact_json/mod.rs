@@ -87,8 +87,8 @@ impl std::error::Error for ExactJsonError {}
 /// assert_eq!(decode_exact::<Exact>(json).unwrap().list[1], 1 << 70);
 /// ```
 pub fn decode_exact<T: DeserializeOwned>(json: &[u8]) -> Result<T, ExactJsonError> {
-    let numbers = wide_integers::numbers(json);
-    if numbers.iter().all(Option::is_none) {
+    let wide = wide_integers::wide_integers(json);
+    if wide.is_empty() {
         // Nothing to round: serde_json's own decoding, at full speed.
         return serde_json::from_slice(json).map_err(ExactJsonError::Json);
     }
@@ -96,7 +96,7 @@ pub fn decode_exact<T: DeserializeOwned>(json: &[u8]) -> Result<T, ExactJsonErro
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let decoded = T::deserialize(guard::Guarded {
         inner: &mut deserializer,
-        wide: guard::Wide::new(&numbers, &state),
+        wide: guard::Wide::new(&wide, &state),
     })
     .and_then(|value| deserializer.end().map(|()| value));
     decoded.map_err(|error| match state.into_inner().found {
@@ -307,6 +307,49 @@ mod tests {
                 .unwrap();
         assert_eq!(ok.raw.get(), "[18446744073709551616]");
         assert_eq!(ok.after, 18446744073709551616.0);
+    }
+
+    #[test]
+    fn keys_through_newtypes_and_options_are_keys() {
+        #[derive(Deserialize, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        struct Id(u64);
+        let wide =
+            refused::<std::collections::BTreeMap<Id, Value>>(r#"{"7":18446744073709551616}"#);
+        assert_eq!(wide.path.to_string(), "7");
+        #[derive(Deserialize, Debug)]
+        struct Keyed {
+            m: std::collections::BTreeMap<Id, f64>,
+            big: u128,
+        }
+        let keyed: Keyed =
+            decode_exact(br#"{"m":{"7":18446744073709551616.0},"big":18446744073709551616}"#)
+                .unwrap();
+        assert_eq!(keyed.m[&Id(7)], 18446744073709551616.0);
+        assert_eq!(keyed.big, 1 << 64);
+        let wide = refused::<std::collections::BTreeMap<Option<u64>, Value>>(
+            r#"{"7":18446744073709551616}"#,
+        );
+        assert_eq!(wide.path.to_string(), "7");
+    }
+
+    #[test]
+    fn a_skipped_value_is_checked_no_more_than_without_the_guard() {
+        #[derive(Deserialize, Debug)]
+        struct S {
+            n: u128,
+        }
+        // what serde_json's own skipping takes: an out-of-range float, a lone surrogate, deep
+        // nesting
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for extra in ["1e400", r#""\ud800""#, deep.as_str()] {
+            let json = format!(r#"{{"extra":{extra},"n":18446744073709551616}}"#);
+            let s: S = decode_exact(json.as_bytes()).unwrap_or_else(|e| panic!("{extra}: {e}"));
+            assert_eq!(s.n, 1 << 64);
+        }
+        #[derive(Deserialize, Debug)]
+        struct Empty {}
+        let huge = format!(r#"{{"extra":{}}}"#, "1".repeat(310));
+        decode_exact::<Empty>(huge.as_bytes()).unwrap();
     }
 
     #[test]

@@ -3,14 +3,36 @@
 /// The first integer literal outside both `i64` and `u64` in `json` (outside strings), if any.
 #[cfg(test)]
 pub(crate) fn find_wide_integer(json: &[u8]) -> Option<&str> {
-    numbers(json).into_iter().flatten().next()
+    wide_integers(json)
+        .into_iter()
+        .next()
+        .map(|(_, digits)| digits)
 }
 
-/// Every number literal of `json` (outside strings), in order: `Some(digits)` for an integer
-/// outside both `i64` and `u64`, `None` for any other. Floats (with `.`, `e` or `E`) are never
-/// wide integers: they are floats by the sender's choice.
-pub(crate) fn numbers(json: &[u8]) -> Vec<Option<&str>> {
+/// The integer literals of `json` (outside strings) outside both `i64` and `u64`, each with its
+/// position among all the document's numbers, in order. Floats (with `.`, `e` or `E`) are
+/// never wide integers: they are floats by the sender's choice.
+pub(crate) fn wide_integers(json: &[u8]) -> Vec<(usize, &str)> {
     let mut found = Vec::new();
+    for_each_number(json, |position, token| {
+        let is_integer = !token.contains(['.', 'e', 'E']);
+        if is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+            found.push((position, token));
+        }
+    });
+    found
+}
+
+/// How many number literals `json` holds (outside strings).
+pub(crate) fn count_numbers(json: &[u8]) -> usize {
+    let mut count = 0;
+    for_each_number(json, |_, _| count += 1);
+    count
+}
+
+/// Calls `visit` with the position and text of each number literal of `json`, in order.
+fn for_each_number<'j>(json: &'j [u8], mut visit: impl FnMut(usize, &'j str)) {
+    let mut position = 0;
     let mut index = 0;
     while index < json.len() {
         match json[index] {
@@ -23,16 +45,15 @@ pub(crate) fn numbers(json: &[u8]) -> Vec<Option<&str>> {
                 {
                     index += 1;
                 }
-                let token = std::str::from_utf8(&json[start..index]).unwrap_or("");
-                let is_integer = !token.contains(['.', 'e', 'E']);
-                let wide =
-                    is_integer && token.parse::<i64>().is_err() && token.parse::<u64>().is_err();
-                found.push(wide.then_some(token));
+                visit(
+                    position,
+                    std::str::from_utf8(&json[start..index]).unwrap_or(""),
+                );
+                position += 1;
             }
             _ => index += 1,
         }
     }
-    found
 }
 
 /// The index just past the string whose contents start at `index`.
@@ -49,7 +70,17 @@ fn skip_string(json: &[u8], mut index: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::find_wide_integer;
+    use super::{count_numbers, find_wide_integer, wide_integers};
+
+    #[test]
+    fn positions_count_every_number_outside_strings() {
+        let json = br#"{"a":-0,"b":"-1 \" 2","c":[1E+5,18446744073709551616,-1e-5],"d":-18446744073709551617}"#;
+        assert_eq!(count_numbers(json), 5);
+        assert_eq!(
+            wide_integers(json),
+            [(2, "18446744073709551616"), (4, "-18446744073709551617")]
+        );
+    }
 
     #[test]
     fn finds_integers_beyond_64_bits() {
