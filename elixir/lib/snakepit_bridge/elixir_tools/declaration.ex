@@ -223,11 +223,7 @@ defmodule SnakepitBridge.ElixirTools.Declaration do
     end
   end
 
-  defp parse_param(declared, line) do
-    with {:ok, param, var} <- parse_declared(declared, line) do
-      {:ok, param, var}
-    end
-  end
+  defp parse_param(declared, line), do: parse_declared(declared, line)
 
   defp parse_declared({:"::", meta, [{name, _, context} = var, type_ast]}, line)
        when is_atom(name) and is_atom(context) do

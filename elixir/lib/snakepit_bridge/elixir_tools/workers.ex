@@ -127,8 +127,8 @@ defmodule SnakepitBridge.ElixirTools.Workers do
   def current_worker do
     metadata = Logger.metadata()
 
-    with worker_id when is_binary(worker_id) <- metadata[:worker_id] || :error,
-         session_id when is_binary(session_id) <- metadata[:session_id] || :error do
+    with worker_id when is_binary(worker_id) <- metadata[:worker_id],
+         session_id when is_binary(session_id) <- metadata[:session_id] do
       case Snakepit.Pool.Registry.get_worker_metadata(worker_id) do
         {:ok, %{pool_identifier: pool}} when is_atom(pool) and not is_nil(pool) ->
           {:ok, %{worker_id: worker_id, pool_name: pool, session_id: session_id}}
