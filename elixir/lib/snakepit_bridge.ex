@@ -12,6 +12,8 @@ defmodule SnakepitBridge do
       (`deftool`), registered for every worker of a pool with `elixir_tools:`, checked on
       arrival; `mix snakepit_bridge.elixir_manifest` writes their manifest, which a Rust
       `#[elixir_tools]` trait is checked against at `cargo build`;
+    * `SnakepitBridge.Cluster` makes pools reachable from every node of a BEAM cluster
+      (`:pg`), and the generated functions' `route:` option chooses the node;
     * `pool_config/2` and `snakepit_config/2` below build snakepit's configuration.
 
   See the README for a walk-through.
@@ -32,7 +34,8 @@ defmodule SnakepitBridge do
     :affinity,
     :startup_batch_size,
     :startup_batch_delay_ms,
-    :elixir_tools
+    :elixir_tools,
+    :cluster
   ]
 
   @doc """
@@ -51,6 +54,8 @@ defmodule SnakepitBridge do
       registered, exposed to workers, in the sessions of every worker of the pool as it starts
       (see `SnakepitBridge.ElixirTools`); a module that declares no tools, or two modules that
       declare one tool name, raise `ArgumentError` here;
+    * `:cluster` - `true` to advertise the pool to the other nodes of a BEAM cluster when
+      `SnakepitBridge.Cluster` runs on this node (see `SnakepitBridge.Cluster`);
     * `:worker_ttl`, `:worker_max_requests`, `:affinity`, `:startup_batch_size`,
       `:startup_batch_delay_ms` - passed to snakepit as they are.
 
@@ -111,11 +116,12 @@ defmodule SnakepitBridge do
     |> put_present(:adapter_args, opts[:args] && Enum.map(opts[:args], &to_string/1))
     |> put_present(:adapter_env, opts[:env])
     |> put_present(:elixir_tools, if(elixir_tools != [], do: elixir_tools))
+    |> put_present(:cluster, cluster!(opts))
     |> Map.merge(
       Map.new(
         Keyword.take(
           opts,
-          @pool_keys -- [:adapter, :pool_size, :args, :env, :heartbeat, :elixir_tools]
+          @pool_keys -- [:adapter, :pool_size, :args, :env, :heartbeat, :elixir_tools, :cluster]
         )
       )
     )
@@ -142,6 +148,20 @@ defmodule SnakepitBridge do
       [pooling_enabled: true, adapter_module: first.adapter_module, pools: pools],
       extra
     )
+  end
+
+  defp cluster!(opts) do
+    case Keyword.get(opts, :cluster, false) do
+      true ->
+        true
+
+      false ->
+        nil
+
+      other ->
+        raise ArgumentError,
+              "SnakepitBridge.pool_config/2: :cluster must be true or false, got #{inspect(other)}"
+    end
   end
 
   defp put_present(map, _key, nil), do: map

@@ -299,6 +299,25 @@ defmodule SnakepitBridge.Manifest do
   end
 
   @doc """
+  A tool's declaration as a caller depends on it, as one integer: equal for two tools exactly
+  when their names, parameters (name, type, required, default, binary, rest, schema, in order),
+  `supports_streaming`, `extra_parameters` and `result_schema` agree. Descriptions do not
+  count. `:erlang.phash2/2` is the same on every node and OTP release, so nodes compare
+  signatures instead of whole manifests (see `SnakepitBridge.Cluster`).
+  """
+  @spec signature(Tool.t()) :: non_neg_integer()
+  def signature(%Tool{} = tool) do
+    params =
+      for p <- tool.parameters,
+          do: {p.name, p.type_name, p.required, p.default, p.binary, p.rest, p.schema}
+
+    declaration =
+      {tool.name, params, tool.supports_streaming, tool.extra_parameters, tool.result_schema}
+
+    :erlang.phash2(declaration, 4_294_967_296)
+  end
+
+  @doc """
   How the `current` manifest (what the worker describes now) differs from the `recorded` one
   (committed): one readable line per difference, `[]` when they agree. Tools are compared field
   by field with the defaults above filled in; the `worker` field is not compared.

@@ -38,7 +38,10 @@ defmodule SnakepitBridge.Tools do
   `:snakepit` key, apart from the tool's parameters, so a tool parameter named `timeout` still
   works: `slow_tool(timeout: 3, snakepit: [timeout: 60_000])`. Call options: `:timeout`
   (milliseconds or `:infinity`), `:session_id`, `:pool_name` (overrides `use`'s `:pool`),
-  `:pool`, `:affinity`, `:correlation_id`, `:thread_sensitive`, `:checkout_timeout`.
+  `:pool`, `:affinity`, `:correlation_id`, `:thread_sensitive`, `:checkout_timeout`, and
+  `:route`: where the call runs, `:local` (this node's snakepit, the default), `:cluster`,
+  `{:node, node}` or `{:key, term}` (a pool on another node of a BEAM cluster, see
+  `SnakepitBridge.Cluster`): `ping(snakepit: [route: :cluster])`.
 
   Parameters marked `"binary": true` in the manifest are sent in snakepit's
   `binary_parameters` (raw bytes, not JSON); the others in the call's `args` map, under their
@@ -84,7 +87,8 @@ defmodule SnakepitBridge.Tools do
           affinity: :hint | :strict_queue | :strict_fail_fast,
           correlation_id: String.t(),
           thread_sensitive: boolean(),
-          checkout_timeout: pos_integer()
+          checkout_timeout: pos_integer(),
+          route: :local | :cluster | {:node, node()} | {:key, term()}
         ]
 
   @reserved ~w(do end fn nil true false when and or not in catch rescue after else
@@ -208,6 +212,7 @@ defmodule SnakepitBridge.Tools do
 
     spec = %{
       tool: tool.name,
+      signature: Manifest.signature(tool),
       display: "#{inspect(module)}.#{fun}/#{arity}",
       pool: pool,
       call_key: call_key,

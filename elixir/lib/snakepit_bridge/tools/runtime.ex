@@ -5,12 +5,14 @@ defmodule SnakepitBridge.Tools.Runtime do
   # snakepit's `args` and options, and calls `Snakepit.execute/3` or `Snakepit.execute_stream/4`
   # (lib/snakepit.ex of snakepit v0.13).
 
-  alias SnakepitBridge.{ToolError, Types}
+  alias SnakepitBridge.{Cluster, ToolError, Types}
+  alias SnakepitBridge.Cluster.Router
 
   # snakepit's per-call options: `:timeout`, `:session_id`, `:affinity`, `:pool` (the pool
   # process) in lib/snakepit.ex; `:pool_name` (which configured pool) and `:checkout_timeout`
   # (streaming) in lib/snakepit/pool/pool.ex; `:correlation_id` and `:thread_sensitive` in
-  # lib/snakepit/grpc/client_impl.ex.
+  # lib/snakepit/grpc/client_impl.ex. `:route` is this package's own (SnakepitBridge.Cluster):
+  # it is taken out before snakepit sees the options.
   @call_options [
     :timeout,
     :session_id,
@@ -19,7 +21,8 @@ defmodule SnakepitBridge.Tools.Runtime do
     :affinity,
     :correlation_id,
     :thread_sensitive,
-    :checkout_timeout
+    :checkout_timeout,
+    :route
   ]
 
   @doc false
@@ -27,8 +30,8 @@ defmodule SnakepitBridge.Tools.Runtime do
 
   @doc false
   def execute(spec, positional, opts) do
-    {tool, args, snakepit_opts} = request(spec, positional, opts)
-    Snakepit.execute(tool, args, snakepit_opts)
+    {tool, args, snakepit_opts, route} = routed_request(spec, positional, opts)
+    Cluster.run(route, :execute, tool, spec.signature, args, snakepit_opts, nil)
   end
 
   @doc false
@@ -47,10 +50,10 @@ defmodule SnakepitBridge.Tools.Runtime do
               "got #{inspect(callback)}"
     end
 
-    {tool, args, snakepit_opts} = request(spec, positional, opts)
+    {tool, args, snakepit_opts, route} = routed_request(spec, positional, opts)
     # snakepit v0.13 answers every failure as a %Snakepit.Error{} (Snakepit.Pool.execute_stream/4
     # normalizes the worker's and the pool's reasons, lib/snakepit/pool/pool.ex).
-    Snakepit.execute_stream(tool, args, callback, snakepit_opts)
+    Cluster.run(route, :stream, tool, spec.signature, args, snakepit_opts, callback)
   end
 
   @doc false
@@ -64,7 +67,13 @@ defmodule SnakepitBridge.Tools.Runtime do
   @doc false
   # What a call sends, `{tool, args, snakepit_opts}`, after checking every argument and option:
   # the one place the generated functions build a request (and `__request__/3` shows it).
+  # `:route` is not sent: it says where the request goes.
   def request(spec, positional, opts) do
+    {tool, args, snakepit_opts, _route} = routed_request(spec, positional, opts)
+    {tool, args, snakepit_opts}
+  end
+
+  defp routed_request(spec, positional, opts) do
     if length(positional) != length(spec.required) do
       raise ArgumentError,
             "#{where(spec)}: takes #{length(spec.required)} required argument(s) " <>
@@ -85,13 +94,20 @@ defmodule SnakepitBridge.Tools.Runtime do
     acc = Enum.reduce(opts, acc, &put_option(spec, &1, &2))
 
     call = call_options(spec, acc.call || [])
+    {route, call} = Keyword.pop(call, :route, :local)
+
+    if route != :local and Keyword.has_key?(call, :pool) do
+      raise ArgumentError,
+            "#{where(spec)}: call option :pool names a pool process of this node; with " <>
+              "route: #{inspect(route)} name the pool with :pool_name instead"
+    end
 
     snakepit_opts =
       call
       |> maybe_put(:pool_name, spec.pool)
       |> then(fn o -> if acc.binary == %{}, do: o, else: o ++ [binary_parameters: acc.binary] end)
 
-    {spec.tool, acc.args, snakepit_opts}
+    {spec.tool, acc.args, snakepit_opts, route}
   end
 
   defp put_option(spec, {key, value}, acc) do
@@ -184,6 +200,7 @@ defmodule SnakepitBridge.Tools.Runtime do
     do: value in [:hint, :strict_queue, :strict_fail_fast]
 
   defp valid_call_option?(:thread_sensitive, value), do: is_boolean(value)
+  defp valid_call_option?(:route, value), do: Router.valid_route?(value)
   defp valid_call_option?(:pool, value), do: is_atom(value) or is_pid(value) or is_tuple(value)
 
   defp call_option_kind(:timeout), do: "a positive integer (milliseconds) or :infinity"
@@ -192,6 +209,9 @@ defmodule SnakepitBridge.Tools.Runtime do
   defp call_option_kind(:pool_name), do: "an atom (a pool's name)"
   defp call_option_kind(:pool), do: "a pool process (a name or a pid)"
   defp call_option_kind(:thread_sensitive), do: "a boolean"
+
+  defp call_option_kind(:route),
+    do: "one of :local, :cluster, {:node, node}, {:key, term} (see SnakepitBridge.Cluster)"
   defp call_option_kind(_key), do: "a string"
 
   defp maybe_put(opts, _key, nil), do: opts
