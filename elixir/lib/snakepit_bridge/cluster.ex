@@ -178,7 +178,7 @@ defmodule SnakepitBridge.Cluster do
 
   defp pool_name(opts, route) do
     with nil <- Keyword.get(opts, :pool_name),
-         nil <- Application.get_env(:snakepit, :pools, []) |> List.first() |> then(&(&1[:name])) do
+         nil <- Application.get_env(:snakepit, :pools, []) |> List.first() |> then(& &1[:name]) do
       raise ArgumentError,
             "route: #{inspect(route)} needs the pool's name: give `pool:` to " <>
               "`use SnakepitBridge.Tools`, or `pool_name:` in the call options"

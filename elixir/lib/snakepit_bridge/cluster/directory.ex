@@ -53,9 +53,19 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   defp compatible(info, pool, tool, signature) do
     case Map.fetch(info.tools, tool) do
-      {:ok, ^signature} -> :ok
-      {:ok, _other} -> warn_once(info, pool, tool, "declares tool `#{tool}` otherwise than the caller's bindings")
-      :error -> warn_once(info, pool, tool, "has no tool `#{tool}`")
+      {:ok, ^signature} ->
+        :ok
+
+      {:ok, _other} ->
+        warn_once(
+          info,
+          pool,
+          tool,
+          "declares tool `#{tool}` otherwise than the caller's bindings"
+        )
+
+      :error ->
+        warn_once(info, pool, tool, "has no tool `#{tool}`")
     end
   end
 
@@ -120,7 +130,14 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   @impl true
   def init(scope) do
-    :ets.new(@table, [:named_table, :public, :set, read_concurrency: true, write_concurrency: true])
+    :ets.new(@table, [
+      :named_table,
+      :public,
+      :set,
+      read_concurrency: true,
+      write_concurrency: true
+    ])
+
     :ok = :pg.join(scope, :directories, self())
     {:ok, %{watched: MapSet.new()}}
   end

@@ -47,7 +47,9 @@ defmodule SnakepitBridge.Cluster.Member do
   @impl true
   def init({scope, pool}) do
     send(self(), :check)
-    {:ok, %{scope: scope, pool: pool, info: nil, pool_ref: nil, load: 0, described: nil, failure: nil}}
+
+    {:ok,
+     %{scope: scope, pool: pool, info: nil, pool_ref: nil, load: 0, described: nil, failure: nil}}
   end
 
   @impl true

@@ -212,6 +212,7 @@ defmodule SnakepitBridge.Tools.Runtime do
 
   defp call_option_kind(:route),
     do: "one of :local, :cluster, {:node, node}, {:key, term} (see SnakepitBridge.Cluster)"
+
   defp call_option_kind(_key), do: "a string"
 
   defp maybe_put(opts, _key, nil), do: opts
