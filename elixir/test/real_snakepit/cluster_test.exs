@@ -149,6 +149,19 @@ defmodule SnakepitBridge.RealSnakepit.ClusterTest do
     assert length(String.split(log, "is not chosen for tool `adapter_info`")) == 2, log
   end
 
+  test "bindings that declare a tool otherwise than every node's worker reach no node", %{b: b} do
+    capture_log(fn ->
+      assert {:error, %Snakepit.Error{category: :pool} = error} =
+               SnakepitBridge.Test.ChangedPing.ping(snakepit: [route: :cluster])
+
+      for node <- [node(), b] do
+        assert error.message =~
+                 "#{node} (its worker (showcase_worker) declares tool `ping` otherwise than " <>
+                   "the caller's bindings)"
+      end
+    end)
+  end
+
   test "no member for a pool: an error naming the pool, the route and the nodes looked at",
        %{b: b} do
     assert {:error, %Snakepit.Error{category: :pool} = error} =

@@ -35,9 +35,10 @@ defmodule SnakepitBridge.Test.ClusterPeers do
   Starts peer node `name` with snakepit running `pools` (maps from
   `SnakepitBridge.pool_config/2`) and `SnakepitBridge.Cluster` advertising those with
   `cluster: true`. Returns `{peer_pid, node}`; the peer is stopped when the test (or the
-  module, from `setup_all`) ends.
+  module, from `setup_all`) ends, or, with `cleanup: :manual` (outside ExUnit), by
+  `stop_peer/2`.
   """
-  def start_peer!(name, pools) do
+  def start_peer!(name, pools, opts \\ []) do
     distribute!()
     RealSnakepit.configure_workers!()
 
@@ -55,7 +56,8 @@ defmodule SnakepitBridge.Test.ClusterPeers do
         wait_boot: 30_000
       })
 
-    ExUnit.Callbacks.on_exit(fn -> stop_peer(peer, node) end)
+    if Keyword.get(opts, :cleanup, :on_exit) == :on_exit,
+      do: ExUnit.Callbacks.on_exit(fn -> stop_peer(peer, node) end)
 
     adapters =
       for {key, value} <- Application.get_all_env(:snakepit_bridge),
@@ -90,7 +92,8 @@ defmodule SnakepitBridge.Test.ClusterPeers do
     :ok
   end
 
-  defp stop_peer(peer, node) do
+  @doc "Stops peer `node` and kills what is left of its workers."
+  def stop_peer(peer, node) do
     instance =
       try do
         :erpc.call(node, Application, :get_env, [:snakepit, :instance_name], 5_000)
@@ -177,4 +180,14 @@ defmodule SnakepitBridge.Test.ClusterPeers do
       other -> flunk("expected one node to serve the call, got #{inspect(other)}")
     end
   end
+end
+
+defmodule SnakepitBridge.Test.ChangedPing do
+  @moduledoc """
+  Bindings of a `ping` declared otherwise than the showcase worker's (its `message` an
+  integer, test/real_snakepit/fixtures/changed_ping_tools.json): no node's pool matches them.
+  """
+  use SnakepitBridge.Tools,
+    manifest: "test/real_snakepit/fixtures/changed_ping_tools.json",
+    pool: :showcase
 end

@@ -53,7 +53,9 @@ defmodule SnakepitBridge.Cluster.Member do
   end
 
   @impl true
-  def handle_call(:info, _from, state), do: {:reply, %{state.info | load: state.load}, state}
+  # node() now: a node made distributed after the member joined has a new name.
+  def handle_call(:info, _from, state),
+    do: {:reply, %{state.info | node: node(), load: state.load}, state}
 
   @impl true
   def handle_info(:check, %{pool_ref: nil} = state) do
