@@ -74,7 +74,7 @@
 
 pub use snakepit_bridge_runtime::{
     blocking, json_any, proto, BlockingToolCaller, DeclaredParameter, DeclaredTool, DeclaredTools,
-    ElixirTools, Error, HostParameter, HostTool, Mismatch, MismatchKind, ParameterError,
+    ElixirTools, Error, HostParameter, HostRpc, HostTool, Mismatch, MismatchKind, ParameterError,
     Parameters, SessionContext, SessionContextBuilder, SessionInfo, TlsOptions, ToolCaller,
     ToolResponse, ValueKind, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE, JSON_TYPE_URL,

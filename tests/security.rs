@@ -160,6 +160,70 @@ async fn a_host_that_requires_a_token_refuses_calls_without_it() {
     assert!(host.recorded_calls()[0].headers["authorization"].starts_with("Bearer "));
 }
 
+#[tokio::test]
+async fn the_protocols_rpcs_carry_the_token_and_metadata_and_the_raw_client_does_not() {
+    use snakepit_bridge::proto;
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .require_bearer_token("t0ken")
+        .require_metadata("x-team", "search")
+        .start()
+        .await
+        .unwrap();
+    let ctx = SessionContext::builder(host.grpc_address(), SESSION)
+        .bearer_token("t0ken")
+        .metadata("x-team", "search")
+        .connect()
+        .await
+        .unwrap();
+    let rpc = ctx.rpc().timeout(std::time::Duration::from_secs(30));
+    let opened = rpc
+        .initialize_session(proto::InitializeSessionRequest {
+            session_id: SESSION.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(opened.success, "{}", opened.error_message);
+    let registered = rpc
+        .register_tools(proto::RegisterToolsRequest {
+            session_id: SESSION.into(),
+            tools: vec![proto::ToolRegistration {
+                name: "greet".into(),
+                ..Default::default()
+            }],
+            worker_id: "w-1".into(),
+        })
+        .await
+        .unwrap();
+    assert!(registered.success, "{}", registered.error_message);
+    assert_eq!(host.worker_tools(SESSION)[0].worker_id, "w-1");
+    let beat = rpc
+        .heartbeat(proto::HeartbeatRequest {
+            session_id: SESSION.into(),
+            client_time: None,
+        })
+        .await
+        .unwrap();
+    assert!(beat.session_valid);
+    rpc.cleanup_session(proto::CleanupSessionRequest {
+        session_id: SESSION.into(),
+        force: false,
+    })
+    .await
+    .unwrap();
+    assert!(!host.has_session(SESSION));
+
+    // The escape hatch sends none of the options: the host refuses it.
+    let status = ctx
+        .raw_client()
+        .heartbeat(proto::HeartbeatRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    assert_eq!(host.requests("Heartbeat"), 1);
+}
+
 /// Everything the subscriber writes, kept for inspection.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -21,6 +21,7 @@ use crate::error::{append_sources, explain_transport};
 use crate::options::{correlation_value, SessionContextBuilder, CORRELATION_HEADER};
 use crate::proto;
 use crate::proto::bridge_service_client::BridgeServiceClient;
+use crate::rpc::HostRpc;
 use crate::tool_list::{tools_by_name, ElixirTools, ToolCache};
 use crate::Error;
 
@@ -203,7 +204,21 @@ impl SessionContext {
         }
     }
 
-    /// The generated gRPC client on this context's connection, for RPCs this API does not wrap.
+    /// The protocol's own RPCs (`RegisterTools`, `InitializeSession`, `CleanupSession`,
+    /// `Heartbeat`) with their messages as they are, sent with this context's options like
+    /// every other call: see [`HostRpc`].
+    pub fn rpc(&self) -> HostRpc<'_> {
+        HostRpc::new(self, self.shared.call_timeout)
+    }
+
+    /// The generated gRPC client on this context's connection: the escape hatch, without the
+    /// options.
+    ///
+    /// Its calls carry only the message size limit: none of the builder's metadata (no bearer
+    /// token, no correlation id), and no deadline, so a host that checks a token refuses them.
+    /// Prefer the methods of the context and of [`rpc`](Self::rpc), which send every RPC the
+    /// host serves with the options; set the headers on each `tonic::Request` yourself if you
+    /// use this.
     pub fn raw_client(&self) -> BridgeServiceClient<Channel> {
         self.shared.client.clone()
     }
@@ -361,13 +376,7 @@ impl SessionContext {
                 .collect(),
             config: None,
         };
-        let response = self
-            .unary(
-                "the `InitializeSession` call",
-                request,
-                |mut client, request| async move { client.initialize_session(request).await },
-            )
-            .await?;
+        let response = self.rpc().initialize_session(request).await?;
         if !response.success {
             return Err(Error::Session {
                 session: self.shared.session_id.clone(),
@@ -422,13 +431,7 @@ impl SessionContext {
             session_id: self.shared.session_id.clone(),
             client_time: crate::support::timestamp_now(),
         };
-        let response = self
-            .unary(
-                "the `Heartbeat` call",
-                request,
-                |mut client, request| async move { client.heartbeat(request).await },
-            )
-            .await?;
+        let response = self.rpc().heartbeat(request).await?;
         Ok(response.session_valid)
     }
 
@@ -439,19 +442,33 @@ impl SessionContext {
             session_id: self.shared.session_id.clone(),
             force: false,
         };
-        self.unary(
-            "the `CleanupSession` call",
-            request,
-            |mut client, request| async move { client.cleanup_session(request).await },
-        )
-        .await?;
+        self.rpc().cleanup_session(request).await?;
         Ok(())
     }
 
-    /// One unary RPC: headers, deadline, and errors mapped for `operation`.
+    /// One unary RPC within the call timeout (see [`unary_within`](Self::unary_within)).
     async fn unary<Req, Resp, F, Fut>(
         &self,
         operation: impl Into<String>,
+        message: Req,
+        send: F,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message,
+        F: FnOnce(BridgeServiceClient<Channel>, Request<Req>) -> Fut,
+        Fut: Future<Output = Result<Response<Resp>, Status>>,
+    {
+        self.unary_within(operation, self.shared.call_timeout, message, send)
+            .await
+    }
+
+    /// One unary RPC within `limit`: the one place that applies the builder's options to a
+    /// request (the size limit, the metadata with the token and the correlation id, the
+    /// deadline), and maps errors for `operation`. Every RPC to the host goes through it.
+    pub(crate) async fn unary_within<Req, Resp, F, Fut>(
+        &self,
+        operation: impl Into<String>,
+        limit: Duration,
         message: Req,
         send: F,
     ) -> Result<Resp, Error>
@@ -471,7 +488,6 @@ impl SessionContext {
                 ),
             });
         }
-        let limit = self.shared.call_timeout;
         let mut request = Request::new(message);
         *request.metadata_mut() = self.shared.metadata.clone();
         if let Some(id) = &self.correlation_id {

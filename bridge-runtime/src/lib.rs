@@ -40,6 +40,7 @@ mod declaration;
 mod error;
 mod options;
 pub mod proto;
+mod rpc;
 mod support;
 mod tool_list;
 
@@ -55,6 +56,7 @@ pub use options::{
     SessionContextBuilder, TlsOptions, CORRELATION_HEADER, DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE,
 };
+pub use rpc::HostRpc;
 pub use snakepit_bridge_spec::{
     DeclaredParameter, DeclaredTool, HostParameter, HostTool, Mismatch, MismatchKind, ValueKind,
 };

@@ -31,6 +31,7 @@ pub const CONTEXT_METHOD_NAMES: &[&str] = &[
     "raw_client",
     "refresh_elixir_tools",
     "remaining",
+    "rpc",
     "session_id",
     "telemetry",
     "verify",

@@ -121,6 +121,7 @@ pub struct EmbeddedHostBuilder {
     tls: Option<HostTls>,
     client_ca_pem: Option<Vec<u8>>,
     bearer_token: Option<String>,
+    required_metadata: Vec<(String, String)>,
     tools: Vec<ElixirTool>,
     sessions: Vec<(String, HashMap<String, String>)>,
     expose_in_new_sessions: bool,
@@ -144,6 +145,14 @@ impl std::fmt::Debug for EmbeddedHostBuilder {
             .field("bind", &self.bind)
             .field("tls", &self.tls.is_some())
             .field("requires_token", &self.bearer_token.is_some())
+            .field(
+                "required_metadata_keys",
+                &self
+                    .required_metadata
+                    .iter()
+                    .map(|(key, _)| key.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .field("tools", &self.tools)
             .field("sessions", &self.sessions)
             .finish_non_exhaustive()
@@ -171,6 +180,15 @@ impl EmbeddedHostBuilder {
     /// Refuses every call without `authorization: Bearer <token>` (status `Unauthenticated`).
     pub fn require_bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Refuses every call without the gRPC metadata entry `key: value` (status
+    /// `Unauthenticated`), as a host behind a gateway that checks a header does; each call adds
+    /// one entry that every call must carry. For tests that a client sends its metadata with
+    /// every RPC.
+    pub fn require_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.required_metadata.push((key.into(), value.into()));
         self
     }
 
@@ -313,8 +331,10 @@ impl EmbeddedHostBuilder {
         .max_decoding_message_size(self.max_message_size)
         .max_encoding_message_size(self.max_message_size);
         let expected = self.bearer_token.map(|token| format!("Bearer {token}"));
+        let required = self.required_metadata;
         let service = InterceptedService::new(service, move |request: tonic::Request<()>| {
             check_bearer_token(expected.as_deref(), &request)?;
+            check_required_metadata(&required, &request)?;
             Ok(request)
         });
         let mut server =
@@ -373,6 +393,7 @@ impl EmbeddedHost {
             tls: None,
             client_ca_pem: None,
             bearer_token: None,
+            required_metadata: Vec::new(),
             tools: Vec::new(),
             sessions: Vec::new(),
             expose_in_new_sessions: true,
@@ -511,26 +532,46 @@ fn check_bearer_token(
     let Some(expected) = expected else {
         return Ok(());
     };
-    let given = request
-        .metadata()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok());
-    // Compared in full whatever the first difference, so timing does not reveal the token.
-    let matches = given.is_some_and(|given| {
-        given.len() == expected.len()
-            && given
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
-    if matches {
+    if carries(request, "authorization", expected) {
         Ok(())
     } else {
         Err(tonic::Status::unauthenticated(
             "missing or invalid bearer token",
         ))
     }
+}
+
+/// `Ok` when the request carries every entry of `required`.
+fn check_required_metadata(
+    required: &[(String, String)],
+    request: &tonic::Request<()>,
+) -> Result<(), tonic::Status> {
+    match required
+        .iter()
+        .find(|(key, value)| !carries(request, key, value))
+    {
+        None => Ok(()),
+        Some((key, _)) => Err(tonic::Status::unauthenticated(format!(
+            "missing or invalid metadata `{key}`"
+        ))),
+    }
+}
+
+/// Whether the request's metadata `key` is `expected`.
+fn carries(request: &tonic::Request<()>, key: &str, expected: &str) -> bool {
+    let given = request
+        .metadata()
+        .get(key)
+        .and_then(|value| value.to_str().ok());
+    // Compared in full whatever the first difference, so timing does not reveal the value.
+    given.is_some_and(|given| {
+        given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    })
 }
 
 impl Drop for EmbeddedHost {
