@@ -349,6 +349,78 @@ async fn cleanup_session_releases_the_session_and_ends_its_heartbeat_loop() {
     );
 }
 
+/// Every RPC the worker sends on its own account carries the options of `host_context`:
+/// against a host that requires a bearer token and a header, the forwarded `InitializeSession`,
+/// the session opened by a first call, the registrations, the heartbeats and the forwarded
+/// `CleanupSession` all pass (the host refuses a call without them before counting it), and
+/// the worker does not stop itself for heartbeats refused.
+#[tokio::test]
+async fn the_workers_own_rpcs_carry_the_host_context_options() {
+    let host = EmbeddedHost::builder()
+        .tools(demo_tools())
+        .require_bearer_token("t0ken")
+        .require_metadata("x-team", "search")
+        .start()
+        .await
+        .unwrap();
+    let listener = loopback_listener();
+    let address = listener.local_addr().unwrap();
+    // snakepit's defaults otherwise: three heartbeats missed in a row stop the worker.
+    let worker = Worker::new(greeting_tools())
+        .config(config_for(&host, Duration::from_millis(20)))
+        .host_context(|options| options.bearer_token("t0ken").metadata("x-team", "search"))
+        .listener(listener);
+    let handle = worker.handle();
+    let served = tokio::spawn(worker.serve());
+    let mut client = client(address).await;
+
+    let answer = client
+        .initialize_session(InitializeSessionRequest {
+            session_id: "s-1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.success, "{}", answer.error_message);
+    assert!(host.has_session("s-1"));
+    let answer = execute(&mut client, "s-2", "greet", json!({"name": "x"})).await;
+    assert!(answer.success, "{}", answer.error_message);
+    assert!(
+        host.has_session("s-2"),
+        "opened on the host by its first call"
+    );
+    for session in ["s-1", "s-2"] {
+        let registered = host.worker_tools(session);
+        assert!(
+            registered.iter().any(|tool| tool.tool.name == "greet"),
+            "{session}: {registered:?}"
+        );
+    }
+    assert_eq!(host.requests("RegisterTools"), 2);
+
+    eventually("the host accepts ten heartbeats", || {
+        host.requests("Heartbeat") >= 10
+    })
+    .await;
+    assert!(!served.is_finished(), "the worker stopped itself");
+    let answer = execute(&mut client, "s-1", "greet", json!({"name": "y"})).await;
+    assert!(answer.success, "{}", answer.error_message);
+
+    let answer = client
+        .cleanup_session(CleanupSessionRequest {
+            session_id: "s-1".into(),
+            force: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.success);
+    assert!(!host.has_session("s-1"), "the cleanup went on to the host");
+    handle.stop();
+    served.await.unwrap().expect("the worker stops cleanly");
+}
+
 #[tokio::test]
 async fn an_idle_session_is_released() {
     let host = demo_host().await;

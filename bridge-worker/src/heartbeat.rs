@@ -127,11 +127,14 @@ async fn heartbeat_loop(
             session_id: session.clone(),
             client_time: snakepit_bridge_runtime::__private::timestamp_now(),
         };
-        let mut client = ctx.raw_client();
-        // Any answer counts, `session_valid` included or not, as in snakepit's worker.
-        let answered = tokio::time::timeout(config.timeout, client.heartbeat(request))
+        // Any answer counts, `session_valid` included or not, as in snakepit's worker; with
+        // the context's options (a host that checks a token refuses a heartbeat without it).
+        let answered = ctx
+            .rpc()
+            .timeout(config.timeout)
+            .heartbeat(request)
             .await
-            .is_ok_and(|outcome| outcome.is_ok());
+            .is_ok();
         if answered {
             missed = 0;
         } else {

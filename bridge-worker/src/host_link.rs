@@ -251,11 +251,17 @@ impl HostLink {
             session_id: session.to_owned(),
             ..Default::default()
         };
-        let answer = tokio::time::timeout(limit, ctx.raw_client().initialize_session(request))
+        let answer = ctx
+            .rpc()
+            .timeout(limit)
+            .initialize_session(request)
             .await
-            .map_err(|_| format!("the host did not answer InitializeSession within {limit:?}"))?
-            .map_err(|status| format!("the host refused InitializeSession: {}", status.message()))?
-            .into_inner();
+            .map_err(|error| match error {
+                Error::Timeout { .. } => {
+                    format!("the host did not answer InitializeSession within {limit:?}")
+                }
+                error => format!("the host refused InitializeSession: {}", host_reason(error)),
+            })?;
         if answer.success {
             Ok(())
         } else {
@@ -394,5 +400,14 @@ impl LiveGuard {
 impl Drop for LiveGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What the host said when a worker's own RPC failed: a status's message as the host sent it
+/// (what a forwarded answer's `error_message` carries), else the error's text.
+pub(crate) fn host_reason(error: Error) -> String {
+    match error {
+        Error::Status { message, .. } => message,
+        error => error.to_string(),
     }
 }

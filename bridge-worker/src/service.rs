@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use snakepit_bridge_runtime::__private::{correlation_id_of, panic_message, timestamp_now};
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
-use snakepit_bridge_runtime::{json_any, proto};
+use snakepit_bridge_runtime::{json_any, proto, Error};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::call::ToolCall;
 use crate::heartbeat::{Heartbeats, StopSwitch};
-use crate::host_link::HostLink;
+use crate::host_link::{host_reason, HostLink};
 use crate::output::{Answer, Invocation, Outcome};
 use crate::stream::ChunkStream;
 use crate::telemetry::{CallTelemetry, TelemetryHub};
@@ -54,13 +54,16 @@ impl<T: ToolSet> WorkerService<T> {
                 // Released meanwhile (CleanupSession): nothing to register for.
                 return Ok(());
             };
-            let mut client = ctx.raw_client();
             let request = registration_request::<T>(session, &self.worker_id);
-            let answer = tokio::time::timeout(HOST_CALL_LIMIT, client.register_tools(request))
+            let answer = ctx
+                .rpc()
+                .timeout(HOST_CALL_LIMIT)
+                .register_tools(request)
                 .await
-                .map_err(|_| format!("no answer within {HOST_CALL_LIMIT:?}"))?
-                .map_err(|status| status.message().to_owned())?
-                .into_inner();
+                .map_err(|error| match error {
+                    Error::Timeout { .. } => format!("no answer within {HOST_CALL_LIMIT:?}"),
+                    error => host_reason(error),
+                })?;
             if answer.success || answer.error_message.contains("duplicate_tool") {
                 Ok(())
             } else {
@@ -336,21 +339,23 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         // Forwarded to the host, which creates the session (RegisterTools needs it).
         let forwarded = match self.link.session(&session) {
             Ok(ctx) => {
-                let mut client = ctx.raw_client();
-                match tokio::time::timeout(HOST_CALL_LIMIT, client.initialize_session(request))
+                match ctx
+                    .rpc()
+                    .timeout(HOST_CALL_LIMIT)
+                    .initialize_session(request)
                     .await
                 {
-                    Ok(Ok(answer)) => answer.into_inner(),
-                    Ok(Err(status)) => proto::InitializeSessionResponse {
-                        success: false,
-                        error_message: status.message().to_owned(),
-                        ..Default::default()
-                    },
-                    Err(_) => proto::InitializeSessionResponse {
+                    Ok(answer) => answer,
+                    Err(Error::Timeout { .. }) => proto::InitializeSessionResponse {
                         success: false,
                         error_message: format!(
                             "the host did not answer within {HOST_CALL_LIMIT:?}"
                         ),
+                        ..Default::default()
+                    },
+                    Err(error) => proto::InitializeSessionResponse {
+                        success: false,
+                        error_message: host_reason(error),
                         ..Default::default()
                     },
                 }
@@ -517,22 +522,26 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         let Some(base) = self.link.base() else {
             return Ok(Response::new(local));
         };
-        let mut client = base.raw_client();
         let session = request.session_id.clone();
-        match tokio::time::timeout(HOST_CALL_LIMIT, client.cleanup_session(request)).await {
-            Ok(Ok(answer)) => {
-                let mut answer = answer.into_inner();
+        match base
+            .rpc()
+            .timeout(HOST_CALL_LIMIT)
+            .cleanup_session(request)
+            .await
+        {
+            Ok(mut answer) => {
                 answer.resources_cleaned = answer
                     .resources_cleaned
                     .saturating_add(local.resources_cleaned);
                 Ok(Response::new(answer))
             }
-            Ok(Err(status)) => {
-                tracing::warn!(session = %session, reason = %status.message(), "the host refused CleanupSession; the worker released its own resources");
+            Err(Error::Timeout { .. }) => {
+                tracing::warn!(session = %session, "the host did not answer CleanupSession within {HOST_CALL_LIMIT:?}; the worker released its own resources");
                 Ok(Response::new(local))
             }
-            Err(_) => {
-                tracing::warn!(session = %session, "the host did not answer CleanupSession within {HOST_CALL_LIMIT:?}; the worker released its own resources");
+            Err(error) => {
+                let reason = host_reason(error);
+                tracing::warn!(session = %session, %reason, "the host refused CleanupSession; the worker released its own resources");
                 Ok(Response::new(local))
             }
         }

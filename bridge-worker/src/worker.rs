@@ -259,9 +259,13 @@ impl<T: ToolSet> Worker<T> {
         self
     }
 
-    /// Sets the options of the context the worker calls the host with, for calls back into
-    /// Elixir, heartbeats and registration: call timeout, message size, `check_parameters`,
-    /// metadata... (connecting is retried as snakepit's Python worker does, 1 s per attempt).
+    /// Sets the options of the context the worker calls the host with, for every RPC it sends
+    /// there: calls back into Elixir, the forwarded `InitializeSession` and `CleanupSession`,
+    /// registration and heartbeats (through [`SessionContext::rpc`]). Call timeout, message
+    /// size, `check_parameters`, metadata, bearer token... (connecting is retried as snakepit's
+    /// Python worker does, 1 s per attempt). The worker's own RPCs keep their own deadlines:
+    /// the heartbeat timeout of [`HeartbeatConfig`](crate::HeartbeatConfig), 5 s for
+    /// registration and sessions.
     ///
     /// ```
     /// # struct Tools;
