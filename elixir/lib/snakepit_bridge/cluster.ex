@@ -161,12 +161,24 @@ defmodule SnakepitBridge.Cluster do
         local(kind, tool, args, opts, callback)
 
       {:ok, %{node: node, pid: pid} = chosen} ->
-        if node in Node.list() do
-          Directory.track(pid, fn -> Remote.run(node, kind, tool, args, opts, callback, pool) end)
-        else
-          # Gone since it was chosen, and nothing was sent: the next choice.
-          rest = List.delete(candidates, chosen)
-          dispatch(route, rest, [{node, "disconnected"} | left_out], call)
+        outcome =
+          if node in Node.list() do
+            Directory.track(pid, fn ->
+              Remote.run(node, kind, tool, args, opts, callback, pool)
+            end)
+          else
+            {:not_started, :disconnected}
+          end
+
+        case outcome do
+          # Gone since it was chosen, and nothing ran there: the next choice.
+          {:not_started, reason} ->
+            rest = List.delete(candidates, chosen)
+            why = "not reached: #{inspect(reason)}"
+            dispatch(route, rest, [{node, why} | left_out], call)
+
+          answer ->
+            answer
         end
     end
   end

@@ -239,4 +239,34 @@ defmodule SnakepitBridge.RealSnakepit.ClusterTest do
     assert {:error, %Snakepit.Error{category: :pool}} =
              RealShowcase.ping(snakepit: [route: :cluster, pool_name: :d_pool])
   end
+
+  test "a node that stops answering: the call returns a timeout error within its timeout plus 5 s" do
+    {_peer, e} =
+      ClusterPeers.start_peer!("e", [
+        SnakepitBridge.pool_config(:e_pool,
+          adapter: RealShowcaseAdapter,
+          pool_size: 1,
+          cluster: true
+        )
+      ])
+
+    ClusterPeers.await_members!(:e_pool, [e])
+    os_pid = :erpc.call(e, System, :pid, [])
+    route = [route: :cluster, pool_name: :e_pool, timeout: 1_000]
+    assert {:ok, _} = RealShowcase.ping(snakepit: route)
+
+    # The VM frozen (SIGSTOP): connected, but nothing runs there.
+    {_, 0} = System.cmd("kill", ["-STOP", os_pid])
+    on_exit(fn -> System.cmd("kill", ["-CONT", os_pid]) end)
+
+    started = System.monotonic_time(:millisecond)
+
+    assert {:error, %Snakepit.Error{category: :timeout} = error} =
+             RealShowcase.ping(snakepit: route)
+
+    waited = System.monotonic_time(:millisecond) - started
+
+    assert error.message =~ "tool `ping` on pool :e_pool of node #{e} did not answer"
+    assert waited >= 6_000 and waited < 20_000, "waited #{waited} ms"
+  end
 end
