@@ -21,6 +21,12 @@ defmodule SnakepitBridge.Tools do
       option); the default pool (the first one configured) when left out.
     * `:call_options_key` - the option that holds call options, `:snakepit` by default (change
       it only if a tool has an optional parameter of that name).
+    * `:names` - function names for some tools, `%{"tool name" => :function_name}`, where
+      the name derived from the tool's (see "Function names") does not suit, or two tools
+      would get the same one.
+
+  Options are literals (aliases are expanded): they are read at compile time, where the
+  caller's code does not run.
 
   ## The generated functions
 
@@ -71,7 +77,7 @@ defmodule SnakepitBridge.Tools do
   capitals are lowered with `Macro.underscore/1` (`WordCount` -> `word_count`), a leading digit
   gets a `tool_` prefix and a reserved word (`do`, `end`, `nil`, ...) a `_tool` suffix. The
   worker is always called with the tool's real name. Two tools that end up with the same
-  function name are a compile error. Parameter names become keyword keys as they are
+  function name are a compile error that says how to tell them apart (`names:`). Parameter names become keyword keys as they are
   (`"max-len"` is `:"max-len"`).
   """
 
@@ -96,7 +102,19 @@ defmodule SnakepitBridge.Tools do
 
   @doc false
   defmacro __using__(opts) do
-    {opts, _binding} = Code.eval_quoted(opts, [], __CALLER__)
+    # Options are literals (aliases expanded): nothing of the caller's code runs at compile
+    # time. A literal's quoted form evaluates to itself, so eval_quoted only builds the value.
+    opts = Macro.expand_literals(opts, __CALLER__)
+
+    if not Macro.quoted_literal?(opts) do
+      compile_error(
+        __CALLER__,
+        "use SnakepitBridge.Tools takes literal options (strings, atoms, lists, maps), got " <>
+          "`#{Macro.to_string(opts)}`; write the manifest's path as a string"
+      )
+    end
+
+    {opts, _binding} = Code.eval_quoted(opts)
     generate(opts, __CALLER__)
   end
 
@@ -131,14 +149,19 @@ defmodule SnakepitBridge.Tools do
           compile_error(env, "use SnakepitBridge.Tools needs `manifest: \"path/to/tools.json\"`")
       end
 
+    if not Keyword.keyword?(opts) do
+      compile_error(env, "use SnakepitBridge.Tools takes a keyword list, got #{inspect(opts)}")
+    end
+
     pool = Keyword.get(opts, :pool)
     call_key = Keyword.get(opts, :call_options_key, :snakepit)
+    names = function_names!(Keyword.get(opts, :names, %{}), env)
 
     if not (is_atom(pool) and is_atom(call_key) and not is_nil(call_key)) do
       compile_error(env, "use SnakepitBridge.Tools: `pool` and `call_options_key` must be atoms")
     end
 
-    case Keyword.keys(opts) -- [:manifest, :pool, :call_options_key] do
+    case Keyword.keys(opts) -- [:manifest, :pool, :call_options_key, :names] do
       [] -> :ok
       extra -> compile_error(env, "use SnakepitBridge.Tools: unknown options #{inspect(extra)}")
     end
@@ -158,7 +181,15 @@ defmodule SnakepitBridge.Tools do
           )
       end
 
-    tools = Enum.map(manifest.tools, &prepare(&1, env.module, pool, call_key))
+    for name <- Map.keys(names), not Enum.any?(manifest.tools, &(&1.name == name)) do
+      compile_error(
+        env,
+        "use SnakepitBridge.Tools: `names:` renames tool #{inspect(name)}, which the manifest " <>
+          "#{manifest_path} does not have"
+      )
+    end
+
+    tools = Enum.map(manifest.tools, &prepare(&1, env.module, pool, call_key, names))
     check_names(tools, call_key, env)
 
     defs = Enum.flat_map(tools, &define/1)
@@ -191,8 +222,8 @@ defmodule SnakepitBridge.Tools do
 
   # The data the generated functions pass to SnakepitBridge.Tools.Runtime, and what define/1
   # needs to write them.
-  defp prepare(%Tool{} = tool, module, pool, call_key) do
-    fun = function_name(tool.name)
+  defp prepare(%Tool{} = tool, module, pool, call_key, names) do
+    fun = Map.get_lazy(names, tool.name, fn -> function_name(tool.name) end)
     # The rest parameter collects the other parameters: it is no argument of its own.
     {rest, declared} = Enum.split_with(tool.parameters, & &1.rest)
     {required, optional} = Enum.split_with(declared, & &1.required)
@@ -230,7 +261,11 @@ defmodule SnakepitBridge.Tools do
        |> Enum.group_by(& &1.fun)
        |> Enum.filter(fn {_, list} -> length(list) > 1 end)
        |> Enum.map(fn {fun, list} ->
-         "tools #{Enum.map_join(list, " and ", &"`#{&1.tool.name}`")} would both be `#{fun}`"
+         [first | _] = list
+
+         "tools #{Enum.map_join(list, " and ", &"`#{&1.tool.name}`")} would both be `#{fun}`; " <>
+           "give one another function name: use SnakepitBridge.Tools, ..., names: " <>
+           "%{#{inspect(first.tool.name)} => :#{fun}_2}"
        end)) ++
         for %{tool: tool, optional: optional} <- tools,
             Enum.any?(optional, &(String.to_atom(&1.name) == call_key)) do
@@ -401,6 +436,36 @@ defmodule SnakepitBridge.Tools do
       end
 
     "  * `#{p.name}` (#{p.type_name}, #{how}#{default}#{binary})#{description}"
+  end
+
+  # `names:`, tool name => function name, as a map or a list of pairs.
+  defp function_names!(names, env) do
+    pairs = if is_map(names), do: Map.to_list(names), else: names
+
+    valid? =
+      is_list(pairs) and
+        Enum.all?(pairs, fn
+          {tool, fun} -> is_binary(tool) and is_atom(fun) and fun not in [nil, true, false]
+          _ -> false
+        end)
+
+    if not valid? do
+      compile_error(
+        env,
+        "use SnakepitBridge.Tools: `names:` maps tool names to function names, such as " <>
+          "%{\"text.split\" => :split_text}, got #{inspect(names)}"
+      )
+    end
+
+    for {tool, fun} <- pairs, Atom.to_string(fun) in @reserved do
+      compile_error(
+        env,
+        "use SnakepitBridge.Tools: `names:` gives tool #{inspect(tool)} the name `#{fun}`, " <>
+          "which is reserved; pick another"
+      )
+    end
+
+    Map.new(pairs)
   end
 
   defp compile_error(env, message) do

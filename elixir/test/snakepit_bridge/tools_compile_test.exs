@@ -70,20 +70,6 @@ defmodule SnakepitBridge.ToolsCompileTest do
     end
   end
 
-  test "the manifest path may be an expression evaluated at compile time", %{tmp_dir: dir} do
-    manifest!(dir, [%{"name" => "ping"}])
-    name = module_name()
-
-    [{module, _}] =
-      compile("""
-      defmodule #{name} do
-        use SnakepitBridge.Tools, manifest: Path.join(#{inspect(dir)}, "tools.json")
-      end
-      """)
-
-    assert function_exported?(module, :ping, 1)
-  end
-
   test "tool names that are not Elixir names are turned into function names; the worker gets the real one",
        %{tmp_dir: dir} do
     path =
@@ -124,6 +110,82 @@ defmodule SnakepitBridge.ToolsCompileTest do
         "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
       )
     end
+  end
+
+  test "the collision message says how to resolve it, and names: resolves it", %{tmp_dir: dir} do
+    path = manifest!(dir, [%{"name" => "a.b"}, %{"name" => "a-b"}])
+
+    assert_raise CompileError,
+                 ~r/give one another function name: .*names: %\{"a-b" => :a_b_2\}/,
+                 fn ->
+                   compile(
+                     "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)} end"
+                   )
+                 end
+
+    name = module_name()
+
+    [{module, _}] =
+      compile("""
+      defmodule #{name} do
+        use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: %{"a.b" => :a_dot_b}
+      end
+      """)
+
+    assert module.__request__(:a_dot_b, [], []) == {"a.b", %{}, []}
+    assert module.__request__(:a_b, [], []) == {"a-b", %{}, []}
+    assert function_exported?(module, :a_dot_b!, 1)
+  end
+
+  test "names: for a tool the manifest lacks, or a reserved name, is a compile error", %{
+    tmp_dir: dir
+  } do
+    path = manifest!(dir, [%{"name" => "t"}])
+
+    assert_raise CompileError, ~r/renames tool "nope", which the manifest .* does not have/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: [{\"nope\", :x}] end"
+      )
+    end
+
+    assert_raise CompileError, ~r/gives tool "t" the name `__tools__`, which is reserved/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: %{\"t\" => :__tools__} end"
+      )
+    end
+
+    assert_raise CompileError, ~r/`names:` maps tool names to function names/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: %{t: \"x\"} end"
+      )
+    end
+  end
+
+  test "options are literals: code in them is a compile error, not run", %{tmp_dir: dir} do
+    path = manifest!(dir, [%{"name" => "t"}])
+
+    error =
+      assert_raise CompileError, fn ->
+        compile("""
+        defmodule #{module_name()} do
+          use SnakepitBridge.Tools, manifest: Path.join(#{inspect(dir)}, "tools.json")
+        end
+        """)
+      end
+
+    assert Exception.message(error) =~ "takes literal options"
+    assert Exception.message(error) =~ "Path.join("
+
+    # Aliases are expanded.
+    [{module, _}] =
+      compile("""
+      defmodule #{module_name()} do
+        alias Some.Pool
+        use SnakepitBridge.Tools, manifest: #{inspect(path)}, pool: Pool
+      end
+      """)
+
+    assert module.__request__(:t, [], []) == {"t", %{}, [pool_name: Some.Pool]}
   end
 
   test "an optional parameter named like the call options key is a compile error, call_options_key solves it",

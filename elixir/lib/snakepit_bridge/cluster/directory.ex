@@ -7,6 +7,7 @@ defmodule SnakepitBridge.Cluster.Directory do
   #   {{:load, member}, load}          the load the member last reported (it reports changes)
   #   {{:inflight, member}, count}     this node's calls in flight on the member
   #   {{:warned, node, pool, tool}}    a differing declaration already logged
+  #   {{:silent, member}, until}       a member that did not answer `info/2`: passed over until
   #
   # The server joins the `:directories` group (so members can send it their loads) and
   # forgets a member's rows when the member goes away.
@@ -18,6 +19,7 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   @table __MODULE__
   @info_timeout 5_000
+  @silent_for 10_000
 
   @doc false
   def start_link(scope), do: GenServer.start_link(__MODULE__, scope, name: __MODULE__)
@@ -90,17 +92,32 @@ defmodule SnakepitBridge.Cluster.Directory do
         {:ok, info}
 
       [] ->
-        try do
-          info = Member.info(member, @info_timeout)
-          :ets.insert(@table, {{:info, member}, info})
-          :ets.insert_new(@table, {{:load, member}, info.load})
-          GenServer.cast(__MODULE__, {:watch, member})
-          {:ok, info}
-        catch
-          :exit, reason -> {:left_out, "did not answer (#{inspect(reason, limit: 5)})"}
-        end
+        if recently_silent?(member), do: {:left_out, "did not answer"}, else: fetch_info(member)
     end
   end
+
+  defp fetch_info(member) do
+    info = Member.info(member, @info_timeout)
+    :ets.insert(@table, {{:info, member}, info})
+    :ets.insert_new(@table, {{:load, member}, info.load})
+    GenServer.cast(__MODULE__, {:watch, member})
+    {:ok, info}
+  catch
+    :exit, reason ->
+      # Not asked again for a while: every call would wait for it.
+      :ets.insert(@table, {{:silent, member}, now() + @silent_for})
+      GenServer.cast(__MODULE__, {:watch, member})
+      {:left_out, "did not answer (#{inspect(reason, limit: 5)})"}
+  end
+
+  defp recently_silent?(member) do
+    case :ets.lookup(@table, {:silent, member}) do
+      [{_, until}] -> now() < until
+      [] -> false
+    end
+  end
+
+  defp now, do: System.monotonic_time(:millisecond)
 
   # This node's own member: its pool's load now. Another node's: what it last reported, or
   # this node's calls in flight there when that is more (the report lags up to one tick).
@@ -159,7 +176,7 @@ defmodule SnakepitBridge.Cluster.Directory do
   end
 
   def handle_info({:DOWN, _ref, :process, member, _reason}, state) do
-    for kind <- [:info, :load, :inflight], do: :ets.delete(@table, {kind, member})
+    for kind <- [:info, :load, :inflight, :silent], do: :ets.delete(@table, {kind, member})
     {:noreply, %{state | watched: MapSet.delete(state.watched, member)}}
   end
 

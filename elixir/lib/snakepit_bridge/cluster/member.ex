@@ -82,7 +82,7 @@ defmodule SnakepitBridge.Cluster.Member do
         if reason != state.failure do
           Logger.error(
             "snakepit_bridge: pool #{inspect(state.pool)} is not advertised to the cluster: " <>
-              "its worker's tools could not be read (#{reason}); retrying every " <>
+              "#{reason}; retrying every " <>
               "#{@check_interval} ms"
           )
         end
@@ -123,7 +123,7 @@ defmodule SnakepitBridge.Cluster.Member do
 
   defp pool_config(pool) do
     case Enum.find(Application.get_env(:snakepit, :pools, []), &(&1[:name] == pool)) do
-      nil -> :not_configured
+      nil -> {:error, "config :snakepit, pools: [...] has no pool #{inspect(pool)}"}
       config -> {:ok, config}
     end
   end
@@ -138,6 +138,8 @@ defmodule SnakepitBridge.Cluster.Member do
     with {:ok, exe, args} <- launch(adapter, config),
          {:ok, manifest, _text} <- Describe.manifest(exe, args) do
       {:ok, Map.new(manifest.tools, &{&1.name, Manifest.signature(&1)}), manifest.worker}
+    else
+      {:error, reason} -> {:error, "its worker's tools could not be read (#{reason})"}
     end
   end
 
