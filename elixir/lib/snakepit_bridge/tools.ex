@@ -42,12 +42,9 @@ defmodule SnakepitBridge.Tools do
   `opts` holds the tool's optional parameters by name (`ping(message: "hi")`); those left out
   are not sent, so the worker applies its own defaults. Snakepit's call options go under the
   `:snakepit` key, apart from the tool's parameters, so a tool parameter named `timeout` still
-  works: `slow_tool(timeout: 3, snakepit: [timeout: 60_000])`. Call options: `:timeout`
-  (milliseconds or `:infinity`), `:session_id`, `:pool_name` (overrides `use`'s `:pool`),
-  `:pool`, `:affinity`, `:correlation_id`, `:thread_sensitive`, `:checkout_timeout`, and
-  `:route`: where the call runs, `:local` (this node's snakepit, the default), `:cluster`,
-  `{:node, node}` or `{:key, term}` (a pool on another node of a BEAM cluster, see
-  `SnakepitBridge.Cluster`): `ping(snakepit: [route: :cluster])`.
+  works: `slow_tool(timeout: 3, snakepit: [timeout: 60_000])`. Call options:
+
+  #{SnakepitBridge.Tools.CallOptions.doc()}
 
   Parameters marked `"binary": true` in the manifest are sent in snakepit's
   `binary_parameters` (raw bytes, not JSON); the others in the call's `args` map, under their
@@ -85,17 +82,7 @@ defmodule SnakepitBridge.Tools do
   alias SnakepitBridge.Manifest.{Parameter, Tool}
 
   @typedoc "Snakepit's per-call options, given under `:snakepit` (see the module doc)."
-  @type call_options :: [
-          timeout: pos_integer() | :infinity,
-          session_id: String.t(),
-          pool_name: atom(),
-          pool: atom() | pid(),
-          affinity: :hint | :strict_queue | :strict_fail_fast,
-          correlation_id: String.t(),
-          thread_sensitive: boolean(),
-          checkout_timeout: pos_integer(),
-          route: :local | :cluster | {:node, node()} | {:key, term()}
-        ]
+  @type call_options :: unquote(SnakepitBridge.Tools.CallOptions.typespec())
 
   @reserved ~w(do end fn nil true false when and or not in catch rescue after else
                __MODULE__ __DIR__ __ENV__ __CALLER__ __STACKTRACE__ __info__ __tools__ __request__ module_info)

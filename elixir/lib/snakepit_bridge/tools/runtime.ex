@@ -6,27 +6,7 @@ defmodule SnakepitBridge.Tools.Runtime do
   # (lib/snakepit.ex of snakepit v0.13).
 
   alias SnakepitBridge.{Cluster, ToolError, Types}
-  alias SnakepitBridge.Cluster.Router
-
-  # snakepit's per-call options: `:timeout`, `:session_id`, `:affinity`, `:pool` (the pool
-  # process) in lib/snakepit.ex; `:pool_name` (which configured pool) and `:checkout_timeout`
-  # (streaming) in lib/snakepit/pool/pool.ex; `:correlation_id` and `:thread_sensitive` in
-  # lib/snakepit/grpc/client_impl.ex. `:route` is this package's own (SnakepitBridge.Cluster):
-  # it is taken out before snakepit sees the options.
-  @call_options [
-    :timeout,
-    :session_id,
-    :pool_name,
-    :pool,
-    :affinity,
-    :correlation_id,
-    :thread_sensitive,
-    :checkout_timeout,
-    :route
-  ]
-
-  @doc false
-  def call_options, do: @call_options
+  alias SnakepitBridge.Tools.CallOptions
 
   @doc false
   def execute(spec, positional, opts) do
@@ -171,49 +151,27 @@ defmodule SnakepitBridge.Tools.Runtime do
     end
 
     Enum.each(call, fn {key, value} ->
-      if key not in @call_options do
-        raise ArgumentError,
-              "#{where(spec)}: unknown call option #{inspect(key)} in #{inspect(spec.call_key)}" <>
-                did_you_mean(key, @call_options) <>
-                "; call options are #{Enum.map_join(@call_options, ", ", &inspect/1)}"
-      end
+      case CallOptions.check(key, value) do
+        :ok ->
+          :ok
 
-      if not valid_call_option?(key, value) do
-        raise ArgumentError,
-              "#{where(spec)}: call option #{inspect(key)} must be #{call_option_kind(key)}, " <>
-                "got #{inspect(value)}"
+        {:error, :unknown} ->
+          names = CallOptions.names()
+
+          raise ArgumentError,
+                "#{where(spec)}: unknown call option #{inspect(key)} in #{inspect(spec.call_key)}" <>
+                  did_you_mean(key, names) <>
+                  "; call options are #{Enum.map_join(names, ", ", &inspect/1)}"
+
+        {:error, {:kind, kind}} ->
+          raise ArgumentError,
+                "#{where(spec)}: call option #{inspect(key)} must be #{kind}, " <>
+                  "got #{inspect(value)}"
       end
     end)
 
     call
   end
-
-  defp valid_call_option?(:timeout, value),
-    do: value == :infinity or (is_integer(value) and value > 0)
-
-  defp valid_call_option?(:checkout_timeout, value), do: is_integer(value) and value > 0
-  defp valid_call_option?(:session_id, value), do: is_binary(value)
-  defp valid_call_option?(:correlation_id, value), do: is_binary(value)
-  defp valid_call_option?(:pool_name, value), do: is_atom(value) and not is_nil(value)
-
-  defp valid_call_option?(:affinity, value),
-    do: value in [:hint, :strict_queue, :strict_fail_fast]
-
-  defp valid_call_option?(:thread_sensitive, value), do: is_boolean(value)
-  defp valid_call_option?(:route, value), do: Router.valid_route?(value)
-  defp valid_call_option?(:pool, value), do: is_atom(value) or is_pid(value) or is_tuple(value)
-
-  defp call_option_kind(:timeout), do: "a positive integer (milliseconds) or :infinity"
-  defp call_option_kind(:checkout_timeout), do: "a positive integer (milliseconds)"
-  defp call_option_kind(:affinity), do: "one of :hint, :strict_queue, :strict_fail_fast"
-  defp call_option_kind(:pool_name), do: "an atom (a pool's name)"
-  defp call_option_kind(:pool), do: "a pool process (a name or a pid)"
-  defp call_option_kind(:thread_sensitive), do: "a boolean"
-
-  defp call_option_kind(:route),
-    do: "one of :local, :cluster, {:node, node}, {:key, term} (see SnakepitBridge.Cluster)"
-
-  defp call_option_kind(_key), do: "a string"
 
   defp maybe_put(opts, _key, nil), do: opts
 
