@@ -8,7 +8,8 @@
 #
 # Variants run interleaved, in rounds, in a rotating order, so drift on the machine touches
 # every variant alike. Environment: CLUSTER_BENCH_ROUNDS (10), CLUSTER_BENCH_CALLS (200 calls
-# per variant and round), CLUSTER_BENCH_SECONDS (2 s per throughput run), CLUSTER_BENCH_POOL
+# per variant and round), CLUSTER_BENCH_SECONDS (2 s per throughput run), CLUSTER_BENCH_RUNS (5
+# throughput runs per variant), CLUSTER_BENCH_POOL
 # (2 workers per node).
 
 alias SnakepitBridge.Test.{ClusterPeers, RealShowcase, RealShowcaseAdapter, RealSnakepit}
@@ -19,6 +20,7 @@ calls = env_int.("CLUSTER_BENCH_CALLS", 200)
 seconds = env_int.("CLUSTER_BENCH_SECONDS", 2)
 pool_size = env_int.("CLUSTER_BENCH_POOL", 2)
 callers = 16
+throughput_runs = env_int.("CLUSTER_BENCH_RUNS", 5)
 
 Logger.configure(level: :warning)
 
@@ -43,6 +45,9 @@ try do
     {"ping, this node", fn -> RealShowcase.ping(snakepit: [pool_name: :bench]) end},
     {"ping, node B",
      fn -> RealShowcase.ping(snakepit: [pool_name: :bench, route: {:node, b}]) end},
+    # The floor of a remote call: a bare :erpc of Snakepit.execute/3 on B, no routing.
+    {"ping, node B, bare :erpc",
+     fn -> :erpc.call(b, Snakepit, :execute, ["ping", %{}, [pool_name: :bench]]) end},
     {"64 KiB echo, this node",
      fn -> RealShowcase.echo(data: payload, snakepit: [pool_name: :bench]) end},
     {"64 KiB echo, node B",
@@ -121,7 +126,7 @@ try do
   ]
 
   results =
-    Enum.reduce(1..3, %{}, fn round, acc ->
+    Enum.reduce(1..throughput_runs, %{}, fn round, acc ->
       order = if rem(round, 2) == 0, do: Enum.reverse(variants), else: variants
 
       Enum.reduce(order, acc, fn {name, route}, acc ->
@@ -136,7 +141,7 @@ try do
     end)
 
   IO.puts(
-    "\n## Throughput, #{callers} callers on this node, ping, #{pool_size} workers per node (3 runs of #{seconds} s each)\n"
+    "\n## Throughput, #{callers} callers on this node, ping, #{pool_size} workers per node (#{throughput_runs} runs of #{seconds} s each, alternating)\n"
   )
 
   IO.puts("| pools | calls/s, each run | median | over this node's alone | share served by B |")
@@ -150,7 +155,8 @@ try do
 
     IO.puts(
       "| #{name} | #{Enum.map_join(runs, ", ", &round/1)} | #{round(median.(runs))} | " <>
-        "#{Float.round(median.(runs) / alone, 2)}x |"
+        "#{Float.round(median.(runs) / alone, 2)}x | " <>
+        "#{round(100 * median.(results[{:on_b, name}]))}% |"
     )
   end
 

@@ -145,7 +145,9 @@ defmodule SnakepitBridge.Cluster do
     pool = pool_name(opts, route)
 
     if Directory.running?() do
-      {candidates, left_out} = Directory.candidates(@scope, pool, tool, signature)
+      {candidates, left_out} =
+        Directory.candidates(@scope, pool, tool, signature, route == :cluster)
+
       dispatch(route, candidates, left_out, {kind, tool, args, opts, callback, pool})
     else
       {:error, Snakepit.Error.pool_error(not_running(), %{pool: pool, route: route})}

@@ -29,23 +29,25 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   @doc false
   # The members of `pool`'s group that can run `tool` as the caller declares it (`signature`),
-  # as router candidates, and the others with why they were left out.
-  def candidates(scope, pool, tool, signature) do
+  # as router candidates, and the others with why they were left out. Loads are read only
+  # when `loads?` (route :cluster): the local one asks snakepit's pool process.
+  def candidates(scope, pool, tool, signature, loads?) do
     scope
     |> :pg.get_members(Member.group(pool))
     |> Enum.reduce({[], []}, fn member, {ok, left_out} ->
-      case candidate(member, pool, tool, signature) do
+      case candidate(member, pool, tool, signature, loads?) do
         {:ok, candidate} -> {[candidate | ok], left_out}
         {:left_out, why} -> {ok, [{node(member), why} | left_out]}
       end
     end)
   end
 
-  defp candidate(member, pool, tool, signature) do
+  defp candidate(member, pool, tool, signature, loads?) do
     with :ok <- connected(node(member)),
          {:ok, info} <- info(member),
          :ok <- compatible(info, pool, tool, signature) do
-      {:ok, %{node: node(member), pid: member, size: info.pool_size, load: load(member, info)}}
+      load = if loads?, do: load(member, info), else: 0
+      {:ok, %{node: node(member), pid: member, size: info.pool_size, load: load}}
     end
   end
 
