@@ -57,10 +57,6 @@ defmodule SnakepitBridge.Adapter do
         path
       end
 
-      @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
-      @impl true
-      def script_path, do: ""
-
       @doc "Arguments before snakepit's own flags."
       @impl true
       def script_args do
@@ -68,45 +64,30 @@ defmodule SnakepitBridge.Adapter do
         SnakepitBridge.Adapter.args!(Keyword.get(settings, :args, []), inspect(__MODULE__))
       end
 
-      @doc "The per-call deadline when the caller gives none, as for snakepit's Python workers."
+      # Everything else is the same for every worker: SnakepitBridge.Adapter's.
       @impl true
-      def command_timeout(command, args),
-        do: SnakepitBridge.Adapter.command_timeout(command, args)
-
-      @doc "Streaming (`Snakepit.execute_stream/4`) is allowed only for adapters that say so."
-      def uses_grpc?, do: true
-
-      @doc "The port passed as `--port`: 0, the worker picks one and writes it to its ready file."
-      def get_port, do: SnakepitBridge.Adapter.get_port()
+      defdelegate script_path, to: SnakepitBridge.Adapter
+      @impl true
+      defdelegate command_timeout(command, args), to: SnakepitBridge.Adapter
+      defdelegate uses_grpc?, to: SnakepitBridge.Adapter
+      defdelegate get_port, to: SnakepitBridge.Adapter
+      @doc false
+      defdelegate init_grpc_connection(port), to: SnakepitBridge.Adapter
+      @doc false
+      defdelegate grpc_execute(connection, session_id, command, args, timeout, opts \\ []),
+        to: SnakepitBridge.Adapter
 
       @doc false
-      def init_grpc_connection(port), do: SnakepitBridge.Adapter.init_grpc_connection(port)
-
-      @doc false
-      def grpc_execute(connection, session_id, command, args, timeout, opts \\ []) do
-        SnakepitBridge.Adapter.grpc_execute(connection, session_id, command, args, timeout, opts)
-      end
-
-      @doc false
-      def grpc_execute_stream(
-            connection,
-            session_id,
-            command,
-            args,
-            callback_fn,
-            timeout,
-            opts \\ []
-          ) do
-        SnakepitBridge.Adapter.grpc_execute_stream(
-          connection,
-          session_id,
-          command,
-          args,
-          callback_fn,
-          timeout,
-          opts
-        )
-      end
+      defdelegate grpc_execute_stream(
+                    connection,
+                    session_id,
+                    command,
+                    args,
+                    callback_fn,
+                    timeout,
+                    opts \\ []
+                  ),
+                  to: SnakepitBridge.Adapter
     end
   end
 
