@@ -75,6 +75,7 @@ defmodule SnakepitBridge.Cluster do
           pool: atom(),
           pool_size: pos_integer(),
           load: non_neg_integer(),
+          ready: non_neg_integer(),
           worker: String.t() | nil,
           tools: %{String.t() => non_neg_integer()}
         }
@@ -148,6 +149,9 @@ defmodule SnakepitBridge.Cluster do
       {candidates, left_out} =
         Directory.candidates(@scope, pool, tool, signature, route == :cluster)
 
+      # The group is the pool's name here: the serving node must run that pool, not its own
+      # default one.
+      opts = Keyword.put_new(opts, :pool_name, pool)
       dispatch(route, candidates, left_out, {kind, tool, args, opts, callback, pool})
     else
       {:error, Snakepit.Error.pool_error(not_running(), %{pool: pool, route: route})}

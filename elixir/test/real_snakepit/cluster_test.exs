@@ -83,6 +83,34 @@ defmodule SnakepitBridge.RealSnakepit.ClusterTest do
 
     assert Enum.map(remote_chunks, &Map.drop(&1, ["timestamp"])) ==
              Enum.map(local_chunks, &Map.drop(&1, ["timestamp"]))
+
+    # The callback's :halt stops the stream there too, and a callback that raises gives the
+    # error a local stream gives.
+    halting = fn opts ->
+      counter = :counters.new(1, [])
+
+      result =
+        RealShowcase.stream_data([count: 25, delay: 0.0, snakepit: opts], fn _chunk ->
+          :counters.add(counter, 1, 1)
+          if :counters.get(counter, 1) == 3, do: :halt, else: :ok
+        end)
+
+      {result, :counters.get(counter, 1)}
+    end
+
+    local_halt = halting.([])
+    assert {_, 3} = local_halt
+    assert halting.(remote) == local_halt
+
+    raising = fn opts ->
+      RealShowcase.stream_data([count: 5, delay: 0.0, snakepit: opts], fn _ -> raise "boom" end)
+    end
+
+    assert {:error, %Snakepit.Error{} = local_raise} = raising.([])
+    assert {:error, %Snakepit.Error{} = remote_raise} = raising.(remote)
+    assert remote_raise.category == local_raise.category
+    assert remote_raise.message == local_raise.message
+    refute_received {:chunk, _}
   end
 
   test "route: :cluster reaches a pool that only another node has, and prefers this node's own",
@@ -203,31 +231,43 @@ defmodule SnakepitBridge.RealSnakepit.ClusterTest do
 
     assert_receive {:chunk, _}, 20_000
 
-    # Callers keep calling D (route {:key, _} picks D for some keys, the others stay).
+    # Callers keep calling, D among the others (route {:key, _} picks D for some keys), until
+    # 20 calls each after D is gone; each call is tagged with whether D was down before it
+    # began.
+    down = :atomics.new(1, [])
+
     callers =
       for i <- 1..4 do
-        Task.async(fn ->
-          for j <- 1..25 do
-            RealShowcase.ping(snakepit: [route: {:key, {i, j}}])
-          end
-        end)
+        Task.async(fn -> call_until_after(down, i, 0, 0, []) end)
       end
 
+    # Some calls went to D before it stops.
+    RealSnakepit.poll!(20_000, "calls served by D", fn ->
+      served = ClusterPeers.requests(d, :showcase)
+      if served >= 3, do: {:ok, served}, else: {:retry, served}
+    end)
+
     ClusterPeers.halt_peer!(peer, d)
+    :atomics.put(down, 1, 1)
 
     assert {:error, %Snakepit.Error{} = error} = Task.await(streamer, 15_000)
     assert error.message =~ "node #{d} went down"
 
-    # No call is lost silently: each answers, or says which node failed it.
+    # No call is lost silently: each answers, or says which node failed it; and every call
+    # begun once D was down answers.
     results = Enum.flat_map(callers, &Task.await(&1, 60_000))
-    assert length(results) == 100
 
-    for result <- results do
+    for {after_down?, result} <- results do
       case result do
-        {:ok, %{"message" => "pong"}} -> :ok
-        {:error, %Snakepit.Error{message: message}} -> assert message =~ "#{d}"
+        {:ok, %{"message" => "pong"}} ->
+          :ok
+
+        {:error, %Snakepit.Error{message: message}} ->
+          assert message =~ "#{d}" and not after_down?
       end
     end
+
+    assert Enum.count(results, &elem(&1, 0)) == 80
 
     # Once D has left the groups, every call answers.
     ClusterPeers.await_members!(:d_pool, [])
@@ -238,6 +278,18 @@ defmodule SnakepitBridge.RealSnakepit.ClusterTest do
 
     assert {:error, %Snakepit.Error{category: :pool}} =
              RealShowcase.ping(snakepit: [route: :cluster, pool_name: :d_pool])
+  end
+
+  defp call_until_after(down, i, j, after_count, acc) do
+    after_down? = :atomics.get(down, 1) == 1
+
+    if after_count == 20 do
+      acc
+    else
+      result = RealShowcase.ping(snakepit: [route: {:key, {i, j}}])
+      count = if after_down?, do: after_count + 1, else: after_count
+      call_until_after(down, i, j + 1, count, [{after_down?, result} | acc])
+    end
   end
 
   test "a node that stops answering: the call returns a timeout error within its timeout plus 5 s" do

@@ -125,6 +125,11 @@ defmodule SnakepitBridge.ClusterTest do
       tool
     end
 
+    test "a parameter sent as binary differs from one sent in JSON" do
+      assert Manifest.signature(tool(%{"type" => "bytes", "binary" => true})) !=
+               Manifest.signature(tool(%{"type" => "bytes"}))
+    end
+
     test "descriptions do not count" do
       assert Manifest.signature(tool(%{})) == Manifest.signature(tool(%{"description" => "x"}))
     end
@@ -136,7 +141,8 @@ defmodule SnakepitBridge.ClusterTest do
             %{"type" => "string"},
             %{"required" => false},
             %{"required" => false, "default" => 3},
-            %{"name" => "m"}
+            %{"name" => "m"},
+            %{"type" => "bytes"}
           ],
           do: assert(Manifest.signature(tool(change)) != base, inspect(change))
     end

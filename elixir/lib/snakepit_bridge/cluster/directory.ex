@@ -4,8 +4,9 @@ defmodule SnakepitBridge.Cluster.Directory do
   # without a message to this server, holding
   #
   #   {{:info, member}, info}          what a member advertises (fetched once per member pid)
-  #   {{:load, member}, load}          the load the member last reported (it reports changes)
-  #   {{:inflight, member}, count}     this node's calls in flight on the member
+  #   {{:load, member}, {load, ready}} the calls running or queued there and its workers, as
+  #                                    the member last reported them (it reports changes)
+  #   {{:inflight, member, ref}, pid}  a call of this node's process `pid` in flight there
   #   {{:warned, node, pool, tool}}    a differing declaration already logged
   #   {{:silent, member}, until}       a member that did not answer `info/2`: passed over until
   #
@@ -20,6 +21,8 @@ defmodule SnakepitBridge.Cluster.Directory do
   @table __MODULE__
   @info_timeout 5_000
   @silent_for 10_000
+  @sweep_interval 1_000
+  @live_timeout 100
 
   @doc false
   def start_link(scope), do: GenServer.start_link(__MODULE__, scope, name: __MODULE__)
@@ -29,27 +32,49 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   @doc false
   # The members of `pool`'s group that can run `tool` as the caller declares it (`signature`),
-  # as router candidates, and the others with why they were left out. Loads are read only
-  # when `loads?` (route :cluster): the local one asks snakepit's pool process.
-  def candidates(scope, pool, tool, signature, loads?) do
+  # as router candidates, and the others with why they were left out. Loads are the members'
+  # reports (this node's own member reports here too), but with `live_local?` (route
+  # :cluster, which prefers this node while it has a free worker) this node's is read now,
+  # from snakepit's pool process, waiting for it at most 100 ms.
+  def candidates(scope, pool, tool, signature, live_local?) do
     scope
     |> :pg.get_members(Member.group(pool))
     |> Enum.reduce({[], []}, fn member, {ok, left_out} ->
-      case candidate(member, pool, tool, signature, loads?) do
+      case candidate(member, pool, tool, signature, live_local?) do
         {:ok, candidate} -> {[candidate | ok], left_out}
         {:left_out, why} -> {ok, [{node(member), why} | left_out]}
       end
     end)
   end
 
-  defp candidate(member, pool, tool, signature, loads?) do
+  defp candidate(member, pool, tool, signature, live_local?) do
     with :ok <- connected(node(member)),
          {:ok, info} <- info(member),
-         :ok <- compatible(info, pool, tool, signature) do
-      load = if loads?, do: load(member, info), else: 0
-      {:ok, %{node: node(member), pid: member, size: info.pool_size, load: load}}
+         :ok <- compatible(info, pool, tool, signature),
+         {:ok, load, ready} <- load(member, pool, live_local? and node(member) == node()) do
+      {:ok, %{node: node(member), pid: member, size: ready, load: load}}
     end
   end
+
+  # The member's report, or this node's calls in flight there when that is more (the report
+  # lags up to one tick). A pool with no worker ready takes no call.
+  defp load(member, pool, live?) do
+    {reported, ready} = if live?, do: Member.local_load(pool, @live_timeout), else: lookup(member)
+
+    if ready > 0,
+      do: {:ok, max(reported, inflight(member)), ready},
+      else: {:left_out, "no worker ready"}
+  end
+
+  defp lookup(member) do
+    case :ets.lookup(@table, {:load, member}) do
+      [{_, value}] -> value
+      [] -> {0, 0}
+    end
+  end
+
+  defp inflight(member),
+    do: :ets.select_count(@table, [{{{:inflight, member, :_}, :_}, [], [true]}])
 
   defp connected(node) do
     if node == node() or node in Node.list(), do: :ok, else: {:left_out, "not connected"}
@@ -101,7 +126,7 @@ defmodule SnakepitBridge.Cluster.Directory do
   defp fetch_info(member) do
     info = Member.info(member, @info_timeout)
     :ets.insert(@table, {{:info, member}, info})
-    :ets.insert_new(@table, {{:load, member}, info.load})
+    :ets.insert_new(@table, {{:load, member}, {info.load, info.ready}})
     GenServer.cast(__MODULE__, {:watch, member})
     {:ok, info}
   catch
@@ -121,30 +146,25 @@ defmodule SnakepitBridge.Cluster.Directory do
 
   defp now, do: System.monotonic_time(:millisecond)
 
-  # This node's own member: its pool's load now. Another node's: what it last reported, or
-  # this node's calls in flight there when that is more (the report lags up to one tick).
-  defp load(member, info) when node(member) == node(), do: Member.local_load(info.pool)
-
-  defp load(member, _info), do: max(lookup(member, :load), lookup(member, :inflight))
-
-  defp lookup(member, kind) do
-    case :ets.lookup(@table, {kind, member}) do
-      [{_, value}] -> value
-      [] -> 0
-    end
-  end
-
   @doc false
-  # Runs `fun` counted as a call in flight on `member`.
+  # Runs `fun` counted as a call in flight on `member`. The row names the calling process,
+  # so one killed before it could remove its row is swept by the server.
   def track(member, fun) do
-    key = {:inflight, member}
-    _ = :ets.update_counter(@table, key, 1, {key, 0})
+    key = {:inflight, member, make_ref()}
+    counted = safely(fn -> :ets.insert(@table, {key, self()}) end)
 
     try do
       fun.()
     after
-      _ = :ets.update_counter(@table, key, -1, {key, 1})
+      if counted, do: safely(fn -> :ets.delete(@table, key) end)
     end
+  end
+
+  # The table goes with this server; a call in flight when it restarts is not counted.
+  defp safely(fun) do
+    fun.()
+  rescue
+    ArgumentError -> false
   end
 
   @impl true
@@ -158,6 +178,7 @@ defmodule SnakepitBridge.Cluster.Directory do
     ])
 
     :ok = :pg.join(scope, :directories, self())
+    Process.send_after(self(), :sweep, @sweep_interval)
     {:ok, %{watched: MapSet.new()}}
   end
 
@@ -172,13 +193,23 @@ defmodule SnakepitBridge.Cluster.Directory do
   end
 
   @impl true
-  def handle_info({:member_load, member, load}, state) do
-    :ets.insert(@table, {{:load, member}, load})
+  def handle_info({:member_load, member, load, ready}, state) do
+    :ets.insert(@table, {{:load, member}, {load, ready}})
+    {:noreply, state}
+  end
+
+  def handle_info(:sweep, state) do
+    for {key, pid} <- :ets.match_object(@table, {{:inflight, :_, :_}, :_}),
+        not Process.alive?(pid),
+        do: :ets.delete(@table, key)
+
+    Process.send_after(self(), :sweep, @sweep_interval)
     {:noreply, state}
   end
 
   def handle_info({:DOWN, _ref, :process, member, _reason}, state) do
-    for kind <- [:info, :load, :inflight, :silent], do: :ets.delete(@table, {kind, member})
+    for kind <- [:info, :load, :silent], do: :ets.delete(@table, {kind, member})
+    :ets.match_delete(@table, {{:inflight, member, :_}, :_})
     {:noreply, %{state | watched: MapSet.delete(state.watched, member)}}
   end
 

@@ -2,7 +2,8 @@ defmodule SnakepitBridge.Cluster.Member do
   @moduledoc false
   # One pool of this node advertised to the cluster: while snakepit runs the pool, this process
   # is a member of the pool's `:pg` group, answers `info/2` (node, pool, size, the worker's
-  # tool signatures, load) and sends its load to every node's Directory when it changes.
+  # tool signatures, load) and sends its load and ready workers to every node's Directory
+  # (this node's too) when they change.
   #
   # The worker's tools are read from the worker binary itself (`--snakepit-describe`, with the
   # pool's adapter and arguments), once: what the pool runs, not what a file says it runs.
@@ -32,16 +33,17 @@ defmodule SnakepitBridge.Cluster.Member do
   @doc false
   def info(member, timeout), do: GenServer.call(member, :info, timeout)
 
+  # `{load, ready}`: the calls running or queued on this node's pool `pool` and its workers,
+  # from snakepit's own count (the call Snakepit.Pool.get_stats/2 makes, with a timeout,
+  # lib/snakepit/pool/pool.ex). A pool that does not answer has no worker ready.
   @doc false
-  # Calls running or queued on this node's pool `pool`, from snakepit's own count
-  # (Snakepit.Pool.get_stats/2, lib/snakepit/pool/pool.ex); 0 when it does not answer.
-  def local_load(pool) do
-    case Snakepit.Pool.get_stats(Snakepit.Pool, pool) do
-      %{busy: busy, queued: queued} -> busy + queued
-      _other -> 0
+  def local_load(pool, timeout \\ 5_000) do
+    case GenServer.call(Snakepit.Pool, {:get_stats, pool}, timeout) do
+      %{busy: busy, queued: queued, workers: workers} -> {busy + queued, workers}
+      _other -> {0, 0}
     end
   catch
-    :exit, _ -> 0
+    :exit, _ -> {0, 0}
   end
 
   @impl true
@@ -49,13 +51,23 @@ defmodule SnakepitBridge.Cluster.Member do
     send(self(), :check)
 
     {:ok,
-     %{scope: scope, pool: pool, info: nil, pool_ref: nil, load: 0, described: nil, failure: nil}}
+     %{
+       scope: scope,
+       pool: pool,
+       info: nil,
+       pool_ref: nil,
+       load: {0, 0},
+       described: nil,
+       failure: nil
+     }}
   end
 
   @impl true
   # node() now: a node made distributed after the member joined has a new name.
   def handle_call(:info, _from, state),
-    do: {:reply, %{state.info | node: node(), load: state.load}, state}
+    do:
+      {:reply,
+       %{state.info | node: node(), load: elem(state.load, 0), ready: elem(state.load, 1)}, state}
 
   @impl true
   def handle_info(:check, %{pool_ref: nil} = state) do
@@ -68,7 +80,8 @@ defmodule SnakepitBridge.Cluster.Member do
         pool_size: Map.get(config, :pool_size, 1),
         tools: tools,
         worker: worker,
-        load: 0
+        load: 0,
+        ready: 0
       }
 
       :ok = :pg.join(state.scope, group(state.pool), self())
@@ -104,9 +117,10 @@ defmodule SnakepitBridge.Cluster.Member do
     load = local_load(state.pool)
 
     if load != state.load do
-      for directory <- :pg.get_members(state.scope, :directories), node(directory) != node() do
-        send(directory, {:member_load, self(), load})
-      end
+      {busy, ready} = load
+
+      for directory <- :pg.get_members(state.scope, :directories),
+          do: send(directory, {:member_load, self(), busy, ready})
     end
 
     Process.send_after(self(), :load, @load_interval)

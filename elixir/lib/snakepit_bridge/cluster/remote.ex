@@ -1,26 +1,33 @@
 defmodule SnakepitBridge.Cluster.Remote do
   @moduledoc false
   # A call on another node's pool, over Erlang distribution: a process spawned (and monitored)
-  # on that node calls `Snakepit.execute/3` or `Snakepit.execute_stream/4` there and sends the
-  # caller its pid, each chunk, then the answer. Messages from one process arrive in the order
-  # sent, and before its `:DOWN`, so chunks reach the callback in order, on the caller's node,
-  # before the answer. What the remote call answers is returned as it is (the same
-  # %Snakepit.Error{} and Snakepit.Error.* structs as a local call), and what it raises is
-  # raised again here.
+  # on that node calls `Snakepit.execute/3` or `Snakepit.execute_stream/4` there. It sends the
+  # caller its pid and the time the call may take there, then the answer. What the remote call
+  # answers is returned as it is (the same %Snakepit.Error{} and Snakepit.Error.* structs as a
+  # local call), and what it raises is raised again here.
+  #
+  # A stream's chunks are sent by snakepit's own process for the call (its RPC task), one at a
+  # time: each waits for the caller's reply, which is what the caller's callback returned
+  # (`:halt`, `{:halt, reason}`, anything else to go on; an exception it raised as the
+  # `{:halt, {:callback_exception, e, stacktrace}}` snakepit makes of it locally,
+  # lib/snakepit/adapters/grpc_python.ex deliver_chunk/2). So chunks reach the callback in
+  # order, on the caller's node, all before the answer; the stream goes at the pace of the
+  # callback; and it ends when the caller goes away.
   #
   # The process is started with `:erlang.spawn_request/5`, which does not wait for the other
   # node (`spawn_monitor/4` does: on a node that is connected but frozen it blocks until the
-  # connection times out, a minute later). A spawn that fails is `{:not_started, reason}`:
-  # nothing ran, and the caller may choose another member.
+  # connection times out). A spawn refused outright (`badopt`, `notsup`, `system_limit`) is
+  # `{:not_started, reason}`: nothing ran, and the caller may choose another member. One that
+  # fails with `noconnection` may have started (OTP's documentation of spawn_request/5): an
+  # error.
   #
-  # The caller waits at most the call's own timeout (snakepit's defaults when none is given)
-  # plus a margin for the remote pool to answer its own timeout first; past it the remote
-  # process is killed (or its spawn abandoned). The node going down ends the wait at once (the
-  # monitor's `:noconnection`). Replies go to an alias, deactivated when the call returns, so
-  # nothing that arrives late lands in the caller's mailbox.
+  # The caller waits at most what the call may take on the serving node (its `:timeout`, or
+  # that node's snakepit defaults; a stream's checkout time on top) plus a margin for the
+  # pool to answer its own timeout first; past it the remote process is killed (or its spawn
+  # abandoned). The node going down ends the wait as soon as the distribution connection
+  # drops. Replies go to an alias, deactivated and flushed when the call returns, so nothing
+  # lands in the caller's mailbox afterwards.
 
-  # snakepit v0.13's defaults for `:timeout` (lib/snakepit.ex execute/3, execute_stream/4).
-  @default_timeout %{execute: 60_000, stream: 300_000}
   @margin 5_000
 
   @doc false
@@ -36,17 +43,12 @@ defmodule SnakepitBridge.Cluster.Remote do
         {:reply, :error_only}
       ])
 
-    deadline =
-      case Keyword.get(opts, :timeout, @default_timeout[kind]) do
-        :infinity -> :infinity
-        ms -> System.monotonic_time(:millisecond) + ms + @margin
-      end
-
     call = %{
       reply_to: reply_to,
       monitor: monitor,
       pid: nil,
-      deadline: deadline,
+      # Until the serving node says how long the call may take there: this node's view.
+      deadline: deadline(budget(kind, opts)),
       callback: callback,
       where: %{node: node, pool: pool, tool: tool}
     }
@@ -55,16 +57,17 @@ defmodule SnakepitBridge.Cluster.Remote do
       await(call)
     after
       :erlang.unalias(reply_to)
+      flush(reply_to)
     end
   end
 
   defp await(%{reply_to: reply_to, monitor: monitor} = call) do
     receive do
-      {^reply_to, :started, pid} ->
-        await(%{call | pid: pid})
+      {^reply_to, :started, pid, budget} ->
+        await(%{call | pid: pid, deadline: deadline(budget)})
 
-      {^reply_to, :chunk, chunk} ->
-        chunk(call, chunk)
+      {^reply_to, :chunk, chunk, ack} ->
+        send(ack, {ack, deliver(call, chunk)})
         await(call)
 
       {^reply_to, :answer, answer} ->
@@ -75,8 +78,11 @@ defmodule SnakepitBridge.Cluster.Remote do
         Process.demonitor(monitor, [:flush])
         :erlang.raise(kind, reason, stacktrace)
 
-      {:spawn_reply, ^monitor, :error, reason} ->
+      {:spawn_reply, ^monitor, :error, reason} when reason in [:badopt, :notsup, :system_limit] ->
         {:not_started, reason}
+
+      {:spawn_reply, ^monitor, :error, reason} ->
+        {:error, down_error(reason, call.where)}
 
       {:DOWN, ^monitor, :process, _pid, reason} ->
         {:error, down_error(reason, call.where)}
@@ -89,14 +95,18 @@ defmodule SnakepitBridge.Cluster.Remote do
          Snakepit.Error.timeout_error(
            "tool `#{where.tool}` on pool #{inspect(where.pool)} of node #{where.node} did " <>
              "not answer within its timeout (plus #{@margin} ms); the call was stopped there",
-           where
+           Map.put(where, :command, where.tool)
          )}
     end
   end
 
-  # A callback that raises ends the remote stream too, as it ends a local one.
-  defp chunk(call, chunk) do
+  # The caller's callback on one chunk, and the reply the stream goes on with, as snakepit's
+  # deliver_chunk/2 makes it of the callback's return. Other than an exception (a throw, an
+  # exit) ends the remote stream and goes on in the caller, as it would locally.
+  defp deliver(call, chunk) do
     call.callback.(chunk)
+  rescue
+    exception -> {:halt, {:callback_exception, exception, __STACKTRACE__}}
   catch
     kind, reason ->
       stop(call)
@@ -115,15 +125,44 @@ defmodule SnakepitBridge.Cluster.Remote do
     Process.demonitor(monitor, [:flush])
   end
 
+  # What arrived before the alias was deactivated.
+  defp flush(reply_to) do
+    receive do
+      message when elem(message, 0) == reply_to -> flush(reply_to)
+    after
+      0 -> :ok
+    end
+  end
+
+  defp deadline(:infinity), do: :infinity
+  defp deadline(budget), do: System.monotonic_time(:millisecond) + budget + @margin
+
   defp remaining(:infinity), do: :infinity
   defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)
 
-  defp down_error(:noconnection, where) do
+  # How long a call may take in this node's snakepit: its `:timeout`, or the pool's defaults
+  # (Snakepit.Pool.execute/3 and execute_stream/4, lib/snakepit/pool/pool.ex), a stream's
+  # worker checkout on top.
+  @doc false
+  def budget(:execute, opts),
+    do: Keyword.get(opts, :timeout) || Snakepit.Defaults.pool_request_timeout()
+
+  def budget(:stream, opts) do
+    case Keyword.get(opts, :timeout) || Snakepit.Defaults.pool_streaming_timeout() do
+      :infinity ->
+        :infinity
+
+      timeout ->
+        timeout + (Keyword.get(opts, :checkout_timeout) || Snakepit.Defaults.checkout_timeout())
+    end
+  end
+
+  defp down_error(reason, where) when reason in [:noconnection, :noproc] do
     Snakepit.Error.worker_error(
       "node #{where.node} went down or could not be reached during the call of tool " <>
         "`#{where.tool}` on its pool #{inspect(where.pool)}; the call may have run there, so it " <>
         "was not sent elsewhere",
-      Map.put(where, :reason, :noconnection)
+      Map.merge(where, %{reason: reason, command: where.tool})
     )
   end
 
@@ -131,35 +170,56 @@ defmodule SnakepitBridge.Cluster.Remote do
     Snakepit.Error.worker_error(
       "the call of tool `#{where.tool}` on pool #{inspect(where.pool)} of node #{where.node} " <>
         "ended without an answer: #{inspect(reason, limit: 20)}",
-      Map.put(where, :reason, reason)
+      Map.merge(where, %{reason: reason, command: where.tool})
     )
   end
 
   @doc false
-  # Runs on the pool's node. Stops early when the caller goes away (its node down, or the
-  # calling process gone): a stream is not run for no one.
+  # Runs on the pool's node.
   def serve(caller, reply_to, {kind, tool, args, opts}) do
-    monitor = Process.monitor(caller)
-    send(reply_to, {reply_to, :started, self()})
-
-    callback = fn chunk ->
-      receive do
-        {:DOWN, ^monitor, :process, _, _} -> exit(:normal)
-      after
-        0 -> send(reply_to, {reply_to, :chunk, chunk})
-      end
-    end
+    budget = budget(kind, opts)
+    send(reply_to, {reply_to, :started, self(), budget})
 
     try do
       answer =
         case kind do
-          :execute -> Snakepit.execute(tool, args, opts)
-          :stream -> Snakepit.execute_stream(tool, args, callback, opts)
+          :execute ->
+            Snakepit.execute(tool, args, opts)
+
+          :stream ->
+            Snakepit.execute_stream(tool, args, chunk_sender(caller, reply_to, budget), opts)
         end
 
       send(reply_to, {reply_to, :answer, answer})
     catch
       kind, reason -> send(reply_to, {reply_to, :raised, kind, reason, __STACKTRACE__})
+    end
+  end
+
+  # The stream's callback, run by snakepit's process for the call: one chunk to the caller,
+  # and its reply back to snakepit.
+  defp chunk_sender(caller, reply_to, budget) do
+    deadline = deadline(budget)
+
+    fn chunk ->
+      ack = :erlang.alias([:reply])
+      watch = Process.monitor(caller)
+      send(reply_to, {reply_to, :chunk, chunk, ack})
+
+      receive do
+        {^ack, reply} ->
+          Process.demonitor(watch, [:flush])
+          reply
+
+        {:DOWN, ^watch, :process, _, reason} ->
+          :erlang.unalias(ack)
+          {:halt, {:caller_down, reason}}
+      after
+        remaining(deadline) ->
+          :erlang.unalias(ack)
+          Process.demonitor(watch, [:flush])
+          {:halt, :caller_timeout}
+      end
     end
   end
 end
