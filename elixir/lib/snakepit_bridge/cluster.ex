@@ -39,22 +39,30 @@ defmodule SnakepitBridge.Cluster do
     * `{:key, key}`: the member that rendezvous hashing picks for `key`: the same key goes to
       the same node while the group's membership holds, and a node leaving moves only its own
       keys. Use it for session affinity (`session_id:` names a session of one node's snakepit).
+      Keys are placed among the members that can take the tool: run the same worker on every
+      node of a pool, or one key may land on different nodes for different tools.
 
   Only members whose worker declares the tool exactly as the calling module's bindings do
-  (same signature) are chosen; one that differs is logged once per node, pool and tool. A call
-  that goes to another node runs there through `Snakepit.execute/3` (or `execute_stream/4`,
-  whose callback runs on the calling node, chunk by chunk, in order), with the same options, and
+  (same signature), and whose pool has a worker ready, are chosen; one that differs is logged
+  once per node, pool and tool. A call that goes to another node runs there through
+  `Snakepit.execute/3` (or `execute_stream/4`), with the same options and the pool's name, and
   returns what it returns there, errors included; binary parameters and results are carried as
-  they are.
+  they are. A stream's callback runs on the calling node, chunk by chunk, in order, each
+  chunk sent when the callback has returned for the one before; `:halt` or `{:halt, reason}`
+  ends the stream as it does locally, and an exception in the callback gives the error a
+  local stream gives.
 
   ## Faults
 
-    * A member whose node is no longer connected when the call is sent is passed over and the
-      next choice is tried: the call had not started.
+    * A member whose node is no longer connected when the call is sent, or that refuses the
+      spawn of the call's process outright, is passed over and the next choice is tried: the
+      call had not started.
     * A call in flight when its node goes down returns `{:error, %Snakepit.Error{}}` naming the
-      node as soon as the connection drops, and is not sent elsewhere (it may have run). A call
-      whose node does not answer returns a timeout error after the call's `:timeout` (snakepit's
-      defaults when none is given) plus 5 seconds, and its process on that node is stopped.
+      node as soon as the distribution connection drops, and is not sent elsewhere (it may have
+      run). A node that stops answering without closing its connection (frozen, or a host
+      gone from the network) is noticed by the call's own bound: a timeout error after the
+      call's `:timeout` (the serving node's snakepit defaults when none is given, a stream's
+      `:checkout_timeout` on top) plus 5 seconds, and the call's process there is stopped.
     * No member for the pool: `{:error, %Snakepit.Error{category: :pool}}` saying which pool,
       which route, and which nodes were looked at and why each was left out.
 

@@ -425,6 +425,10 @@ defmodule SnakepitBridge.Tools do
     "  * `#{p.name}` (#{p.type_name}, #{how}#{default}#{binary})#{description}"
   end
 
+  # A plain function name (the `!` variant is made from it).
+  defp identifier?(fun) when fun in [nil, true, false], do: false
+  defp identifier?(fun), do: Atom.to_string(fun) =~ ~r/\A[a-z_][a-zA-Z0-9_]*\z/
+
   # `names:`, tool name => function name, as a map or a list of pairs.
   defp function_names!(names, env) do
     pairs = if is_map(names), do: Map.to_list(names), else: names
@@ -432,14 +436,15 @@ defmodule SnakepitBridge.Tools do
     valid? =
       is_list(pairs) and
         Enum.all?(pairs, fn
-          {tool, fun} -> is_binary(tool) and is_atom(fun) and fun not in [nil, true, false]
+          {tool, fun} -> is_binary(tool) and is_atom(fun) and identifier?(fun)
           _ -> false
         end)
 
     if not valid? do
       compile_error(
         env,
-        "use SnakepitBridge.Tools: `names:` maps tool names to function names, such as " <>
+        "use SnakepitBridge.Tools: `names:` maps tool names to function names (lowercase " <>
+          "identifiers, without ? or !), such as " <>
           "%{\"text.split\" => :split_text}, got #{inspect(names)}"
       )
     end

@@ -159,6 +159,12 @@ defmodule SnakepitBridge.ToolsCompileTest do
         "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: %{t: \"x\"} end"
       )
     end
+
+    assert_raise CompileError, ~r/lowercase identifiers, without \? or !/, fn ->
+      compile(
+        "defmodule #{module_name()} do use SnakepitBridge.Tools, manifest: #{inspect(path)}, names: %{\"t\" => :run!} end"
+      )
+    end
   end
 
   test "options are literals: code in them is a compile error, not run", %{tmp_dir: dir} do
