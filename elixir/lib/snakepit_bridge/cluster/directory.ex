@@ -208,6 +208,10 @@ defmodule SnakepitBridge.Cluster.Directory do
   end
 
   def handle_info({:DOWN, _ref, :process, member, _reason}, state) do
+    # A node that comes back with another worker is logged again.
+    for [info] <- :ets.match(@table, {{:info, member}, :"$1"}),
+        do: :ets.match_delete(@table, {{:warned, info.node, info.pool, :_}})
+
     for kind <- [:info, :load, :silent], do: :ets.delete(@table, {kind, member})
     :ets.match_delete(@table, {{:inflight, member, :_}, :_})
     {:noreply, %{state | watched: MapSet.delete(state.watched, member)}}
