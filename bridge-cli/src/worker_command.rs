@@ -223,7 +223,7 @@ async fn run_async(job: WorkerJob) -> Outcome {
                 .await
             {
                 Ok(reply) => print_reply(&reply, out, &mut outcome),
-                Err(error) => Err(describe_call_error(&error)),
+                Err(error) => Err(describe_call_error(&error) + &stream_hint(&host, &worker, tool)),
             }
         };
         if let Err(message) = result {
@@ -427,6 +427,20 @@ fn describe_tools(tools: &[HostTool]) -> String {
         }
     }
     text
+}
+
+/// For a call without `--stream` of a tool the worker registered as streaming: how to call it
+/// from here (the worker's own message names the Elixir call, `Snakepit.execute_stream/4`).
+fn stream_hint(host: &EmbeddedHost, worker: &LaunchedWorker, tool: &str) -> String {
+    let streams = host
+        .worker_tools(worker.session_id())
+        .iter()
+        .any(|registered| registered.tool.name == tool && registered.tool.supports_streaming);
+    if streams {
+        format!("\n(`{tool}` streams its answer: add --stream to this command)")
+    } else {
+        String::new()
+    }
 }
 
 /// A failed call as the host would hand it to Elixir: a translated error as `Type (Module):

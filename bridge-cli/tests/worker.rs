@@ -59,6 +59,34 @@ fn stream_prints_one_decoded_chunk_per_line() {
 }
 
 #[test]
+fn a_streaming_tool_called_without_stream_says_to_add_it() {
+    let output = worker(&[
+        "--call",
+        "stream_data",
+        "--params",
+        r#"{"count": 2, "delay": 0}"#,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output.stderr);
+    assert!(
+        message.ends_with("(`stream_data` streams its answer: add --stream to this command)\n"),
+        "{message}"
+    );
+    // Not for a tool that does not stream.
+    let output = worker(&[
+        "--call",
+        "error_demo",
+        "--params",
+        r#"{"error_type": "value"}"#,
+    ]);
+    assert!(
+        !text(&output.stderr).contains("--stream"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn binary_parameters_come_from_files() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("data.bin");
