@@ -61,7 +61,13 @@ struct Shared {
     check_parameters: bool,
     metadata: MetadataMap,
     tools: ToolCache,
+    /// Shared by the contexts of one connection (it and its `for_session`s): its one timer
+    /// task runs while any of them lives (see [`keep_timer_driver_scheduled`]).
+    timer: Arc<TimerKeeper>,
 }
+
+/// What a connection's timer task watches: it ends once no context holds it.
+struct TimerKeeper;
 
 /// What the host knows of a session (`GetSession`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,8 +160,8 @@ impl SessionContext {
             check_parameters: options.check_parameters,
             metadata,
             tools: ToolCache::default(),
+            timer: keep_timer_driver_scheduled(options.call_timeout),
         });
-        keep_timer_driver_scheduled(Arc::downgrade(&shared), options.call_timeout);
         Ok(SessionContext {
             shared,
             correlation_id: None,
@@ -196,8 +202,10 @@ impl SessionContext {
             check_parameters: self.shared.check_parameters,
             metadata: self.shared.metadata.clone(),
             tools: ToolCache::default(),
+            // The connection's timer task serves this session's calls too: a worker holding
+            // 10,000 sessions runs one, not one per session.
+            timer: self.shared.timer.clone(),
         });
-        keep_timer_driver_scheduled(Arc::downgrade(&shared), shared.call_timeout);
         SessionContext {
             shared,
             correlation_id: self.correlation_id.clone(),
@@ -602,26 +610,30 @@ async fn probe_grpc(
     }
 }
 
-/// Keeps a timer pending that is due before any call's deadline, for as long as the context
-/// lives.
+/// Keeps a timer pending that is due before any call's deadline, for as long as a context of
+/// the connection lives (the keeper returned, which the connection's contexts share).
 ///
 /// Each call arms a deadline timer. tokio wakes its timer driver (a cross-thread wake-up)
 /// whenever a new timer is due before every pending one; with no other timer pending, that is
 /// every call, about 15 µs each on a two-core machine (measured in benches/bridge.rs). A tick
 /// due sooner than any deadline spares the calls that wake-up; it costs one wake-up per period.
-fn keep_timer_driver_scheduled(context: std::sync::Weak<Shared>, call_timeout: Duration) {
+/// The contexts of a connection share its call timeout, so one task serves them all.
+fn keep_timer_driver_scheduled(call_timeout: Duration) -> Arc<TimerKeeper> {
+    let keeper = Arc::new(TimerKeeper);
     let period = (call_timeout / 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
-    // Outside a runtime (a blocking context's `for_session`) there is no driver to spare.
+    // Outside a runtime there is no driver to spare.
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
+        return keeper;
     };
+    let watched = Arc::downgrade(&keeper);
     runtime.spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        while context.strong_count() > 0 {
+        while watched.strong_count() > 0 {
             tick.tick().await;
         }
     });
+    keeper
 }
 
 /// Whether the status reports the deadline we sent: `DeadlineExceeded`, or `Cancelled` with

@@ -86,8 +86,12 @@ fn known_schema(schema: Value) -> Option<Value> {
 /// The error for a tool `T` does not serve, worded as snakepit's Python worker words it
 /// (`AttributeError`), with the tools it does serve.
 pub fn unknown_tool<T: ToolSet>(name: &str) -> ToolError {
-    let tools = T::tool_definitions();
-    let names: Vec<&str> = tools.iter().map(|tool| tool.name.as_str()).collect();
+    let tools = crate::toolset::built::<T>();
+    let names: Vec<&str> = tools
+        .definitions
+        .iter()
+        .map(|tool| tool.name.as_str())
+        .collect();
     let type_name = T::type_name().rsplit("::").next().unwrap_or_default();
     let hint = snakepit_bridge_spec::did_you_mean(snakepit_bridge_spec::closest_name(
         name,

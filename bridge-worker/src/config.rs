@@ -346,7 +346,8 @@ pub(crate) fn explain_if_run_by_hand<T: ToolSet>() -> Option<ExitCode> {
     if invocation == RunMode::Snakepit {
         return None;
     }
-    let mut tools: Vec<HostTool> = T::tool_definitions()
+    let mut tools: Vec<HostTool> = crate::toolset::built::<T>()
+        .definitions
         .iter()
         .map(ToolDefinition::to_host_tool)
         .collect();

@@ -1,7 +1,8 @@
 //! The worker's connection to the host's own gRPC server (`--elixir-address`): the start-up
 //! ping, and what the worker holds per session (a context for calls back into Elixir, whether
-//! the session is open on the host with the worker's tools registered there, its heartbeat
-//! loop), until the session is cleaned up or goes idle.
+//! the session is open on the host with the worker's tools registered there, whether the
+//! worker's heartbeat task sends heartbeats for it), until the session is cleaned up or goes
+//! idle.
 //!
 //! A session the host never opened with the worker (a call whose session id the worker has not
 //! seen in `InitializeSession`) is opened on the host before its first call's tool runs, as
@@ -11,7 +12,7 @@
 //! `RegisterTools` and calls back into Elixir for a session it does not know.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,8 +29,8 @@ pub(crate) type ContextOptions =
 pub(crate) struct HostLink {
     base: Option<SessionContext>,
     sessions: Mutex<HashMap<String, SessionState>>,
-    /// Heartbeat loops running now (each decrements it when it ends, however it ends).
-    heartbeat_loops: Arc<AtomicUsize>,
+    /// The last id given to a session's heartbeats (see [`HostLink::start_heartbeats`]).
+    heartbeat_ids: AtomicU64,
 }
 
 impl std::fmt::Debug for HostLink {
@@ -49,8 +50,8 @@ struct SessionState {
     /// Set once the session is open on the host and the worker's tools are registered there;
     /// the calls that find it unset wait for one of them to do it (and try again if it failed).
     opened: Arc<OnceCell<()>>,
-    /// The session's heartbeat loop, if it runs.
-    heartbeat: Option<tokio::task::AbortHandle>,
+    /// The id of the session's heartbeats, if the heartbeat task sends them.
+    heartbeats: Option<u64>,
     /// Opened by `InitializeSession` (the worker's own session): kept until `CleanupSession`,
     /// never released for being idle, so its heartbeats keep telling whether the host lives.
     pinned: bool,
@@ -65,7 +66,7 @@ impl SessionState {
         SessionState {
             context: None,
             opened: Arc::new(OnceCell::new()),
-            heartbeat: None,
+            heartbeats: None,
             pinned: false,
             last_used: Instant::now(),
             in_flight: 0,
@@ -75,8 +76,8 @@ impl SessionState {
     /// Drops what the session holds; returns how many resources that was.
     fn release(self) -> u32 {
         let mut released = 0;
-        if let Some(heartbeat) = self.heartbeat {
-            heartbeat.abort();
+        // The heartbeat task sends none from now on.
+        if self.heartbeats.is_some() {
             released += 1;
         }
         // Its last clone dropped, the context's timer task ends at its next tick.
@@ -121,7 +122,7 @@ impl HostLink {
         HostLink {
             base,
             sessions: Mutex::new(HashMap::new()),
-            heartbeat_loops: Arc::new(AtomicUsize::new(0)),
+            heartbeat_ids: AtomicU64::new(0),
         }
     }
 
@@ -295,43 +296,39 @@ impl HostLink {
         state.opened.clone()
     }
 
-    /// Whether the session has a heartbeat loop.
-    pub(crate) fn has_heartbeat(&self, session: &str) -> bool {
-        self.sessions()
-            .get(session)
-            .is_some_and(|state| state.heartbeat.is_some())
+    /// Marks `session` as having heartbeats unless it has or is no longer held; returns the
+    /// id of its heartbeats, for the heartbeat task to send them under.
+    pub(crate) fn start_heartbeats(&self, session: &str) -> Option<u64> {
+        self.base.as_ref()?;
+        let mut sessions = self.sessions();
+        let state = sessions.get_mut(session)?;
+        if state.heartbeats.is_some() {
+            return None;
+        }
+        let id = self.heartbeat_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        state.heartbeats = Some(id);
+        Some(id)
     }
 
-    /// Starts `session`'s heartbeat loop with `start` unless one runs, or the session is no
-    /// longer held. The loop is counted as live until it ends, whether it returns or is
-    /// aborted.
-    pub(crate) fn start_heartbeat<F>(&self, session: &str, start: impl FnOnce(SessionContext) -> F)
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let Some(base) = &self.base else { return };
+    /// The context to send heartbeats `id` of `session` with, if the worker still holds the
+    /// session with those heartbeats.
+    pub(crate) fn heartbeat_context(&self, session: &str, id: u64) -> Option<SessionContext> {
+        let base = self.base.as_ref()?;
         let mut sessions = self.sessions();
-        let Some(state) = sessions.get_mut(session) else {
-            return;
-        };
-        if state.heartbeat.is_some() {
-            return;
+        let state = sessions.get_mut(session)?;
+        if state.heartbeats != Some(id) {
+            return None;
         }
-        let ctx = state
-            .context
-            .get_or_insert_with(|| base.for_session(session))
-            .clone();
-        let live = LiveGuard::new(self.heartbeat_loops.clone());
-        let work = start(ctx);
-        let task = tokio::spawn(async move {
-            let _live = live;
-            work.await;
-        });
-        state.heartbeat = Some(task.abort_handle());
+        Some(
+            state
+                .context
+                .get_or_insert_with(|| base.for_session(session))
+                .clone(),
+        )
     }
 
     /// Releases everything held for `session` (its context, its mark of being open on the
-    /// host, its heartbeat loop); returns how many resources that was.
+    /// host, its heartbeats); returns how many resources that was.
     pub(crate) fn release(&self, session: &str) -> u32 {
         let removed = self.sessions().remove(session);
         let released = removed.map_or(0, SessionState::release);
@@ -373,9 +370,12 @@ impl HostLink {
         self.sessions().len()
     }
 
-    /// Heartbeat loops running now.
-    pub(crate) fn heartbeat_loop_count(&self) -> usize {
-        self.heartbeat_loops.load(Ordering::SeqCst)
+    /// Sessions with heartbeats now.
+    pub(crate) fn heartbeat_session_count(&self) -> usize {
+        self.sessions()
+            .values()
+            .filter(|state| state.heartbeats.is_some())
+            .count()
     }
 
     /// Releases every session (the worker stops).
@@ -384,22 +384,6 @@ impl HostLink {
         for state in all {
             state.release();
         }
-    }
-}
-
-/// Counts one live task until dropped.
-struct LiveGuard(Arc<AtomicUsize>);
-
-impl LiveGuard {
-    fn new(counter: Arc<AtomicUsize>) -> LiveGuard {
-        counter.fetch_add(1, Ordering::SeqCst);
-        LiveGuard(counter)
-    }
-}
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -510,7 +510,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
         &self,
         request: Request<proto::CleanupSessionRequest>,
     ) -> Result<Response<proto::CleanupSessionResponse>, Status> {
-        // What the worker holds for the session goes (its context, its heartbeat loop, its
+        // What the worker holds for the session goes (its context, its heartbeats, its
         // registration mark); then the request goes on to the host, as snakepit's Python worker
         // proxies it (grpc_server.py CleanupSession), whose answer is returned.
         let request = request.into_inner();

@@ -3,10 +3,11 @@
 //! registration with the host (`RegisterTools`) and the worker's manifest
 //! (`--snakepit-describe`), so that the two cannot drift.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::{Map, Value};
 use snakepit_bridge_runtime::proto;
@@ -20,6 +21,10 @@ use crate::ToolError;
 /// worker runtime calls [`invoke`](Self::invoke) for each `ExecuteTool`.
 pub trait ToolSet: Send + Sync + 'static {
     /// The tools, as registered with the host.
+    ///
+    /// The worker runtime calls it once per process and type, and keeps what it returned (for
+    /// every session's registration, every unknown-tool error, the manifest): a hand-written
+    /// implementation returns the same tools each time.
     fn tool_definitions() -> Vec<ToolDefinition>;
 
     /// The name of the type serving the tools (sent as the `adapter_class` metadata).
@@ -148,7 +153,8 @@ fn parameter_spec(parameter: HostParameter) -> proto::ParameterSpec {
 pub fn describe<T: ToolSet>(worker: impl Into<String>) -> Manifest {
     Manifest::for_worker(
         worker,
-        T::tool_definitions()
+        built::<T>()
+            .definitions
             .iter()
             .map(ToolDefinition::to_host_tool),
     )
@@ -185,19 +191,60 @@ pub fn describe_if_asked<T: ToolSet>() -> Option<ExitCode> {
     }
 }
 
+/// The tools of one [`ToolSet`] as the runtime uses them, built once (see [`built`]).
+#[derive(Debug)]
+pub(crate) struct BuiltTools {
+    /// What [`ToolSet::tool_definitions`] returned.
+    pub(crate) definitions: Vec<ToolDefinition>,
+    /// Their registrations (`RegisterTools`), ready to send in any session.
+    pub(crate) registrations: Vec<proto::ToolRegistration>,
+}
+
+impl BuiltTools {
+    fn build<T: ToolSet>() -> BuiltTools {
+        let definitions = T::tool_definitions();
+        let type_name = T::type_name();
+        let (module, class) = type_name.rsplit_once("::").unwrap_or(("", type_name));
+        let registrations = definitions
+            .iter()
+            .map(|tool| tool.to_registration(class, module))
+            .collect();
+        BuiltTools {
+            definitions,
+            registrations,
+        }
+    }
+}
+
+/// The tools of `T`, built on first use and kept for the process: the schemas are generated
+/// once, not for each session's registration or each unknown-tool error. Keyed by type (a
+/// static in a generic function is one for every `T`), so that it works for any `ToolSet`,
+/// hand-written ones included.
+pub(crate) fn built<T: ToolSet>() -> Arc<BuiltTools> {
+    type Cache = RwLock<HashMap<TypeId, Arc<BuiltTools>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = TypeId::of::<T>();
+    if let Some(tools) = cache.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return tools.clone();
+    }
+    // Built under the lock, so once (two workers of one type starting together included).
+    cache
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(key)
+        .or_insert_with(|| Arc::new(BuiltTools::build::<T>()))
+        .clone()
+}
+
 /// The host's `RegisterTools` request for the tools of `T` in `session`.
 pub(crate) fn registration_request<T: ToolSet>(
     session: &str,
     worker_id: &str,
 ) -> proto::RegisterToolsRequest {
-    let type_name = T::type_name();
-    let (module, class) = type_name.rsplit_once("::").unwrap_or(("", type_name));
     proto::RegisterToolsRequest {
         session_id: session.to_owned(),
-        tools: T::tool_definitions()
-            .iter()
-            .map(|tool| tool.to_registration(class, module))
-            .collect(),
+        tools: built::<T>().registrations.clone(),
         worker_id: worker_id.to_owned(),
     }
 }

@@ -317,7 +317,7 @@ impl<T: ToolSet> Worker<T> {
     }
 
     /// How long a session may go without a call before the worker releases what it holds for
-    /// it: its context for calls back, its heartbeat loop, its registration mark (default 10
+    /// it: its context for calls back, its heartbeats, its registration mark (default 10
     /// minutes). A later call in the session takes them up again (registering the tools anew,
     /// which the host takes as a duplicate). The session opened by `InitializeSession`, the
     /// worker's own, is released only by `CleanupSession`, so that its heartbeats keep telling
@@ -457,14 +457,16 @@ impl<T: ToolSet> Worker<T> {
             .local_addr()
             .map_err(|source| WorkerError::Bind { address, source })?;
 
+        // One heartbeat task for every session (see `Heartbeats`).
+        let heartbeats = Arc::new(Heartbeats::start(
+            config.heartbeat.clone(),
+            link.clone(),
+            stop.clone(),
+        ));
         let service = WorkerService {
             tools,
             link: link.clone(),
-            heartbeats: Arc::new(Heartbeats::new(
-                config.heartbeat.clone(),
-                link.clone(),
-                stop.clone(),
-            )),
+            heartbeats: heartbeats.clone(),
             worker_id: worker_id.into(),
             stop: stop.clone(),
             telemetry: Arc::new(TelemetryHub::new()),
@@ -493,7 +495,7 @@ impl<T: ToolSet> Worker<T> {
             // 50 ms: one line gets the worker into the pool at once. (Output is only logged.)
             announce_ready(bound);
         }
-        tracing::info!(address = %bound, tools = T::tool_definitions().len(), "worker serving");
+        tracing::info!(address = %bound, tools = crate::toolset::built::<T>().definitions.len(), "worker serving");
 
         let reason = stop.stopped().await;
         tracing::info!(%reason, "worker stopping");
@@ -516,6 +518,7 @@ impl<T: ToolSet> Worker<T> {
             }
         }
         reaper.abort();
+        heartbeats.stop();
         link.release_all();
         Ok(reason)
     }
@@ -679,12 +682,13 @@ impl WorkerHandle {
         self.inner.link.get().map_or(0, |link| link.session_count())
     }
 
-    /// Heartbeat loops running now (one per session held, when heartbeats are on).
+    /// Sessions the worker sends heartbeats for now (each session held, when heartbeats are
+    /// on). One task sends them all, whatever their number.
     pub fn heartbeat_loops(&self) -> usize {
         self.inner
             .link
             .get()
-            .map_or(0, |link| link.heartbeat_loop_count())
+            .map_or(0, |link| link.heartbeat_session_count())
     }
 }
 
