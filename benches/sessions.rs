@@ -1,13 +1,15 @@
 //! 10,000 distinct sessions through one worker: what it holds before, during and after (resident
-//! memory of this process, live tokio tasks, sessions and heartbeat loops the worker holds).
+//! memory of this process, live tokio tasks, sessions the worker holds and sends heartbeats
+//! for).
 //!
 //! ```text
 //! cargo bench --bench sessions
 //! ```
 //!
 //! The worker, an embedded host and the caller share this process and its runtime, so that
-//! the runtime's count of live tasks covers the worker's (heartbeat loops, timer tasks of the
-//! contexts for calls back). Two passes: each session ends with `CleanupSession` (as snakepit
+//! the runtime's count of live tasks covers the worker's (its one heartbeat task, the timer
+//! task of its connection to the host) and the host's (a task per request in flight there:
+//! heartbeats included, one per session every interval). Two passes: each session ends with `CleanupSession` (as snakepit
 //! ends a session), then sessions that just stop calling, released by the idle timeout.
 
 use std::time::{Duration, Instant};
@@ -82,7 +84,7 @@ async fn settle(handle: &WorkerHandle, sessions: usize) {
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Timer tasks of released contexts end at their next tick (at most 1 s).
+    // Requests in flight end (a timer task of a connection ends at its next tick, at most 1 s).
     tokio::time::sleep(Duration::from_millis(1500)).await;
 }
 
@@ -121,7 +123,7 @@ fn main() {
         let mut client = BridgeServiceClient::new(channel);
 
         println!("# {SESSIONS} distinct sessions through one worker (heartbeats on, idle timeout {IDLE:?})\n");
-        println!("| moment | RSS of the process | live tokio tasks | sessions held | heartbeat loops |");
+        println!("| moment | RSS of the process | live tokio tasks | sessions held | sessions with heartbeats |");
         println!("|---|---|---|---|---|");
         for i in 0..100 {
             call(&mut client, &format!("warm-{i}")).await;
