@@ -197,9 +197,11 @@ defmodule SnakepitBridge.Cluster do
     end
   end
 
-  defp local(:execute, tool, args, opts, _callback), do: Snakepit.execute(tool, args, opts)
+  @doc false
+  # The call on this node's snakepit: a local route's, and a remote call's on its node.
+  def local(:execute, tool, args, opts, _callback), do: Snakepit.execute(tool, args, opts)
 
-  defp local(:stream, tool, args, opts, callback),
+  def local(:stream, tool, args, opts, callback),
     do: Snakepit.execute_stream(tool, args, callback, opts)
 
   defp pool_name(opts, route) do

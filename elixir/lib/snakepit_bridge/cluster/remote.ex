@@ -181,15 +181,8 @@ defmodule SnakepitBridge.Cluster.Remote do
     send(reply_to, {reply_to, :started, self(), budget})
 
     try do
-      answer =
-        case kind do
-          :execute ->
-            Snakepit.execute(tool, args, opts)
-
-          :stream ->
-            Snakepit.execute_stream(tool, args, chunk_sender(caller, reply_to, budget), opts)
-        end
-
+      callback = if kind == :stream, do: chunk_sender(caller, reply_to, budget)
+      answer = SnakepitBridge.Cluster.local(kind, tool, args, opts, callback)
       send(reply_to, {reply_to, :answer, answer})
     catch
       kind, reason -> send(reply_to, {reply_to, :raised, kind, reason, __STACKTRACE__})
