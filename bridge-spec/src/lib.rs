@@ -19,6 +19,7 @@
 //! - [`write_error_json`] and [`read_error_json`]: a worker's failure as the error JSON snakepit
 //!   translates into `Snakepit.Error.<type>`.
 //! - [`launch`]: how snakepit launches a worker: flags, environment, ready-file name.
+//! - [`lane`]: the Unix-socket lane beside snakepit's gRPC: its directory, frames and terms.
 #![warn(missing_docs)]
 
 mod compare;
@@ -31,6 +32,7 @@ mod grpc_timeout;
 mod heartbeat;
 mod host_tools;
 mod json_path;
+pub mod lane;
 pub mod launch;
 mod manifest;
 mod markdown;

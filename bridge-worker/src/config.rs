@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use snakepit_bridge_spec::lane::LANE_DIR_ENV;
 use snakepit_bridge_spec::launch::{
     process_group_requested, ADDRESS_ENVS, ELIXIR_ADDRESS_FLAG, HEARTBEAT_CONFIG_ENV,
     HEARTBEAT_DEPENDENT_FLAG, HEARTBEAT_ENABLED_FLAG, HEARTBEAT_INDEPENDENT_FLAG,
@@ -42,6 +43,9 @@ pub struct WorkerConfig {
     pub log_level: LogLevel,
     /// `SNAKEPIT_PROCESS_GROUP`: call `setsid()` so the host can stop the whole group.
     pub process_group: bool,
+    /// `SNAKEPIT_BRIDGE_LANE_DIR` (set by the Elixir package's adapter): the directory (mode
+    /// 0700) where the worker offers the Unix-socket lane beside gRPC. `None`: gRPC only.
+    pub lane_dir: Option<PathBuf>,
 }
 
 /// `SNAKEPIT_LOG_LEVEL`: `debug`, `info`, `warning`, `error` (the default) or `none`.
@@ -171,6 +175,10 @@ impl WorkerConfig {
             heartbeat,
             log_level,
             process_group,
+            lane_dir: env
+                .get(LANE_DIR_ENV)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
         })
     }
 }

@@ -39,6 +39,7 @@ mod context;
 mod error;
 mod heartbeat;
 mod host_link;
+mod lane;
 mod logging;
 mod output;
 mod ready_file;

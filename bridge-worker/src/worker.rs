@@ -463,15 +463,25 @@ impl<T: ToolSet> Worker<T> {
             link.clone(),
             stop.clone(),
         ));
-        let service = WorkerService {
+        let service = Arc::new(WorkerService {
             tools,
             link: link.clone(),
             heartbeats: heartbeats.clone(),
             worker_id: worker_id.into(),
             stop: stop.clone(),
             telemetry: Arc::new(TelemetryHub::new()),
-        };
-        let service = BridgeServiceServer::new(service)
+        });
+        // The lane listens before the ready file is written, so that the host finds it.
+        let lane = config.lane_dir.as_deref().and_then(|dir| {
+            crate::lane::offer(
+                dir,
+                bound.port(),
+                service.clone(),
+                MAX_MESSAGE_SIZE,
+                stop.clone(),
+            )
+        });
+        let service = BridgeServiceServer::from_arc(service)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE);
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -518,6 +528,7 @@ impl<T: ToolSet> Worker<T> {
             }
         }
         reaper.abort();
+        drop(lane);
         heartbeats.stop();
         link.release_all();
         Ok(reason)
