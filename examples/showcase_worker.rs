@@ -316,6 +316,8 @@ impl ShowcaseAdapter {
             "delay_ms": delay_ms,
             "telemetry_enabled": enabled,
             "correlation_id": ctx.correlation_id(),
+            // The caller's deadline as the tool sees it (`grpc-timeout`): what is left of it.
+            "deadline_remaining_ms": ctx.remaining().map(|left| left.as_millis() as u64),
             "message": message,
         }))
     }

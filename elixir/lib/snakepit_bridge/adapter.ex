@@ -53,7 +53,7 @@ defmodule SnakepitBridge.Adapter do
       def executable_path do
         settings = SnakepitBridge.Adapter.settings(__MODULE__, @snakepit_bridge_adapter_opts)
         path = SnakepitBridge.Adapter.executable!(settings[:executable], inspect(__MODULE__))
-        SnakepitBridge.ElixirTools.Workers.starting()
+        SnakepitBridge.Adapter.starting(settings[:transport], inspect(__MODULE__))
         path
       end
 
@@ -72,7 +72,11 @@ defmodule SnakepitBridge.Adapter do
       defdelegate uses_grpc?, to: SnakepitBridge.Adapter
       defdelegate get_port, to: SnakepitBridge.Adapter
       @doc false
-      defdelegate init_grpc_connection(port), to: SnakepitBridge.Adapter
+      def init_grpc_connection(port) do
+        settings = SnakepitBridge.Adapter.settings(__MODULE__, @snakepit_bridge_adapter_opts)
+        SnakepitBridge.Adapter.connect(port, settings[:transport], inspect(__MODULE__))
+      end
+
       @doc false
       defdelegate grpc_execute(connection, session_id, command, args, timeout, opts \\ []),
         to: SnakepitBridge.Adapter
@@ -97,10 +101,43 @@ defmodule SnakepitBridge.Adapter do
     path =
       executable!(Application.get_env(:snakepit_bridge, :executable), "config :snakepit_bridge")
 
-    # Called by snakepit in the starting GRPCWorker, before it launches the worker: the
-    # pool's `elixir_tools:` are registered for the worker's sessions here.
-    SnakepitBridge.ElixirTools.Workers.starting()
+    starting(Application.get_env(:snakepit_bridge, :transport), "config :snakepit_bridge")
     path
+  end
+
+  @doc false
+  # Called by snakepit in the starting GRPCWorker, before it launches the worker: the pool's
+  # `elixir_tools:` are registered for the worker's sessions here, and the lane directory is
+  # made (and put in the environment the worker inherits) unless the adapter says `:grpc`.
+  def starting(transport, source) do
+    if transport!(transport, source) == :unix_socket, do: SnakepitBridge.Lane.ensure_dir()
+    SnakepitBridge.ElixirTools.Workers.starting()
+  end
+
+  @doc false
+  # The worker has written its ready file: snakepit's gRPC connection, and the lane when the
+  # worker offers it and the adapter does not say `transport: :grpc`.
+  def connect(port, transport, source) do
+    with {:ok, connection} <- GRPCPython.init_grpc_connection(port) do
+      with :unix_socket <- transport!(transport, source),
+           {:ok, lane} <- SnakepitBridge.Lane.connect(SnakepitBridge.Lane.ensure_dir(), port) do
+        {:ok, Map.put(connection, :lane, lane)}
+      else
+        _ -> {:ok, connection}
+      end
+    end
+  after
+    SnakepitBridge.ElixirTools.Workers.connected()
+  end
+
+  @doc false
+  def transport!(nil, _source), do: :unix_socket
+  def transport!(transport, _source) when transport in [:unix_socket, :grpc], do: transport
+
+  def transport!(other, source) do
+    raise ArgumentError,
+          "snakepit_bridge (#{source}): transport: must be :unix_socket (the default: the " <>
+            "Unix-socket lane when the worker offers it) or :grpc, got #{inspect(other)}"
   end
 
   @doc "No script: the binary is launched directly, with the arguments of `script_args/0`."
@@ -126,13 +163,17 @@ defmodule SnakepitBridge.Adapter do
   @doc false
   # The worker has written its ready file: its start-up (and start-up session) is over.
   def init_grpc_connection(port) do
-    GRPCPython.init_grpc_connection(port)
-  after
-    SnakepitBridge.ElixirTools.Workers.connected()
+    connect(port, Application.get_env(:snakepit_bridge, :transport), "config :snakepit_bridge")
   end
 
   @doc false
-  def grpc_execute(connection, session_id, command, args, timeout, opts \\ []) do
+  def grpc_execute(connection, session_id, command, args, timeout, opts \\ [])
+
+  def grpc_execute(%{lane: lane}, session_id, command, args, timeout, opts) do
+    SnakepitBridge.Lane.execute(lane, session_id, command, args, timeout, List.wrap(opts))
+  end
+
+  def grpc_execute(connection, session_id, command, args, timeout, opts) do
     GRPCPython.grpc_execute(connection, session_id, command, args, timeout, opts)
   end
 
@@ -146,7 +187,22 @@ defmodule SnakepitBridge.Adapter do
   # unary path's own function, a streaming tool's error is the same struct as a unary tool's:
   # `{:error, %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{}}}}` from
   # `Snakepit.execute_stream/4`. Any other error is passed on as it is.
-  def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts \\ []) do
+  def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts \\ [])
+
+  def grpc_execute_stream(%{lane: lane}, session_id, command, args, callback_fn, timeout, opts) do
+    lane
+    |> SnakepitBridge.Lane.execute_stream(
+      session_id,
+      command,
+      args,
+      callback_fn,
+      timeout || Snakepit.Defaults.grpc_worker_stream_timeout(),
+      List.wrap(opts)
+    )
+    |> translate_stream_error()
+  end
+
+  def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts) do
     connection
     |> GRPCPython.grpc_execute_stream(session_id, command, args, callback_fn, timeout, opts)
     |> translate_stream_error()

@@ -8,6 +8,14 @@ defmodule SnakepitBridge.Test.RealShowcaseAdapter do
   use SnakepitBridge.Adapter, otp_app: :snakepit_bridge
 end
 
+defmodule SnakepitBridge.Test.RealShowcaseGrpcAdapter do
+  @moduledoc """
+  The showcase worker's adapter with `transport: :grpc`: every call over snakepit's own gRPC
+  client, for the suite that runs each call through both lanes (test/real_snakepit/lane_test.exs).
+  """
+  use SnakepitBridge.Adapter, otp_app: :snakepit_bridge, transport: :grpc
+end
+
 defmodule SnakepitBridge.Test.RealPayloadAdapter do
   @moduledoc """
   The adapter of a second Rust worker, `bench/payload_worker.rs` (the `payload_worker`
@@ -51,6 +59,8 @@ defmodule SnakepitBridge.Test.RealSnakepit do
     * `:showcase`, 2 showcase workers (the default pool of `SnakepitBridge.Test.RealShowcase`);
     * `:solo`, 1 showcase worker, where a test must know which worker serves a call
       (telemetry controls, calls that must not reach the worker);
+    * `:solo_grpc`, 1 showcase worker driven over snakepit's gRPC client (`transport: :grpc`),
+      beside `:solo` on the Unix-socket lane;
     * `:verified`, 1 showcase worker started with `--verify-elixir-tools`;
     * `:payload`, 1 payload worker, with `payload_args/0` and `payload_env/0`.
 
@@ -71,6 +81,11 @@ defmodule SnakepitBridge.Test.RealSnakepit do
       env: "SNAKEPIT_BRIDGE_SHOWCASE_WORKER",
       adapter: SnakepitBridge.Test.RealShowcaseAdapter
     },
+    showcase_grpc: %{
+      example: "showcase_worker",
+      env: "SNAKEPIT_BRIDGE_SHOWCASE_WORKER",
+      adapter: SnakepitBridge.Test.RealShowcaseGrpcAdapter
+    },
     payload: %{
       example: "payload_worker",
       env: "SNAKEPIT_BRIDGE_PAYLOAD_WORKER",
@@ -90,6 +105,12 @@ defmodule SnakepitBridge.Test.RealSnakepit do
       ),
       SnakepitBridge.pool_config(:solo,
         adapter: SnakepitBridge.Test.RealShowcaseAdapter,
+        pool_size: 1,
+        elixir_tools: [SnakepitBridge.Test.DemoElixirTools]
+      ),
+      # The same worker as :solo, every call over snakepit's gRPC client (transport: :grpc).
+      SnakepitBridge.pool_config(:solo_grpc,
+        adapter: SnakepitBridge.Test.RealShowcaseGrpcAdapter,
         pool_size: 1,
         elixir_tools: [SnakepitBridge.Test.DemoElixirTools]
       ),
@@ -356,7 +377,7 @@ defmodule SnakepitBridge.Test.RealSnakepit do
   defp cargo_built! do
     case :persistent_term.get({__MODULE__, :cargo}, nil) do
       nil ->
-        examples = Enum.map(@workers, fn {_, w} -> w.example end)
+        examples = @workers |> Enum.map(fn {_, w} -> w.example end) |> Enum.uniq()
         built = cargo_build!(Enum.flat_map(examples, &["--example", &1]), examples)
         :persistent_term.put({__MODULE__, :cargo}, built)
         built

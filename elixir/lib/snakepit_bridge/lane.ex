@@ -1,0 +1,364 @@
+defmodule SnakepitBridge.Lane do
+  @moduledoc """
+  The Unix-socket lane: how `SnakepitBridge.Adapter` carries `Snakepit.execute/3` and
+  `Snakepit.execute_stream/4` calls to a Rust worker without snakepit's gRPC client.
+
+  The BEAM makes one directory that only its user may enter (mode 0700) and names it in
+  `SNAKEPIT_BRIDGE_LANE_DIR`, which the workers it launches inherit. A snakepit-bridge worker
+  then listens on `<port>.sock` there (its gRPC port) before it writes its ready file; when
+  snakepit connects the worker (`init_grpc_connection/1`), the adapter connects to that socket
+  too and says hello. A worker that offers no socket (snakepit's Python worker, an older Rust
+  worker) is driven over gRPC as before, with nothing to configure.
+
+  On the lane, a frame is `{packet, 4}`, a 64-bit call id, and one term
+  (`:erlang.term_to_binary/1`). The request is the one snakepit's client would send
+  (`Snakepit.GRPC.ClientImpl.prepare_execute_tool_request/5`: the same JSON of each parameter,
+  the same correlation id and metadata); the worker runs it through the same code as a gRPC
+  call and answers the protobuf response's fields, which are read back by snakepit's own
+  `decode_tool_response/1`. A caller sees what the gRPC path gives: values, binary results,
+  the error structs, stream chunks, timeouts and correlation ids. Sessions, heartbeats, health
+  checks, telemetry and the worker's calls back into Elixir stay on snakepit's gRPC channel.
+
+  Only the BEAM's user can reach the socket: unlike the worker's loopback TCP port, which
+  every local user can connect to, no other user of the machine can send the worker calls
+  through the lane.
+
+  The rules of the wire on the Rust side: `snakepit_bridge_spec::lane`.
+  """
+
+  require Logger
+
+  alias Snakepit.Bridge.{ExecuteToolResponse, ToolChunk}
+  alias Snakepit.GRPC.ClientImpl
+  alias SnakepitBridge.Lane.Connection
+
+  @dir_env "SNAKEPIT_BRIDGE_LANE_DIR"
+
+  @typedoc "A worker's lane: its connection process."
+  @type t :: pid()
+
+  @doc "The environment variable naming the lane directory."
+  @spec dir_env() :: String.t()
+  def dir_env, do: @dir_env
+
+  @doc """
+  The lane directory of this BEAM, made (mode 0700) and put in the environment on first use,
+  so that every worker launched afterwards offers the lane. `nil` when no private directory
+  can be made (logged once); workers are then driven over gRPC.
+  """
+  @spec ensure_dir() :: String.t() | nil
+  def ensure_dir do
+    case :persistent_term.get({__MODULE__, :dir}, :unset) do
+      :unset -> :global.trans({__MODULE__, :dir}, &make_dir_once/0, [node()])
+      dir -> dir
+    end
+  end
+
+  defp make_dir_once do
+    case :persistent_term.get({__MODULE__, :dir}, :unset) do
+      :unset ->
+        dir = make_dir()
+        if dir, do: System.put_env(@dir_env, dir)
+        :persistent_term.put({__MODULE__, :dir}, dir)
+        dir
+
+      dir ->
+        dir
+    end
+  end
+
+  defp make_dir do
+    base = System.tmp_dir() || "/tmp"
+    suffix = Base.url_encode64(:crypto.strong_rand_bytes(6), padding: false)
+    dir = Path.join(base, "snakepit-bridge-#{System.pid()}-#{suffix}")
+
+    # Made new (never an existing directory, which someone else may have made) and closed to
+    # everyone else before any socket is in it.
+    with :ok <- File.mkdir(dir),
+         :ok <- File.chmod(dir, 0o700) do
+      dir
+    else
+      {:error, reason} ->
+        Logger.warning(
+          "snakepit_bridge: cannot make the lane directory #{dir} (#{:file.format_error(reason)}); " <>
+            "workers are driven over snakepit's gRPC"
+        )
+
+        nil
+    end
+  end
+
+  @doc """
+  Connects to the lane of the worker on `port` in `dir`: `{:ok, lane}`, or `:none` when the
+  worker offers none (no socket, or no hello within a second). The connection lives as long
+  as the calling process (snakepit's GRPCWorker).
+  """
+  @spec connect(String.t() | nil, non_neg_integer()) :: {:ok, t()} | :none
+  def connect(nil, _port), do: :none
+
+  def connect(dir, port) when is_binary(dir) and is_integer(port) do
+    path = Path.join(dir, "#{port}.sock")
+
+    if File.exists?(path) do
+      case Connection.start(path, port, self()) do
+        {:ok, lane} ->
+          {:ok, lane}
+
+        {:error, reason} ->
+          Logger.warning(
+            "snakepit_bridge: the worker on port #{port} offers a lane at #{path} but it " <>
+              "cannot be used (#{inspect(reason)}); its calls go over snakepit's gRPC"
+          )
+
+          :none
+      end
+    else
+      :none
+    end
+  end
+
+  @doc """
+  `Snakepit.Adapters.GRPCPython.grpc_execute/6` on the lane: the same request, the same
+  answer.
+  """
+  @spec execute(t(), String.t(), String.t(), map() | keyword(), timeout(), keyword()) ::
+          {:ok, term()} | {:error, term()}
+  def execute(lane, session_id, command, args, timeout, opts) do
+    with {:ok, frame, timeout} <- request(session_id, command, args, timeout, opts, false) do
+      ref = Connection.call(lane, frame)
+
+      receive do
+        {^ref, body} ->
+          Connection.done(lane, ref)
+          unary_answer(body)
+
+        {:DOWN, ^ref, :process, _, reason} ->
+          closed(command, reason)
+      after
+        timeout ->
+          Connection.cancel(lane, ref)
+          {:error, :timeout}
+      end
+    end
+  end
+
+  @doc """
+  `Snakepit.Adapters.GRPCPython.grpc_execute_stream/7` on the lane: each chunk is handed to
+  `callback_fn` as snakepit's gRPC path hands it (`:halt` and `{:halt, reason}` stop the
+  stream; a raising callback is `{:error, {:callback_exception, exception, stacktrace}}`).
+  """
+  @spec execute_stream(
+          t(),
+          String.t(),
+          String.t(),
+          map() | keyword(),
+          (map() -> term()),
+          timeout(),
+          keyword()
+        ) :: :ok | {:error, term()}
+  def execute_stream(lane, session_id, command, args, callback_fn, timeout, opts)
+      when is_function(callback_fn, 1) do
+    with {:ok, frame, timeout} <- request(session_id, command, args, timeout, opts, true) do
+      ref = Connection.call(lane, frame)
+      deadline = deadline(timeout)
+      stream_loop(lane, ref, command, callback_fn, deadline)
+    end
+  end
+
+  defp stream_loop(lane, ref, command, callback_fn, deadline) do
+    receive do
+      {^ref, body} ->
+        case stream_item(body) do
+          {:chunk, chunk} ->
+            case deliver_chunk(chunk, callback_fn) do
+              :cont ->
+                stream_loop(lane, ref, command, callback_fn, deadline)
+
+              {:halt, result} ->
+                Connection.cancel(lane, ref)
+                result
+            end
+
+          {:done, result} ->
+            Connection.done(lane, ref)
+            result
+        end
+
+      {:DOWN, ^ref, :process, _, reason} ->
+        closed(command, reason)
+    after
+      remaining(deadline) ->
+        Connection.cancel(lane, ref)
+
+        {:error,
+         %GRPC.RPCError{status: GRPC.Status.deadline_exceeded(), message: "Deadline expired"}}
+    end
+  end
+
+  # The request snakepit's gRPC client would send, built by snakepit's own function, as a term.
+  defp request(session_id, command, args, timeout, opts, stream?) do
+    binary_params = Keyword.get(opts, :binary_parameters, %{})
+    opts = Keyword.put(opts, :timeout, timeout)
+
+    prepared =
+      if stream?,
+        do:
+          ClientImpl.prepare_execute_stream_request(
+            session_id,
+            command,
+            args,
+            binary_params,
+            opts
+          ),
+        else:
+          ClientImpl.prepare_execute_tool_request(session_id, command, args, binary_params, opts)
+
+    case prepared do
+      {:ok, request, call_opts} ->
+        timeout = Keyword.get(call_opts, :timeout, :infinity)
+
+        correlation_id =
+          call_opts
+          |> Keyword.get(:metadata, [])
+          |> List.keyfind("x-snakepit-correlation-id", 0, {nil, nil})
+          |> elem(1)
+
+        parameters =
+          Map.new(request.parameters, fn {name, %Google.Protobuf.Any{} = any} ->
+            {name, {any.type_url, any.value}}
+          end)
+
+        term =
+          {:execute, request.session_id, request.tool_name, parameters, request.binary_parameters,
+           request.metadata, correlation_id, timeout, stream?}
+
+        {:ok, :erlang.term_to_binary(term), timeout}
+
+      {:error, _} = error ->
+        error
+    end
+  end
+
+  defp unary_answer(body) do
+    case decode(body) do
+      {:response, success, result, error_message, binary_result, execution_time_ms} ->
+        ClientImpl.decode_tool_response(%ExecuteToolResponse{
+          success: success,
+          result: any(result),
+          error_message: error_message,
+          binary_result: binary_result,
+          execution_time_ms: execution_time_ms
+        })
+
+      {:status, code, message} ->
+        status_error(code, message)
+
+      other ->
+        {:error, {:invalid_lane_frame, other}}
+    end
+  end
+
+  defp stream_item(body) do
+    case decode(body) do
+      {:chunk, chunk_id, data, is_final, metadata} ->
+        {:chunk,
+         %ToolChunk{chunk_id: chunk_id, data: data, is_final: is_final, metadata: metadata}}
+
+      {:end} ->
+        {:done, :ok}
+
+      # As the gRPC stream ends: the raw RPCError (SnakepitBridge.Adapter translates a tool's
+      # error JSON, for both lanes).
+      {:status, code, message} ->
+        {:done, {:error, %GRPC.RPCError{status: code, message: message}}}
+
+      other ->
+        {:done, {:error, {:invalid_lane_frame, other}}}
+    end
+  end
+
+  defp decode(body) do
+    :erlang.binary_to_term(body, [:safe])
+  rescue
+    ArgumentError -> {:invalid, byte_size(body)}
+  end
+
+  defp any(nil), do: nil
+  defp any({type_url, value}), do: %Google.Protobuf.Any{type_url: type_url, value: value}
+
+  # snakepit's mapping of a gRPC status to a unary call's error
+  # (lib/snakepit/grpc/client_impl.ex handle_error/1).
+  defp status_error(code, message) do
+    case code do
+      3 -> status_atom(:invalid_argument, message)
+      4 -> status_atom(:timeout, message)
+      5 -> status_atom(:not_found, message)
+      13 -> status_atom(:internal, message)
+      14 -> status_atom(:unavailable, message)
+      _ -> {:error, %GRPC.RPCError{status: code, message: message}}
+    end
+  end
+
+  defp status_atom(atom, message) do
+    Logger.warning("snakepit_bridge: a lane call ended with #{atom}: #{message}")
+    {:error, atom}
+  end
+
+  defp closed(command, reason) do
+    Logger.warning(
+      "snakepit_bridge: the worker's lane closed during `#{command}` (#{inspect(reason)}); " <>
+        "the worker is gone or going"
+    )
+
+    {:error, :unavailable}
+  end
+
+  # snakepit's delivery of one chunk (lib/snakepit/adapters/grpc_python.ex deliver_chunk/2 and
+  # build_payload/1): the payload, then what the callback's answer means.
+  defp deliver_chunk(%ToolChunk{} = chunk, callback_fn) do
+    payload = build_payload(chunk)
+
+    try do
+      case callback_fn.(payload) do
+        :halt -> {:halt, :ok}
+        {:halt, reason} -> {:halt, {:error, reason}}
+        _ -> :cont
+      end
+    rescue
+      exception ->
+        {:halt, {:error, {:callback_exception, exception, __STACKTRACE__}}}
+    end
+  end
+
+  defp build_payload(%ToolChunk{} = chunk) do
+    base =
+      case chunk.data do
+        "" ->
+          %{}
+
+        data ->
+          case Jason.decode(data) do
+            {:ok, %{} = map} -> map
+            {:ok, value} -> %{"data" => value}
+            {:error, _} -> %{"raw_data_base64" => Base.encode64(data)}
+          end
+      end
+
+    base
+    |> Map.put("is_final", chunk.is_final)
+    |> with_metadata(chunk.metadata)
+  end
+
+  defp with_metadata(payload, metadata) when metadata in [%{}, nil], do: payload
+
+  defp with_metadata(payload, metadata) do
+    cleaned = metadata |> Enum.reject(fn {_k, v} -> is_nil(v) end) |> Map.new()
+    if map_size(cleaned) > 0, do: Map.put(payload, "_metadata", cleaned), else: payload
+  end
+
+  defp deadline(:infinity), do: :infinity
+  defp deadline(timeout), do: System.monotonic_time(:millisecond) + timeout
+
+  defp remaining(:infinity), do: :infinity
+  defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)
+end

@@ -1,0 +1,243 @@
+defmodule SnakepitBridge.RealSnakepit.LaneTest do
+  # The Unix-socket lane in a real snakepit pool: `:solo` (the showcase worker, on the lane)
+  # and `:solo_grpc` (the same worker, `transport: :grpc`) get the same calls, and answer the
+  # same.
+  use ExUnit.Case, async: false
+
+  @moduletag :real_snakepit
+  @moduletag timeout: 180_000
+
+  alias SnakepitBridge.Test.{RealShowcase, RealSnakepit}
+
+  setup_all do
+    RealSnakepit.ensure_started!()
+  end
+
+  defp connection!(pool) do
+    [worker_id] = RealSnakepit.workers(pool)
+    {:ok, pid} = Snakepit.Pool.Registry.get_worker_pid(worker_id)
+    :sys.get_state(pid).connection
+  end
+
+  test "a Rust worker offers the lane in a 0700 directory; the adapter takes it unless told :grpc" do
+    assert %{lane: lane, channel: _} = connection!(:solo)
+    assert Process.alive?(lane)
+    refute Map.has_key?(connection!(:solo_grpc), :lane)
+
+    dir = System.fetch_env!(SnakepitBridge.Lane.dir_env())
+    assert {:ok, %File.Stat{type: :directory, access: :read_write} = stat} = File.stat(dir)
+    assert Bitwise.band(stat.mode, 0o777) == 0o700
+    %{port: port} = connection!(:solo)
+    assert {:ok, %File.Stat{type: :other}} = File.stat(Path.join(dir, "#{port}.sock"))
+  end
+
+  # Each case: a call and what to keep of its answer (fields that differ call to call, such as
+  # timestamps, are dropped).
+  @wide 2 ** 70
+  @bytes :crypto.strong_rand_bytes(70_000) <> <<0, 255>>
+
+  defp cases do
+    [
+      ping: fn pool -> RealShowcase.ping(message: "lane", snakepit: [pool_name: pool]) end,
+      add: fn pool -> RealShowcase.basic_add(1.5, 2, snakepit: [pool_name: pool]) end,
+      echo_values: fn pool ->
+        RealShowcase.echo(
+          a: 1,
+          b: "two",
+          c: [1, 2.5, nil, true],
+          d: %{"e" => %{"f" => []}},
+          u: "é ✓ \u0000",
+          big: 9_007_199_254_740_993,
+          snakepit: [pool_name: pool]
+        )
+      end,
+      wide_integer: fn pool -> RealShowcase.echo(wide: @wide, snakepit: [pool_name: pool]) end,
+      wide_float_param: fn pool ->
+        RealShowcase.basic_add(@wide, 1, snakepit: [pool_name: pool])
+      end,
+      value_error: fn pool ->
+        RealShowcase.error_demo(error_type: "value", snakepit: [pool_name: pool])
+      end,
+      runtime_error: fn pool ->
+        RealShowcase.error_demo(error_type: "runtime", snakepit: [pool_name: pool])
+      end,
+      unknown_tool: fn pool -> Snakepit.execute("no_such_tool", %{}, pool_name: pool) end,
+      missing_parameter: fn pool ->
+        Snakepit.execute("basic_add", %{"a" => 1}, pool_name: pool)
+      end,
+      wrong_type: fn pool ->
+        Snakepit.execute("basic_add", %{"a" => "one", "b" => 2}, pool_name: pool)
+      end,
+      not_json_encodable: fn pool ->
+        Snakepit.execute("echo", %{"t" => {:a, :tuple}}, pool_name: pool)
+      end,
+      binary_reverse: fn pool ->
+        RealShowcase.process_binary(@bytes, operation: "reverse", snakepit: [pool_name: pool])
+      end,
+      binary_checksum: fn pool ->
+        RealShowcase.process_binary(@bytes, snakepit: [pool_name: pool])
+      end,
+      binary_bad_operation: fn pool ->
+        RealShowcase.process_binary("x", operation: "zip", snakepit: [pool_name: pool])
+      end,
+      correlation_and_deadline: fn pool ->
+        with {:ok, answer} <-
+               RealShowcase.telemetry_demo(
+                 delay_ms: 0,
+                 snakepit: [pool_name: pool, correlation_id: "corr-lane-1", timeout: 7_000]
+               ) do
+          # grpc-timeout "7S": the tool sees what is left of 7 s.
+          {:ok, Map.update!(answer, "deadline_remaining_ms", &(&1 in 6_000..7_000))}
+        end
+      end,
+      timeout: fn pool ->
+        RealShowcase.telemetry_demo(delay_ms: 2_000, snakepit: [pool_name: pool, timeout: 100])
+      end,
+      call_back_into_elixir: fn pool ->
+        RealShowcase.call_elixir_demo("calculate_fibonacci", n: 6, snakepit: [pool_name: pool])
+      end,
+      typed_call_back: fn pool ->
+        RealShowcase.elixir_fibonacci(7, snakepit: [pool_name: pool])
+      end,
+      stream: fn pool -> stream(pool, "stream_data", %{"count" => 5, "delay" => 0.0}) end,
+      stream_halt: fn pool ->
+        stream(pool, "stream_data", %{"count" => 50, "delay" => 0.0}, fn chunk ->
+          if chunk["index"] == 3, do: :halt, else: :ok
+        end)
+      end,
+      stream_halt_reason: fn pool ->
+        stream(pool, "stream_data", %{"count" => 50, "delay" => 0.0}, fn chunk ->
+          if chunk["index"] == 2, do: {:halt, :enough}, else: :ok
+        end)
+      end,
+      stream_callback_raises: fn pool ->
+        stream(pool, "stream_data", %{"count" => 5, "delay" => 0.0}, fn chunk ->
+          if chunk["index"] == 2, do: raise("boom"), else: :ok
+        end)
+      end,
+      stream_fails: fn pool -> stream(pool, "stream_data", %{"count" => 2, "delay" => -1.0}) end,
+      unary_as_stream: fn pool -> stream(pool, "ping", %{"message" => "s"}) end,
+      binary_as_stream: fn pool ->
+        stream(pool, "process_binary", %{}, fn _ -> :ok end,
+          binary_parameters: %{"data" => "abc"},
+          operation: "reverse"
+        )
+      end
+    ]
+  end
+
+  defp stream(pool, tool, args, callback \\ fn _ -> :ok end, opts \\ []) do
+    {extra, opts} = Keyword.split(opts, [:operation])
+    args = Map.merge(args, Map.new(extra, fn {k, v} -> {Atom.to_string(k), v} end))
+    parent = self()
+    ref = make_ref()
+
+    result =
+      Snakepit.execute_stream(
+        tool,
+        args,
+        fn chunk ->
+          send(parent, {ref, chunk})
+          callback.(chunk)
+        end,
+        [pool_name: pool] ++ opts
+      )
+
+    {result, collect(ref, [])}
+  end
+
+  defp collect(ref, acc) do
+    receive do
+      {^ref, chunk} -> collect(ref, [chunk | acc])
+    after
+      200 -> Enum.reverse(acc)
+    end
+  end
+
+  # What may differ between two calls of the same case, whatever the lane.
+  defp normalize(value) do
+    case value do
+      {:ok, %{"timestamp" => _} = map} ->
+        {:ok, Map.delete(map, "timestamp")}
+
+      {:error, {:callback_exception, %RuntimeError{message: message}, _stacktrace}} ->
+        {:error, {:callback_exception, message}}
+
+      {:error, %Snakepit.Error{} = error} ->
+        {:error, %{error | details: normalize_details(error.details)}}
+
+      {result, chunks} when is_list(chunks) ->
+        {normalize(result), Enum.map(chunks, &Map.drop(&1, ["timestamp"]))}
+
+      other ->
+        other
+    end
+  end
+
+  defp normalize_details(%{} = details) do
+    details
+    |> Map.drop([:pool, :pool_name, :worker_id, :worker_pid, :elapsed_ms, :duration_ms])
+    |> Map.new(fn
+      {:reason, %{__exception__: true} = exception} ->
+        {:reason, scrub(exception)}
+
+      {:reason, {:callback_exception, exception, _stacktrace}} ->
+        {:reason, {:callback_exception, exception}}
+
+      other ->
+        other
+    end)
+  end
+
+  defp normalize_details(other), do: other
+
+  defp scrub(%{} = exception) do
+    exception
+    |> Map.from_struct()
+    |> Map.drop([:python_traceback, :traceback, :stacktrace])
+    |> Map.update(:context, nil, &Map.delete(&1 || %{}, "session_id"))
+    |> Map.put(:__struct__, exception.__struct__)
+  end
+
+  test "every case answers the same on the lane and on snakepit's gRPC" do
+    differing =
+      for {name, call} <- cases(),
+          lane = normalize(call.(:solo)),
+          grpc = normalize(call.(:solo_grpc)),
+          lane != grpc,
+          do: {name, lane: lane, grpc: grpc}
+
+    assert Keyword.keys(differing) == [], inspect(differing, pretty: true, limit: :infinity)
+  end
+
+  test "answers are what the case expects (the lanes do not agree on something wrong)" do
+    # Too wide for the parameter's type: refused, naming the parameter, as on gRPC.
+    assert {:error,
+            %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{message: wide}}}} =
+             RealShowcase.echo(wide: @wide, snakepit: [pool_name: :solo])
+
+    assert wide =~ "parameter `wide` holds the integer #{@wide}, wider than 64 bits"
+
+    assert {:ok, {:binary, reversed, %{"bytes" => 70_002}}} =
+             RealShowcase.process_binary(@bytes,
+               operation: "reverse",
+               snakepit: [pool_name: :solo]
+             )
+
+    assert reversed == @bytes |> :binary.bin_to_list() |> Enum.reverse() |> :binary.list_to_bin()
+
+    assert {:error, %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{}}}} =
+             RealShowcase.error_demo(error_type: "value", snakepit: [pool_name: :solo])
+
+    assert {:ok, %{"correlation_id" => "corr-lane-2", "deadline_remaining_ms" => left}} =
+             RealShowcase.telemetry_demo(
+               delay_ms: 0,
+               snakepit: [pool_name: :solo, correlation_id: "corr-lane-2", timeout: 7_000]
+             )
+
+    assert left in 6_000..7_000
+
+    assert {:ok, [%{"index" => 1}, %{"index" => 2}, %{"index" => 3, "is_final" => true}]} =
+             stream(:solo, "stream_data", %{"count" => 3, "delay" => 0.0})
+  end
+end
