@@ -240,4 +240,108 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
     assert {:ok, [%{"index" => 1}, %{"index" => 2}, %{"index" => 3, "is_final" => true}]} =
              stream(:solo, "stream_data", %{"count" => 3, "delay" => 0.0})
   end
+
+  describe "faults" do
+    # A second connection to the worker's lane, to send it what the adapter never sends.
+    defp raw_lane!(pool) do
+      %{port: port} = connection!(pool)
+      path = Path.join(System.fetch_env!(SnakepitBridge.Lane.dir_env()), "#{port}.sock")
+      {:ok, socket} = :gen_tcp.connect({:local, path}, 0, [:binary, packet: 4, active: false])
+      socket
+    end
+
+    defp raw_call!(socket, id, body) do
+      :ok = :gen_tcp.send(socket, [<<id::64>>, body])
+      {:ok, <<^id::64, answer::binary>>} = :gen_tcp.recv(socket, 0, 10_000)
+      :erlang.binary_to_term(answer)
+    end
+
+    test "a frame that is not a valid term, or of a shape the lane has not, fails that call only" do
+      socket = raw_lane!(:solo)
+
+      assert {:status, 3, message} = raw_call!(socket, 7, "not a term")
+      assert message =~ "the lane frame of call 7 was refused"
+      assert message =~ "version byte 131"
+
+      # A binary claiming 4 GiB inside a 6-byte term: refused before anything is allocated.
+      assert {:status, 3, message} = raw_call!(socket, 8, <<131, 109, 255, 255, 255, 255>>)
+      assert message =~ "needs 4294967295 bytes"
+
+      assert {:status, 3, message} = raw_call!(socket, 9, :erlang.term_to_binary({:launch, 1}))
+      assert message =~ "no `launch` frame"
+
+      # The same connection, and the worker, still serve.
+      {:ok, session} = {:ok, RealSnakepit.session_id!(hd(RealSnakepit.workers(:solo)))}
+
+      call =
+        {:execute, session, "ping", %{}, %{}, %{}, nil, 5_000, false}
+        |> :erlang.term_to_binary()
+
+      assert {:response, true, {_type_url, json}, "", "", _ms} = raw_call!(socket, 10, call)
+      assert %{"message" => "pong"} = Jason.decode!(json)
+
+      assert {:ok, %{"message" => "after"}} =
+               RealShowcase.ping(message: "after", snakepit: [pool_name: :solo])
+
+      :gen_tcp.close(socket)
+    end
+
+    test "a frame over the worker's message limit is refused as gRPC refuses it; the connection goes on" do
+      socket = raw_lane!(:solo)
+      # 100 MiB (the worker's limit) and one byte.
+      big = :binary.copy(<<0>>, 100 * 1024 * 1024 + 1)
+      assert {:status, 11, message} = raw_call!(socket, 3, big)
+      assert message =~ "message length too large: found 104857601 bytes"
+      assert {:status, 3, _} = raw_call!(socket, 4, "still framed")
+      :gen_tcp.close(socket)
+    end
+
+    test "a worker killed in the middle of a lane call: the caller gets an error in time, the pool replaces the worker, which offers the lane again" do
+      [worker_id] = RealSnakepit.workers(:solo)
+      os_pid = RealSnakepit.os_pid!(worker_id)
+      %{port: old_port} = connection!(:solo)
+
+      caller =
+        Task.async(fn ->
+          RealShowcase.telemetry_demo(
+            delay_ms: 5_000,
+            snakepit: [pool_name: :solo, timeout: 20_000]
+          )
+        end)
+
+      # The call is in the worker (its GRPCWorker has it pending) before the kill.
+      RealSnakepit.poll!(5_000, "the call to reach the worker", fn ->
+        {:ok, pid} = Snakepit.Pool.Registry.get_worker_pid(worker_id)
+
+        if map_size(:sys.get_state(pid).pending_rpc_calls) > 0,
+          do: {:ok, :pending},
+          else: {:retry, :none}
+      end)
+
+      System.cmd("kill", ["-9", "#{os_pid}"])
+      started = System.monotonic_time(:millisecond)
+      assert {:error, _} = Task.await(caller, 20_000)
+      assert System.monotonic_time(:millisecond) - started < 5_000
+
+      # The pool starts a new worker process (under the same worker id), with a lane of its own.
+      new_connection =
+        RealSnakepit.poll!(30_000, "a new :solo worker on the lane", fn ->
+          with [id] <- RealSnakepit.workers(:solo),
+               {:ok, %{process_pid: pid}} when pid != os_pid <-
+                 Snakepit.Pool.ProcessRegistry.get_worker_info(id),
+               %{lane: _, port: _} = connection <- connection!(:solo) do
+            {:ok, connection}
+          else
+            other -> {:retry, other}
+          end
+        end)
+
+      RealSnakepit.await_pools!()
+      assert new_connection.port != old_port
+      assert Process.alive?(new_connection.lane)
+
+      assert {:ok, %{"message" => "again"}} =
+               RealShowcase.ping(message: "again", snakepit: [pool_name: :solo])
+    end
+  end
 end
