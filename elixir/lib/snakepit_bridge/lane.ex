@@ -29,13 +29,20 @@ defmodule SnakepitBridge.Lane do
   require Logger
 
   alias Snakepit.Bridge.{ExecuteToolResponse, ToolChunk}
+  alias Snakepit.Defaults
   alias Snakepit.GRPC.ClientImpl
   alias SnakepitBridge.Lane.Connection
 
   @dir_env "SNAKEPIT_BRIDGE_LANE_DIR"
 
-  @typedoc "A worker's lane: its connection process."
-  @type t :: pid()
+  @typedoc """
+  A worker's lane: its connection process, and snakepit's runtime metadata
+  (`Snakepit.PythonRuntime.runtime_metadata/0`) read when it was connected.
+  """
+  @type t :: %__MODULE__{connection: pid(), runtime_metadata: map()}
+
+  @enforce_keys [:connection]
+  defstruct [:connection, runtime_metadata: %{}]
 
   @doc "The environment variable naming the lane directory."
   @spec dir_env() :: String.t()
@@ -101,8 +108,12 @@ defmodule SnakepitBridge.Lane do
 
     if File.exists?(path) do
       case Connection.start(path, port, self()) do
-        {:ok, lane} ->
-          {:ok, lane}
+        {:ok, connection} ->
+          {:ok,
+           %__MODULE__{
+             connection: connection,
+             runtime_metadata: Snakepit.PythonRuntime.runtime_metadata()
+           }}
 
         {:error, reason} ->
           Logger.warning(
@@ -123,8 +134,8 @@ defmodule SnakepitBridge.Lane do
   """
   @spec execute(t(), String.t(), String.t(), map() | keyword(), timeout(), keyword()) ::
           {:ok, term()} | {:error, term()}
-  def execute(lane, session_id, command, args, timeout, opts) do
-    with {:ok, frame, timeout} <- request(session_id, command, args, timeout, opts, false) do
+  def execute(%__MODULE__{connection: lane} = meta, session_id, command, args, timeout, opts) do
+    with {:ok, frame, timeout} <- request(meta, session_id, command, args, timeout, opts, false) do
       ref = Connection.call(lane, frame)
 
       receive do
@@ -156,9 +167,17 @@ defmodule SnakepitBridge.Lane do
           timeout(),
           keyword()
         ) :: :ok | {:error, term()}
-  def execute_stream(lane, session_id, command, args, callback_fn, timeout, opts)
+  def execute_stream(
+        %__MODULE__{connection: lane} = meta,
+        session_id,
+        command,
+        args,
+        callback_fn,
+        timeout,
+        opts
+      )
       when is_function(callback_fn, 1) do
-    with {:ok, frame, timeout} <- request(session_id, command, args, timeout, opts, true) do
+    with {:ok, frame, timeout} <- request(meta, session_id, command, args, timeout, opts, true) do
       ref = Connection.call(lane, frame)
       deadline = deadline(timeout)
       stream_loop(lane, ref, command, callback_fn, deadline)
@@ -195,49 +214,96 @@ defmodule SnakepitBridge.Lane do
     end
   end
 
-  # The request snakepit's gRPC client would send, built by snakepit's own function, as a term.
-  defp request(session_id, command, args, timeout, opts, stream?) do
-    binary_params = Keyword.get(opts, :binary_parameters, %{})
-    opts = Keyword.put(opts, :timeout, timeout)
+  # The request snakepit's gRPC client would send (lib/snakepit/grpc/client_impl.ex
+  # prepare_execute_request/7), as a term: each parameter's JSON in a
+  # `google.protobuf.StringValue` Any, binary parameters as they are, the correlation id taken
+  # out of the parameters into the metadata (and the `x-snakepit-correlation-id` header), and
+  # snakepit's runtime metadata. That metadata is read once per connection: snakepit's client
+  # reads it on every call (PythonRuntime.runtime_metadata/0 searches PATH for python3 each
+  # time), which costs more than the whole lane.
+  defp request(lane, session_id, command, args, timeout, opts, stream?) do
+    correlation_id =
+      opts
+      |> Keyword.get(:correlation_id)
+      |> Kernel.||(correlation_param(args))
+      |> Snakepit.Telemetry.Correlation.ensure()
 
-    prepared =
-      if stream?,
-        do:
-          ClientImpl.prepare_execute_stream_request(
-            session_id,
-            command,
-            args,
-            binary_params,
-            opts
-          ),
-        else:
-          ClientImpl.prepare_execute_tool_request(session_id, command, args, binary_params, opts)
+    default =
+      if stream?, do: Defaults.grpc_worker_stream_timeout(), else: Defaults.grpc_command_timeout()
 
-    case prepared do
-      {:ok, request, call_opts} ->
-        timeout = Keyword.get(call_opts, :timeout, :infinity)
+    timeout = normalize_timeout(timeout || default)
 
-        correlation_id =
-          call_opts
-          |> Keyword.get(:metadata, [])
-          |> List.keyfind("x-snakepit-correlation-id", 0, {nil, nil})
-          |> elem(1)
+    with {:ok, parameters} <- encode_parameters(without_correlation(args)),
+         {:ok, binary_parameters} <- binary_parameters(Keyword.get(opts, :binary_parameters)) do
+      metadata =
+        %{"correlation_id" => correlation_id}
+        |> Map.merge(lane.runtime_metadata)
+        |> thread_sensitive(Keyword.get(opts, :thread_sensitive, false))
 
-        parameters =
-          Map.new(request.parameters, fn {name, %Google.Protobuf.Any{} = any} ->
-            {name, {any.type_url, any.value}}
-          end)
+      term =
+        {:execute, session_id, command, parameters, binary_parameters, metadata, correlation_id,
+         timeout, stream?}
 
-        term =
-          {:execute, request.session_id, request.tool_name, parameters, request.binary_parameters,
-           request.metadata, correlation_id, timeout, stream?}
-
-        {:ok, :erlang.term_to_binary(term), timeout}
-
-      {:error, _} = error ->
-        error
+      {:ok, :erlang.term_to_binary(term), timeout}
     end
   end
+
+  @string_value "type.googleapis.com/google.protobuf.StringValue"
+
+  defp encode_parameters(parameters) do
+    Enum.reduce_while(parameters, {:ok, %{}}, fn {name, value}, {:ok, acc} ->
+      case Jason.encode(value) do
+        {:ok, json} ->
+          {:cont, {:ok, Map.put(acc, to_string(name), {@string_value, json})}}
+
+        {:error, %Jason.EncodeError{} = error} ->
+          {:halt, {:error, {:invalid_parameter, :json_encode_failed, Exception.message(error)}}}
+
+        {:error, other} ->
+          {:halt, {:error, {:invalid_parameter, :json_encode_failed, inspect(other)}}}
+      end
+    end)
+  end
+
+  defp binary_parameters(params) when is_map(params) do
+    Enum.reduce_while(params, {:ok, %{}}, fn {key, value}, {:ok, acc} ->
+      if is_binary(value),
+        do: {:cont, {:ok, Map.put(acc, to_string(key), value)}},
+        else: {:halt, {:error, {:invalid_parameter, key, :not_binary}}}
+    end)
+  end
+
+  defp binary_parameters(_), do: {:ok, %{}}
+
+  defp correlation_param(args) when is_map(args),
+    do: Map.get(args, :correlation_id) || Map.get(args, "correlation_id")
+
+  defp correlation_param(args) when is_list(args) do
+    Enum.find_value(args, fn
+      {:correlation_id, value} -> value
+      {"correlation_id", value} -> value
+      _ -> nil
+    end)
+  end
+
+  defp correlation_param(_), do: nil
+
+  defp without_correlation(args) when is_map(args),
+    do: args |> Map.delete(:correlation_id) |> Map.delete("correlation_id")
+
+  defp without_correlation(args) when is_list(args),
+    do: Enum.reject(args, &match?({key, _} when key in [:correlation_id, "correlation_id"], &1))
+
+  defp without_correlation(args), do: args
+
+  defp thread_sensitive(metadata, flag) when flag in [true, "true"],
+    do: Map.put(metadata, "thread_sensitive", "true")
+
+  defp thread_sensitive(metadata, _), do: metadata
+
+  defp normalize_timeout(:infinity), do: :infinity
+  defp normalize_timeout(timeout) when is_integer(timeout) and timeout > 0, do: timeout
+  defp normalize_timeout(_), do: :infinity
 
   defp unary_answer(body) do
     case decode(body) do

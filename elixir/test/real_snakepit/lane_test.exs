@@ -21,7 +21,7 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
 
   test "a Rust worker offers the lane in a 0700 directory; the adapter takes it unless told :grpc" do
     assert %{lane: lane, channel: _} = connection!(:solo)
-    assert Process.alive?(lane)
+    assert Process.alive?(lane.connection)
     refute Map.has_key?(connection!(:solo_grpc), :lane)
 
     dir = System.fetch_env!(SnakepitBridge.Lane.dir_env())
@@ -89,6 +89,23 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
           # grpc-timeout "7S": the tool sees what is left of 7 s.
           {:ok, Map.update!(answer, "deadline_remaining_ms", &(&1 in 6_000..7_000))}
         end
+      end,
+      correlation_in_args: fn pool ->
+        Snakepit.execute("telemetry_demo", %{"delay_ms" => 0, "correlation_id" => "corr-args"},
+          pool_name: pool
+        )
+      end,
+      binary_parameter_not_binary: fn pool ->
+        Snakepit.execute("process_binary", %{},
+          pool_name: pool,
+          binary_parameters: %{"data" => 42}
+        )
+      end,
+      binary_parameter: fn pool ->
+        Snakepit.execute("process_binary", %{"operation" => "reverse"},
+          pool_name: pool,
+          binary_parameters: %{"data" => <<1, 2, 3>>}
+        )
       end,
       timeout: fn pool ->
         RealShowcase.telemetry_demo(delay_ms: 2_000, snakepit: [pool_name: pool, timeout: 100])
@@ -338,7 +355,7 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
 
       RealSnakepit.await_pools!()
       assert new_connection.port != old_port
-      assert Process.alive?(new_connection.lane)
+      assert Process.alive?(new_connection.lane.connection)
 
       assert {:ok, %{"message" => "again"}} =
                RealShowcase.ping(message: "again", snakepit: [pool_name: :solo])
