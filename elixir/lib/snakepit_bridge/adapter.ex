@@ -32,6 +32,13 @@ defmodule SnakepitBridge.Adapter do
   overrides the options given to `use`. A relative executable is expanded against the current
   directory when the pool starts; Erlang does not search `PATH`.
 
+  ## Transport
+
+  `Snakepit.execute/3` and `Snakepit.execute_stream/4` go over the worker's Unix-socket lane
+  when it offers one (see `SnakepitBridge.Lane`), and over snakepit's gRPC client otherwise.
+  `transport: :grpc` (in `use`, or `config :snakepit_bridge, transport: :grpc`) keeps every
+  call on gRPC; the default is `:unix_socket`.
+
   `SnakepitBridge.pool_config/2` builds the pool's configuration around such an adapter; its
   `elixir_tools:` option registers Elixir tools for every worker of the pool (see
   `SnakepitBridge.ElixirTools`), from the adapter's `executable_path/0`, which snakepit calls
