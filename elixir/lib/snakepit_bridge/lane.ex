@@ -35,14 +35,21 @@ defmodule SnakepitBridge.Lane do
 
   @dir_env "SNAKEPIT_BRIDGE_LANE_DIR"
 
+  # How long past a call's deadline the lane waits for the worker's own answer to it.
+  @answer_grace 1_000
+
   @typedoc """
   A worker's lane: its connection process, and snakepit's runtime metadata
   (`Snakepit.PythonRuntime.runtime_metadata/0`) read when it was connected.
   """
-  @type t :: %__MODULE__{connection: pid(), runtime_metadata: map()}
+  @type t :: %__MODULE__{
+          connection: pid(),
+          handle: Connection.handle(),
+          runtime_metadata: map()
+        }
 
-  @enforce_keys [:connection]
-  defstruct [:connection, runtime_metadata: %{}]
+  @enforce_keys [:connection, :handle]
+  defstruct [:connection, :handle, runtime_metadata: %{}]
 
   @doc "The environment variable naming the lane directory."
   @spec dir_env() :: String.t()
@@ -108,10 +115,11 @@ defmodule SnakepitBridge.Lane do
 
     if File.exists?(path) do
       case Connection.start(path, port, self()) do
-        {:ok, connection} ->
+        {:ok, connection, handle} ->
           {:ok,
            %__MODULE__{
              connection: connection,
+             handle: handle,
              runtime_metadata: Snakepit.PythonRuntime.runtime_metadata()
            }}
 
@@ -134,22 +142,19 @@ defmodule SnakepitBridge.Lane do
   """
   @spec execute(t(), String.t(), String.t(), map() | keyword(), timeout(), keyword()) ::
           {:ok, term()} | {:error, term()}
-  def execute(%__MODULE__{connection: lane} = meta, session_id, command, args, timeout, opts) do
-    with {:ok, frame, timeout} <- request(meta, session_id, command, args, timeout, opts, false) do
-      ref = Connection.call(lane, frame)
+  def execute(%__MODULE__{} = lane, session_id, command, args, timeout, opts) do
+    with {:ok, frame, timeout} <- request(lane, session_id, command, args, timeout, opts, false) do
+      deadline = deadline(timeout, @answer_grace)
 
-      receive do
-        {^ref, body} ->
-          Connection.done(lane, ref)
+      Connection.with_socket(lane.handle, deadline, fn socket ->
+        id = call_id()
+
+        with :ok <- send_frame(socket, id, frame, command),
+             {:ok, body} <- next_frame(socket, id, deadline, command) do
           unary_answer(body)
-
-        {:DOWN, ^ref, :process, _, reason} ->
-          closed(command, reason)
-      after
-        timeout ->
-          Connection.cancel(lane, ref)
-          {:error, :timeout}
-      end
+        end
+      end)
+      |> unavailable_or_timeout(command)
     end
   end
 
@@ -167,52 +172,96 @@ defmodule SnakepitBridge.Lane do
           timeout(),
           keyword()
         ) :: :ok | {:error, term()}
-  def execute_stream(
-        %__MODULE__{connection: lane} = meta,
-        session_id,
-        command,
-        args,
-        callback_fn,
-        timeout,
-        opts
-      )
+  def execute_stream(%__MODULE__{} = lane, session_id, command, args, callback_fn, timeout, opts)
       when is_function(callback_fn, 1) do
-    with {:ok, frame, timeout} <- request(meta, session_id, command, args, timeout, opts, true) do
-      ref = Connection.call(lane, frame)
-      deadline = deadline(timeout)
-      stream_loop(lane, ref, command, callback_fn, deadline)
-    end
-  end
+    with {:ok, frame, timeout} <- request(lane, session_id, command, args, timeout, opts, true) do
+      deadline = deadline(timeout, @answer_grace)
 
-  defp stream_loop(lane, ref, command, callback_fn, deadline) do
-    receive do
-      {^ref, body} ->
-        case stream_item(body) do
-          {:chunk, chunk} ->
-            case deliver_chunk(chunk, callback_fn) do
-              :cont ->
-                stream_loop(lane, ref, command, callback_fn, deadline)
+      Connection.with_socket(lane.handle, deadline, fn socket ->
+        id = call_id()
 
-              {:halt, result} ->
-                Connection.cancel(lane, ref)
-                result
-            end
-
-          {:done, result} ->
-            Connection.done(lane, ref)
-            result
+        with :ok <- send_frame(socket, id, frame, command) do
+          stream_loop(socket, id, command, callback_fn, deadline)
         end
-
-      {:DOWN, ^ref, :process, _, reason} ->
-        closed(command, reason)
-    after
-      remaining(deadline) ->
-        Connection.cancel(lane, ref)
-
-        {:error,
-         %GRPC.RPCError{status: GRPC.Status.deadline_exceeded(), message: "Deadline expired"}}
+      end)
+      |> stream_timeout()
+      |> unavailable_or_timeout(command)
     end
   end
+
+  defp stream_loop(socket, id, command, callback_fn, deadline) do
+    with {:ok, body} <- next_frame(socket, id, deadline, command) do
+      case stream_item(body) do
+        {:chunk, chunk} ->
+          case deliver_chunk(chunk, callback_fn) do
+            :cont ->
+              stream_loop(socket, id, command, callback_fn, deadline)
+
+            {:halt, result} ->
+              cancel(socket, id)
+              result
+          end
+
+        {:done, result} ->
+          result
+      end
+    end
+  end
+
+  # Call ids are unique on this node, so that a late frame of an earlier call (skipped by
+  # next_frame/4) is never taken for an answer.
+  defp call_id, do: :erlang.unique_integer([:positive])
+
+  defp send_frame(socket, id, frame, command) do
+    case :gen_tcp.send(socket, [<<id::64>>, frame]) do
+      :ok -> :ok
+      {:error, reason} -> closed(command, reason)
+    end
+  end
+
+  # The next frame of call `id`, skipping frames of earlier calls; at the deadline the worker
+  # is told to drop the call.
+  defp next_frame(socket, id, deadline, command) do
+    case :gen_tcp.recv(socket, 0, remaining(deadline)) do
+      {:ok, <<^id::64, body::binary>>} ->
+        {:ok, body}
+
+      {:ok, _earlier_call} ->
+        next_frame(socket, id, deadline, command)
+
+      {:error, :timeout} ->
+        cancel(socket, id)
+        :timeout
+
+      {:error, reason} ->
+        closed(command, reason)
+    end
+  end
+
+  defp cancel(socket, id) do
+    _ = :gen_tcp.send(socket, [<<id::64>>, :erlang.term_to_binary({:cancel})])
+    :ok
+  end
+
+  # The worker ends a call whose deadline passed itself (a unary call with CANCELLED "Timeout
+  # expired", as tonic's server does; a stream with DEADLINE_EXCEEDED naming the tool), and
+  # that answer is what snakepit's gRPC client hands on. The lane waits for it as long again as
+  # @answer_grace; a worker that sends nothing by then gets the caller snakepit's `{:error,
+  # :timeout}` (its client's mapping of DEADLINE_EXCEEDED), or for a stream the RPCError its
+  # gRPC stream would end with.
+  defp stream_timeout(:timeout),
+    do:
+      {:error,
+       %GRPC.RPCError{
+         status: GRPC.Status.deadline_exceeded(),
+         message: "the worker sent nothing within the call's deadline"
+       }}
+
+  defp stream_timeout(result), do: result
+
+  defp unavailable_or_timeout(:closed, command), do: closed(command, :closed)
+  defp unavailable_or_timeout(:timeout, _command), do: {:error, :timeout}
+  defp unavailable_or_timeout(result, _command), do: result
 
   # The request snakepit's gRPC client would send (lib/snakepit/grpc/client_impl.ex
   # prepare_execute_request/7), as a term: each parameter's JSON in a
@@ -422,8 +471,8 @@ defmodule SnakepitBridge.Lane do
     if map_size(cleaned) > 0, do: Map.put(payload, "_metadata", cleaned), else: payload
   end
 
-  defp deadline(:infinity), do: :infinity
-  defp deadline(timeout), do: System.monotonic_time(:millisecond) + timeout
+  defp deadline(:infinity, _grace), do: :infinity
+  defp deadline(timeout, grace), do: System.monotonic_time(:millisecond) + timeout + grace
 
   defp remaining(:infinity), do: :infinity
   defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)

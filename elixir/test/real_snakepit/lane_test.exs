@@ -133,6 +133,11 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
         end)
       end,
       stream_fails: fn pool -> stream(pool, "stream_data", %{"count" => 2, "delay" => -1.0}) end,
+      stream_timeout: fn pool ->
+        stream(pool, "stream_data", %{"count" => 5, "delay" => 0.4}, fn _ -> :ok end,
+          timeout: 600
+        )
+      end,
       unary_as_stream: fn pool -> stream(pool, "ping", %{"message" => "s"}) end,
       binary_as_stream: fn pool ->
         stream(pool, "process_binary", %{}, fn _ -> :ok end,

@@ -1,14 +1,14 @@
 defmodule SnakepitBridge.Lane.Connection do
   @moduledoc """
-  One worker's lane connection (see `SnakepitBridge.Lane`): a process that owns the Unix
-  socket, writes each caller's frame with a call id of its own and hands every frame the
-  worker answers to the caller of that call, tagged with the monitor the caller holds on this
-  process (so that a caller also learns when the lane goes).
+  One worker's lane connection (see `SnakepitBridge.Lane`): the process that opens the Unix
+  socket, says hello and owns it, as long as its owner (snakepit's GRPCWorker) lives; when the
+  owner goes, the socket closes and the worker drops whatever was under way on it.
 
-  It lives as long as its owner (snakepit's GRPCWorker). A caller that stops waiting (a
-  timeout, a halted stream) or exits gets its call cancelled on the worker; when the worker
-  closes the socket (it died, or is stopping), the process stops and every caller waiting on
-  it gets its `:DOWN`.
+  Calls do not pass through this process: a caller writes its frame and reads the answer on
+  the (passive) socket itself, which saves two process hops a call. One caller at a time holds
+  the socket (`with_socket/3`; snakepit's GRPCWorker runs one call at a time per worker
+  anyway), and frames carry call ids, so that a frame of an earlier call (one that timed out,
+  or a stream that was halted) is recognised and skipped by the next reader.
   """
 
   use GenServer
@@ -16,45 +16,75 @@ defmodule SnakepitBridge.Lane.Connection do
   @hello_timeout 1_000
   @version 1
 
+  @typedoc "What callers need: the socket and the table that holds its lock."
+  @type handle :: %{socket: :gen_tcp.socket(), lock: :ets.tid()}
+
   @doc false
-  @spec start(String.t(), non_neg_integer(), pid()) :: {:ok, pid()} | {:error, term()}
+  @spec start(String.t(), non_neg_integer(), pid()) ::
+          {:ok, pid(), handle()} | {:error, term()}
   def start(path, port, owner) do
-    GenServer.start(__MODULE__, {path, port, owner})
+    with {:ok, pid} <- GenServer.start(__MODULE__, {path, port, owner}) do
+      {:ok, pid, GenServer.call(pid, :handle)}
+    end
   end
 
   @doc """
-  Sends one call (a term already encoded) and returns the reference its frames come tagged
-  with: `{ref, body}` for each frame, `{:DOWN, ref, ...}` when the lane goes.
+  Runs `fun.(socket)` holding the socket, waiting (until `deadline`, a monotonic time in ms or
+  `:infinity`) while another caller holds it; a holder that died is passed over. `:timeout`
+  when the socket did not come free in time, `:closed` when the lane is gone.
   """
-  @spec call(pid(), binary()) :: reference()
-  def call(lane, term) do
-    ref = Process.monitor(lane)
-    send(lane, {:call, self(), ref, term})
-    ref
-  end
+  @spec with_socket(handle(), integer() | :infinity, (:gen_tcp.socket() -> result)) ::
+          result | :timeout | :closed
+        when result: term()
+  def with_socket(%{socket: socket, lock: lock}, deadline, fun) do
+    case acquire(lock, deadline) do
+      :ok ->
+        try do
+          fun.(socket)
+        after
+          release(lock)
+        end
 
-  @doc "The call of `ref` got its last frame."
-  @spec done(pid(), reference()) :: :ok
-  def done(lane, ref) do
-    Process.demonitor(ref, [:flush])
-    send(lane, {:done, ref})
-    :ok
-  end
-
-  @doc "The caller of `ref` stops waiting: the worker drops the call; frames left are flushed."
-  @spec cancel(pid(), reference()) :: :ok
-  def cancel(lane, ref) do
-    Process.demonitor(ref, [:flush])
-    send(lane, {:cancel, ref})
-    flush(ref)
-  end
-
-  defp flush(ref) do
-    receive do
-      {^ref, _} -> flush(ref)
-    after
-      0 -> :ok
+      other ->
+        other
     end
+  end
+
+  defp acquire(lock, deadline) do
+    if :ets.insert_new(lock, {:holder, self()}) do
+      :ok
+    else
+      case :ets.lookup(lock, :holder) do
+        [{:holder, holder}] ->
+          if Process.alive?(holder) do
+            wait_then_acquire(lock, deadline)
+          else
+            :ets.delete_object(lock, {:holder, holder})
+            acquire(lock, deadline)
+          end
+
+        [] ->
+          acquire(lock, deadline)
+      end
+    end
+  rescue
+    # The table went with the connection process: the lane is gone.
+    ArgumentError -> :closed
+  end
+
+  defp wait_then_acquire(lock, deadline) do
+    if deadline != :infinity and System.monotonic_time(:millisecond) >= deadline do
+      :timeout
+    else
+      Process.sleep(1)
+      acquire(lock, deadline)
+    end
+  end
+
+  defp release(lock) do
+    :ets.delete_object(lock, {:holder, self()})
+  rescue
+    ArgumentError -> true
   end
 
   @impl true
@@ -63,9 +93,9 @@ defmodule SnakepitBridge.Lane.Connection do
 
     with {:ok, socket} <- :gen_tcp.connect({:local, path}, 0, opts, @hello_timeout),
          :ok <- hello(socket, port) do
-      :ok = :inet.setopts(socket, active: true)
       Process.monitor(owner)
-      {:ok, %{socket: socket, next_id: 1, calls: %{}, ids: %{}}}
+      lock = :ets.new(__MODULE__, [:set, :public, write_concurrency: true])
+      {:ok, %{socket: socket, lock: lock}}
     else
       {:error, reason} -> {:stop, reason}
     end
@@ -82,61 +112,11 @@ defmodule SnakepitBridge.Lane.Connection do
   end
 
   @impl true
-  def handle_info({:call, caller, ref, term}, state) do
-    id = state.next_id
-    watch = Process.monitor(caller)
+  def handle_call(:handle, _from, state),
+    do: {:reply, %{socket: state.socket, lock: state.lock}, state}
 
-    case :gen_tcp.send(state.socket, [<<id::64>>, term]) do
-      :ok ->
-        calls = Map.put(state.calls, id, {caller, ref, watch})
-        {:noreply, %{state | next_id: id + 1, calls: calls, ids: Map.put(state.ids, ref, id)}}
-
-      {:error, reason} ->
-        {:stop, {:shutdown, {:lane_send_failed, reason}}, state}
-    end
-  end
-
-  def handle_info({:tcp, _socket, <<id::64, body::binary>>}, state) do
-    case state.calls do
-      %{^id => {caller, ref, _watch}} -> send(caller, {ref, body})
-      # A call cancelled meanwhile: its late frames are dropped.
-      _ -> :ok
-    end
-
-    {:noreply, state}
-  end
-
-  def handle_info({:done, ref}, state), do: {:noreply, forget(state, ref, false)}
-  def handle_info({:cancel, ref}, state), do: {:noreply, forget(state, ref, true)}
-
-  def handle_info({:DOWN, watch, :process, pid, _reason}, state) do
-    case Enum.find(state.calls, fn {_id, {caller, _ref, w}} -> caller == pid and w == watch end) do
-      {_id, {_caller, ref, _watch}} -> {:noreply, forget(state, ref, true)}
-      # The owner (snakepit's GRPCWorker) is gone.
-      nil -> {:stop, :normal, state}
-    end
-  end
-
-  def handle_info({:tcp_closed, _socket}, state), do: {:stop, {:shutdown, :lane_closed}, state}
-
-  def handle_info({:tcp_error, _socket, reason}, state),
-    do: {:stop, {:shutdown, {:lane_error, reason}}, state}
-
+  @impl true
+  # The owner (snakepit's GRPCWorker) is gone: so is the lane.
+  def handle_info({:DOWN, _ref, :process, _pid, _reason}, state), do: {:stop, :normal, state}
   def handle_info(_other, state), do: {:noreply, state}
-
-  defp forget(state, ref, cancel?) do
-    case Map.pop(state.ids, ref) do
-      {nil, _} ->
-        state
-
-      {id, ids} ->
-        {{_caller, _ref, watch}, calls} = Map.pop(state.calls, id)
-        Process.demonitor(watch, [:flush])
-
-        if cancel?,
-          do: :gen_tcp.send(state.socket, [<<id::64>>, :erlang.term_to_binary({:cancel})])
-
-        %{state | calls: calls, ids: ids}
-    end
-  end
 end
