@@ -233,6 +233,16 @@ defmodule SnakepitBridge.Lane do
         cancel(socket, id)
         :timeout
 
+      # A reader of the socket was killed while it waited (the driver holds its read until
+      # the next frame, which it takes): this call's answer is lost; the next call reads again.
+      {:error, :ealready} ->
+        Logger.warning(
+          "snakepit_bridge: `#{command}` lost its answer on the lane: a process killed while " <>
+            "reading the lane took it"
+        )
+
+        {:error, :unavailable}
+
       {:error, reason} ->
         closed(command, reason)
     end
