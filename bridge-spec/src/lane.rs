@@ -44,6 +44,16 @@ pub const CALL_ID_BYTES: usize = 8;
 /// bound keeps a hostile frame from exhausting a decoder's stack.
 pub const MAX_TERM_DEPTH: usize = 16;
 
+/// The most terms a frame may hold. A decoder holds each term in a few dozen bytes, whatever
+/// its size on the wire (`[]` is one byte): without a bound a 100 MiB frame of empty lists
+/// would ask for gigabytes. A call's terms are about three per parameter.
+pub const MAX_TERM_COUNT: usize = 100_000;
+
+/// The widest integer a frame may hold, in bytes of magnitude: the lane's integers (call
+/// timeouts, versions, ports) fit in 64 bits, and a wide bignum costs a decoder's printing
+/// and arithmetic time out of proportion to its size.
+pub const MAX_INTEGER_BYTES: usize = 8;
+
 /// The socket's file name in the lane directory: the worker's gRPC port, which the host knows
 /// (`init_grpc_connection(port)`) and no other live worker has.
 pub fn lane_socket_name(port: u16) -> String {
@@ -58,11 +68,15 @@ pub fn split_frame(frame: &[u8]) -> Option<(u64, &[u8])> {
 
 /// Checks that `bytes` hold one term in the external term format (version byte 131), with
 /// only the tags the lane uses (integers, floats, atoms, binaries, lists, strings, tuples,
-/// maps), no length that runs past the end, nesting at most [`MAX_TERM_DEPTH`], and nothing
-/// after it. A term decoder allocates what a length says before it reads; this check keeps a
+/// maps), no length that runs past the end, nesting at most [`MAX_TERM_DEPTH`], at most
+/// [`MAX_TERM_COUNT`] terms, integers of at most [`MAX_INTEGER_BYTES`], and nothing after it. A term decoder allocates what a length says before it reads; this check keeps a
 /// frame that lies about its lengths (or a compressed term) from reaching one.
 pub fn check_term_shape(bytes: &[u8]) -> Result<(), String> {
-    let mut reader = TermReader { bytes, at: 0 };
+    let mut reader = TermReader {
+        bytes,
+        at: 0,
+        terms: 0,
+    };
     match reader.byte()? {
         131 => {}
         other => {
@@ -84,6 +98,7 @@ pub fn check_term_shape(bytes: &[u8]) -> Result<(), String> {
 struct TermReader<'a> {
     bytes: &'a [u8],
     at: usize,
+    terms: usize,
 }
 
 impl TermReader<'_> {
@@ -133,6 +148,10 @@ impl TermReader<'_> {
                 "the frame's terms nest deeper than {MAX_TERM_DEPTH} levels"
             ));
         }
+        self.terms += 1;
+        if self.terms > MAX_TERM_COUNT {
+            return Err(format!("the frame holds more than {MAX_TERM_COUNT} terms"));
+        }
         let tag_at = self.at;
         let nested = depth + 1;
         match self.byte()? {
@@ -155,13 +174,15 @@ impl TermReader<'_> {
                 self.take(length).map(drop)
             }
             // SMALL_BIG, LARGE_BIG: digits, a sign byte, then the digits
-            110 => {
-                let digits = self.length(1)?;
+            110 | 111 => {
+                let digits = self.length(if self.bytes[tag_at] == 110 { 1 } else { 4 })?;
+                if digits > MAX_INTEGER_BYTES {
+                    return Err(format!(
+                        "the integer at byte {tag_at} is {digits} bytes wide; the lane's integers \
+                         fit in {MAX_INTEGER_BYTES}"
+                    ));
+                }
                 self.take(digits + 1).map(drop)
-            }
-            111 => {
-                let digits = self.length(4)?;
-                self.take(digits.saturating_add(1)).map(drop)
             }
             // NIL
             106 => Ok(()),
@@ -204,10 +225,10 @@ mod tests {
             check_term_shape(&[131, 104, 2, 119, 5, b'h', b'e', b'l', b'l', b'o', 97, 1]),
             Ok(())
         );
-        // :erlang.term_to_binary(%{"a" => [1, <<2>>, 2 ** 64]})
+        // :erlang.term_to_binary(%{"a" => [1, <<2>>, 2 ** 63]})
         let map = [
             131, 116, 0, 0, 0, 1, 109, 0, 0, 0, 1, b'a', 108, 0, 0, 0, 3, 97, 1, 109, 0, 0, 0, 1,
-            2, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 106,
+            2, 110, 8, 0, 0, 0, 0, 0, 0, 0, 0, 128, 106,
         ];
         assert_eq!(check_term_shape(&map), Ok(()));
     }
@@ -245,6 +266,26 @@ mod tests {
         let error = check_term_shape(&[100]).unwrap_err();
         assert!(error.contains("version byte 131 (got 100)"), "{error}");
         assert!(check_term_shape(&[]).is_err());
+    }
+
+    #[test]
+    fn refuses_more_terms_than_a_decoder_should_hold_and_wide_integers() {
+        // 200,000 empty lists in one list: 200,007 bytes, each one a term.
+        let count: u32 = 200_000;
+        let mut many = vec![131, 108];
+        many.extend_from_slice(&count.to_be_bytes());
+        many.extend(std::iter::repeat_n(106, count as usize + 1));
+        let error = check_term_shape(&many).unwrap_err();
+        assert!(error.contains("more than 100000 terms"), "{error}");
+
+        // 2 ** 64 (9 bytes of magnitude) and a LARGE_BIG of a million digits.
+        let wide = [131, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let error = check_term_shape(&wide).unwrap_err();
+        assert!(error.contains("9 bytes wide"), "{error}");
+        let mut huge = vec![131, 111, 0, 15, 66, 64, 0];
+        huge.extend(std::iter::repeat_n(1, 1_000_000));
+        let error = check_term_shape(&huge).unwrap_err();
+        assert!(error.contains("1000000 bytes wide"), "{error}");
     }
 
     #[test]

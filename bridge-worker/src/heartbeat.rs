@@ -71,6 +71,11 @@ impl StopSwitch {
         });
     }
 
+    /// Whether the worker was told to stop.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
     /// Waits until the worker should stop.
     pub(crate) async fn stopped(&self) -> StopReason {
         let mut receiver = self.0.subscribe();

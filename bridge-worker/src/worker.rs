@@ -510,12 +510,19 @@ impl<T: ToolSet> Worker<T> {
         let reason = stop.stopped().await;
         tracing::info!(%reason, "worker stopping");
         let _ = drain.send(());
-        if tokio::time::timeout(self.shutdown_grace, server)
-            .await
-            .is_err()
-        {
+        let lane_drained = async {
+            if let Some(lane) = &lane {
+                lane.drain(self.shutdown_grace).await;
+            }
+        };
+        let (served, ()) = tokio::join!(
+            tokio::time::timeout(self.shutdown_grace, server),
+            lane_drained
+        );
+        if served.is_err() {
             tracing::warn!(grace = ?self.shutdown_grace, "calls still in flight after the grace period; stopping anyway");
         }
+        drop(lane);
         // One deadline for all the hooks: a stop takes at most twice the grace period (4 s by
         // default), inside the 6 s snakepit waits before SIGKILL.
         let hooks_deadline = tokio::time::Instant::now() + self.shutdown_grace;
@@ -528,7 +535,6 @@ impl<T: ToolSet> Worker<T> {
             }
         }
         reaper.abort();
-        drop(lane);
         heartbeats.stop();
         link.release_all();
         Ok(reason)

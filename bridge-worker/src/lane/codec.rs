@@ -37,7 +37,7 @@ pub(crate) fn read_inbound(term: &[u8]) -> Result<Inbound, String> {
     let term =
         Term::decode(term).map_err(|error| format!("the frame is not a valid term: {error}"))?;
     let Term::Tuple(Tuple { elements }) = term else {
-        return Err(format!("the frame holds {term}, not a tuple"));
+        return Err(format!("the frame holds {}, not a tuple", kind(&term)));
     };
     let mut elements = elements.into_iter();
     let tag = match elements.next() {
@@ -78,7 +78,8 @@ fn read_execute(fields: Vec<Term>) -> Result<LaneCall, String> {
                 }
                 other => {
                     return Err(format!(
-                        "parameter `{name}` is {other}, not {{type_url, value}}"
+                        "parameter `{name}` is {}, not {{type_url, value}}",
+                        kind(&other)
                     ))
                 }
             };
@@ -111,13 +112,18 @@ fn read_execute(fields: Vec<Term>) -> Result<LaneCall, String> {
         term => Some(Duration::from_millis(
             integer(&term)
                 .and_then(|ms| u64::try_from(ms).ok())
-                .ok_or_else(|| format!("the timeout is {term}, not milliseconds or :infinity"))?,
+                .ok_or_else(|| {
+                    format!(
+                        "the timeout is {}, not milliseconds or :infinity",
+                        kind(&term)
+                    )
+                })?,
         )),
     };
     let stream = match next() {
         term if is_atom(&term, "true") => true,
         term if is_atom(&term, "false") => false,
-        term => return Err(format!("stream? is {term}, not a boolean")),
+        term => return Err(format!("stream? is {}, not a boolean", kind(&term))),
     };
     Ok(LaneCall {
         request: proto::ExecuteToolRequest {
@@ -131,6 +137,22 @@ fn read_execute(fields: Vec<Term>) -> Result<LaneCall, String> {
         correlation_id,
         timeout,
     })
+}
+
+/// What a term is, for an error message: never its value, which may be megabytes (and a
+/// bignum's decimal form costs time out of proportion to its size).
+fn kind(term: &Term) -> String {
+    match term {
+        Term::Atom(atom) if atom.name.len() <= 32 => format!("the atom :{}", atom.name),
+        Term::Atom(_) => "an atom".to_owned(),
+        Term::FixInteger(_) | Term::BigInteger(_) => "an integer".to_owned(),
+        Term::Float(_) => "a float".to_owned(),
+        Term::Binary(binary) => format!("a binary of {} bytes", binary.bytes.len()),
+        Term::ByteList(_) | Term::List(_) | Term::ImproperList(_) => "a list".to_owned(),
+        Term::Tuple(tuple) => format!("a tuple of {} elements", tuple.elements.len()),
+        Term::Map(_) => "a map".to_owned(),
+        _ => "a term the lane does not use".to_owned(),
+    }
 }
 
 fn is_atom(term: &Term, name: &str) -> bool {
@@ -148,7 +170,7 @@ fn integer(term: &Term) -> Option<i64> {
 fn bytes(term: Term, what: &str) -> Result<Vec<u8>, String> {
     match term {
         Term::Binary(Binary { bytes }) => Ok(bytes),
-        other => Err(format!("{what} is {other}, not a binary")),
+        other => Err(format!("{what} is {}, not a binary", kind(&other))),
     }
 }
 
@@ -159,29 +181,29 @@ fn string(term: Term, what: &str) -> Result<String, String> {
 fn map(term: Term, what: &str) -> Result<HashMap<Term, Term>, String> {
     match term {
         Term::Map(Map { map }) => Ok(map),
-        other => Err(format!("{what} is {other}, not a map")),
+        other => Err(format!("{what} is {}, not a map", kind(&other))),
     }
 }
 
-fn atom(name: &str) -> Term {
+pub(super) fn atom(name: &str) -> Term {
     Term::from(Atom::from(name))
 }
 
-fn binary(bytes: impl Into<Vec<u8>>) -> Term {
+pub(super) fn binary(bytes: impl Into<Vec<u8>>) -> Term {
     Term::from(Binary {
         bytes: bytes.into(),
     })
 }
 
-fn boolean(value: bool) -> Term {
+pub(super) fn boolean(value: bool) -> Term {
     atom(if value { "true" } else { "false" })
 }
 
-fn tuple(elements: Vec<Term>) -> Term {
+pub(super) fn tuple(elements: Vec<Term>) -> Term {
     Term::from(Tuple { elements })
 }
 
-fn string_map(entries: HashMap<String, String>) -> Term {
+pub(super) fn string_map(entries: HashMap<String, String>) -> Term {
     Term::from(Map {
         map: entries
             .into_iter()
@@ -190,7 +212,7 @@ fn string_map(entries: HashMap<String, String>) -> Term {
     })
 }
 
-fn int(value: i64) -> Term {
+pub(super) fn int(value: i64) -> Term {
     match i32::try_from(value) {
         Ok(small) => Term::from(FixInteger::from(small)),
         Err(_) => Term::from(eetf::BigInteger {

@@ -4,16 +4,19 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
-use snakepit_bridge_spec::lane::{lane_socket_name, CALL_ID_BYTES, HELLO_CALL_ID, LANE_VERSION};
+use snakepit_bridge_spec::lane::{
+    lane_socket_name, CALL_ID_BYTES, FRAME_LENGTH_BYTES, HELLO_CALL_ID, LANE_VERSION,
+};
 use snakepit_bridge_spec::{encode_grpc_timeout, parse_grpc_timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::AbortHandle;
 use tokio_stream::StreamExt;
 use tonic::metadata::MetadataValue;
@@ -31,12 +34,24 @@ const OUTBOUND_BACKLOG: usize = 256;
 pub(crate) struct LaneSocket {
     listener: UnixListener,
     path: PathBuf,
+    /// The socket file's device and inode: the file is removed only while it is still this
+    /// one, not a socket a later worker on the same port has put there.
+    file: Option<(u64, u64)>,
 }
 
 impl Drop for LaneSocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.file.is_some() && file_id(&self.path) == self.file {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
+}
+
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
 }
 
 impl LaneSocket {
@@ -62,7 +77,12 @@ impl LaneSocket {
         }
         let listener = UnixListener::bind(&path)
             .map_err(|error| format!("cannot listen on {}: {error}", path.display()))?;
-        Ok(LaneSocket { listener, path })
+        let file = file_id(&path);
+        Ok(LaneSocket {
+            listener,
+            path,
+            file,
+        })
     }
 
     /// The socket's path.
@@ -109,17 +129,73 @@ fn check_private_dir(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The lane while the worker offers it: its socket file goes when this is dropped.
+/// The lane while the worker offers it. Its socket file goes as soon as the worker is told
+/// to stop (when the gRPC port is still the worker's, so no later worker's socket is touched).
 pub(crate) struct Lane {
-    path: PathBuf,
     accepting: AbortHandle,
+    in_flight: Arc<InFlight>,
 }
 
 impl Drop for Lane {
     fn drop(&mut self) {
         self.accepting.abort();
-        let _ = std::fs::remove_file(&self.path);
     }
+}
+
+impl Lane {
+    /// Waits, at most `grace`, for the calls under way on the lane to finish (the worker takes
+    /// no new ones once it is stopping), as the gRPC server drains its own.
+    pub(crate) async fn drain(&self, grace: Duration) {
+        let drained = async {
+            loop {
+                let idle = self.in_flight.idle.notified();
+                if self.in_flight.count.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        if tokio::time::timeout(grace, drained).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "lane calls still in flight after the grace period; stopping anyway"
+            );
+        }
+    }
+}
+
+/// The lane's calls under way, across its connections.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// One call under way: counted from its start to its end (or abort).
+struct InFlightCall(Arc<InFlight>);
+
+impl InFlightCall {
+    fn start(in_flight: &Arc<InFlight>) -> InFlightCall {
+        in_flight.count.fetch_add(1, Ordering::AcqRel);
+        InFlightCall(in_flight.clone())
+    }
+}
+
+impl Drop for InFlightCall {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// What every connection of the lane shares.
+struct Shared<T> {
+    service: Arc<WorkerService<T>>,
+    port: u16,
+    max_frame: usize,
+    stop: StopSwitch,
+    in_flight: Arc<InFlight>,
 }
 
 /// Offers the lane in `dir` for the worker on `port`. A directory that will not do is logged
@@ -134,11 +210,18 @@ pub(crate) fn offer<T: ToolSet>(
     match LaneSocket::bind(dir, port) {
         Ok(socket) => {
             tracing::debug!(path = %socket.path().display(), "lane offered");
-            let path = socket.path().to_owned();
-            let accepting = tokio::spawn(serve(socket, service, port, max_frame, stop));
+            let in_flight = Arc::new(InFlight::default());
+            let shared = Arc::new(Shared {
+                service,
+                port,
+                max_frame,
+                stop,
+                in_flight: in_flight.clone(),
+            });
+            let accepting = tokio::spawn(serve(socket, shared));
             Some(Lane {
-                path,
                 accepting: accepting.abort_handle(),
+                in_flight,
             })
         }
         Err(reason) => {
@@ -149,21 +232,15 @@ pub(crate) fn offer<T: ToolSet>(
 }
 
 /// Serves the lane until the worker stops: one task per connection, one per call.
-async fn serve<T: ToolSet>(
-    socket: LaneSocket,
-    service: Arc<WorkerService<T>>,
-    port: u16,
-    max_frame: usize,
-    stop: StopSwitch,
-) {
+async fn serve<T: ToolSet>(socket: LaneSocket, shared: Arc<Shared<T>>) {
     loop {
         let accepted = tokio::select! {
             accepted = socket.listener.accept() => accepted,
-            _ = stop.stopped() => return,
+            _ = shared.stop.stopped() => return,
         };
         match accepted {
             Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, service.clone(), port, max_frame));
+                tokio::spawn(serve_connection(stream, shared.clone()));
             }
             Err(error) => {
                 tracing::warn!(%error, "the lane could not accept a connection");
@@ -179,11 +256,22 @@ async fn serve<T: ToolSet>(
 struct Calls(Mutex<HashMap<u64, AbortHandle>>);
 
 impl Calls {
-    fn insert(&self, id: u64, handle: AbortHandle) {
+    /// Records call `id`, unless a call of that id is under way.
+    fn insert(&self, id: u64, handle: AbortHandle) -> bool {
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(handle);
+                true
+            }
+        }
+    }
+
+    fn contains(&self, id: u64) -> bool {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, handle);
+            .contains_key(&id)
     }
 
     fn remove(&self, id: u64) -> Option<AbortHandle> {
@@ -197,17 +285,12 @@ impl Calls {
     }
 }
 
-async fn serve_connection<T: ToolSet>(
-    stream: UnixStream,
-    service: Arc<WorkerService<T>>,
-    port: u16,
-    max_frame: usize,
-) {
+async fn serve_connection<T: ToolSet>(stream: UnixStream, shared: Arc<Shared<T>>) {
     let (reader, writer) = stream.into_split();
     let (outbound, frames) = mpsc::channel(OUTBOUND_BACKLOG);
     let writing = tokio::spawn(write_frames(writer, frames));
     let calls = Arc::new(Calls::default());
-    if let Err(error) = read_frames(reader, &service, &calls, &outbound, port, max_frame).await {
+    if let Err(error) = read_frames(reader, &shared, &calls, &outbound).await {
         tracing::debug!(%error, "lane connection closed");
     }
     // The BEAM's side is gone: its calls are dropped, as a gRPC connection's would be.
@@ -216,14 +299,16 @@ async fn serve_connection<T: ToolSet>(
     let _ = writing.await;
 }
 
+/// Frames larger than this are decoded off the runtime's threads.
+const DECODE_INLINE_LIMIT: usize = 64 * 1024;
+
 async fn read_frames<T: ToolSet>(
     mut reader: OwnedReadHalf,
-    service: &Arc<WorkerService<T>>,
+    shared: &Arc<Shared<T>>,
     calls: &Arc<Calls>,
     outbound: &mpsc::Sender<Vec<u8>>,
-    port: u16,
-    max_frame: usize,
 ) -> std::io::Result<()> {
+    let max_frame = shared.max_frame;
     loop {
         let length = reader.read_u32().await? as usize;
         if length < CALL_ID_BYTES {
@@ -249,9 +334,16 @@ async fn read_frames<T: ToolSet>(
         }
         let mut term = vec![0; term_length];
         reader.read_exact(&mut term).await?;
-        match codec::read_inbound(&term) {
+        let inbound = if term_length > DECODE_INLINE_LIMIT {
+            tokio::task::spawn_blocking(move || codec::read_inbound(&term))
+                .await
+                .unwrap_or_else(|_| Err("the frame's decoding failed".to_owned()))
+        } else {
+            codec::read_inbound(&term)
+        };
+        match inbound {
             Ok(Inbound::Hello { version }) if call_id == HELLO_CALL_ID => {
-                let answer = codec::hello_frame(call_id, LANE_VERSION.min(version), port);
+                let answer = codec::hello_frame(call_id, LANE_VERSION.min(version), shared.port);
                 let _ = outbound.send(answer).await;
             }
             Ok(Inbound::Hello { .. }) => {
@@ -260,13 +352,20 @@ async fn read_frames<T: ToolSet>(
                 ));
                 let _ = outbound.send(codec::status_frame(call_id, &status)).await;
             }
-            Ok(Inbound::Execute(call)) => start_call(
-                *call,
-                call_id,
-                service.clone(),
-                calls.clone(),
-                outbound.clone(),
-            ),
+            Ok(Inbound::Execute(_)) if shared.stop.is_stopping() => {
+                // As the gRPC server refuses new calls while it drains.
+                let status = Status::unavailable(
+                    "the worker is stopping and takes no new calls; snakepit starts another",
+                );
+                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            }
+            Ok(Inbound::Execute(_)) if calls.contains(call_id) => {
+                let status = Status::invalid_argument(format!(
+                    "call id {call_id} is already in use on this lane connection"
+                ));
+                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            }
+            Ok(Inbound::Execute(call)) => start_call(*call, call_id, shared, calls, outbound),
             Ok(Inbound::Cancel) => {
                 if let Some(handle) = calls.remove(call_id) {
                     handle.abort();
@@ -303,34 +402,68 @@ async fn write_frames(writer: OwnedWriteHalf, mut frames: mpsc::Receiver<Vec<u8>
 fn start_call<T: ToolSet>(
     call: LaneCall,
     call_id: u64,
-    service: Arc<WorkerService<T>>,
-    calls: Arc<Calls>,
-    outbound: mpsc::Sender<Vec<u8>>,
+    shared: &Arc<Shared<T>>,
+    calls: &Arc<Calls>,
+    outbound: &mpsc::Sender<Vec<u8>>,
 ) {
-    let finished = calls.clone();
-    let task = tokio::spawn(async move {
-        let stream = call.request.stream;
-        // The limit tonic's server would enforce: the timeout as `grpc-timeout` spells it
-        // (whole seconds from 1 s up, as snakepit's client writes it).
-        let timeout = call
-            .timeout
-            .and_then(|timeout| parse_grpc_timeout(&encode_grpc_timeout(timeout)));
-        let request = grpc_request(call);
+    let counted = InFlightCall::start(&shared.in_flight);
+    let tool = call.request.tool_name.clone();
+    let stream = call.request.stream;
+    // The limit tonic's server would enforce: the timeout as `grpc-timeout` spells it (whole
+    // seconds from 1 s up, as snakepit's client writes it).
+    let timeout = call
+        .timeout
+        .and_then(|timeout| parse_grpc_timeout(&encode_grpc_timeout(timeout)));
+    let request = grpc_request(call);
+    let (service, max_frame) = (shared.service.clone(), shared.max_frame);
+    let answers = outbound.clone();
+    let running = tokio::spawn(async move {
         if stream {
-            run_stream(&*service, request, timeout, call_id, &outbound).await;
+            run_stream(&*service, request, timeout, call_id, max_frame, &answers).await;
         } else {
             let frame = match run_unary(&*service, request, timeout).await {
-                Ok(response) => codec::response_frame(call_id, response),
+                Ok(response) => {
+                    match within_limit(codec::response_frame(call_id, response), call_id, max_frame)
+                    {
+                        Ok(frame) | Err(frame) => frame,
+                    }
+                }
                 Err(status) => codec::status_frame(call_id, &status),
             };
-            let _ = outbound.send(frame).await;
+            let _ = answers.send(frame).await;
         }
-        finished.remove(call_id);
     });
-    calls.insert(call_id, task.abort_handle());
-    if task.is_finished() {
+    calls.insert(call_id, running.abort_handle());
+    // The call's end, whatever it is: a panic outside the tool's own polling (which the
+    // service catches) answers the caller instead of leaving it waiting; an abort (a cancel,
+    // the connection gone) answers nothing.
+    let (calls, outbound) = (calls.clone(), outbound.clone());
+    tokio::spawn(async move {
+        let _counted = counted;
+        if let Err(error) = running.await {
+            if error.is_panic() {
+                let message =
+                    snakepit_bridge_runtime::__private::panic_message(&*error.into_panic());
+                let status = Status::internal(format!(
+                    "the worker panicked while it ran tool `{tool}`: {message}"
+                ));
+                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            }
+        }
         calls.remove(call_id);
+    });
+}
+
+/// `frame` if its message is within the limit, else (as `Err`) the status frame of what
+/// tonic's server answers a message over its limit.
+fn within_limit(frame: Vec<u8>, call_id: u64, max_frame: usize) -> Result<Vec<u8>, Vec<u8>> {
+    let length = frame.len() - FRAME_LENGTH_BYTES - CALL_ID_BYTES;
+    if length <= max_frame {
+        return Ok(frame);
     }
+    Err(codec::status_frame(call_id, &Status::out_of_range(format!(
+        "Error, encoded message length too large: found {length} bytes, the limit is: {max_frame} bytes"
+    ))))
 }
 
 /// The request as tonic would have handed it to the service: the caller's timeout as
@@ -373,6 +506,7 @@ async fn run_stream<T: ToolSet>(
     request: Request<snakepit_bridge_runtime::proto::ExecuteToolRequest>,
     timeout: Option<Duration>,
     call_id: u64,
+    max_frame: usize,
     outbound: &mpsc::Sender<Vec<u8>>,
 ) {
     // tonic enforces the deadline until the answer starts; the service the rest.
@@ -391,8 +525,15 @@ async fn run_stream<T: ToolSet>(
         }
     };
     while let Some(item) = chunks.next().await {
-        let frame = match item {
-            Ok(chunk) => codec::chunk_frame(call_id, chunk),
+        let frame = match item.map(|chunk| codec::chunk_frame(call_id, chunk)) {
+            Ok(frame) => match within_limit(frame, call_id, max_frame) {
+                Ok(frame) => frame,
+                // A chunk over the limit ends the stream with its status, as on gRPC.
+                Err(status) => {
+                    let _ = outbound.send(status).await;
+                    return;
+                }
+            },
             Err(status) => {
                 let _ = outbound.send(codec::status_frame(call_id, &status)).await;
                 return;
@@ -409,7 +550,222 @@ async fn run_stream<T: ToolSet>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::ToolCall;
+    use crate::heartbeat::{Heartbeats, StopReason};
+    use crate::host_link::HostLink;
+    use crate::output::{Answer, Invocation, ToolOutput};
+    use crate::telemetry::TelemetryHub;
+    use crate::toolset::ToolDefinition;
+    use crate::ToolError;
+    use eetf::{Map, Term};
     use std::os::unix::fs::PermissionsExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// `echo` answers `"hi"`, `slow` takes 30 s, `panics` panics in `invoke` (outside the
+    /// tool's polling, where the service catches panics).
+    struct Tools;
+
+    impl ToolSet for Tools {
+        fn tool_definitions() -> Vec<ToolDefinition> {
+            Vec::new()
+        }
+
+        fn type_name() -> &'static str {
+            "LaneTestTools"
+        }
+
+        fn invoke(self: &Arc<Self>, call: ToolCall) -> Result<Invocation, ToolError> {
+            let answer = || {
+                Ok(Answer::Value(ToolOutput {
+                    json: b"\"hi\"".to_vec(),
+                    binary: Default::default(),
+                }))
+            };
+            match call.tool_name() {
+                "echo" => Ok(Invocation::Async(Box::pin(async move { answer() }))),
+                "slow" => Ok(Invocation::Async(Box::pin(async move {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    answer()
+                }))),
+                "panics" => panic!("invoke blew up"),
+                other => Err(ToolError::value_error(format!("no tool {other}"))),
+            }
+        }
+    }
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        lane: Lane,
+        stop: StopSwitch,
+        client: UnixStream,
+    }
+
+    async fn harness(max_frame: usize) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let stop = StopSwitch::new();
+        let link = Arc::new(HostLink::standalone());
+        let service = Arc::new(WorkerService {
+            tools: Arc::new(Tools),
+            link: link.clone(),
+            heartbeats: Arc::new(Heartbeats::start(Default::default(), link, stop.clone())),
+            worker_id: "lane-test".into(),
+            stop: stop.clone(),
+            telemetry: Arc::new(TelemetryHub::new()),
+        });
+        let lane = offer(dir.path(), 4242, service, max_frame, stop.clone()).unwrap();
+        let client = UnixStream::connect(dir.path().join("4242.sock"))
+            .await
+            .unwrap();
+        Harness {
+            _dir: dir,
+            lane,
+            stop,
+            client,
+        }
+    }
+
+    fn execute(tool: &str, timeout: Option<i64>) -> Term {
+        let empty = || {
+            Term::from(Map {
+                map: HashMap::new(),
+            })
+        };
+        codec::tuple(vec![
+            codec::atom("execute"),
+            codec::binary(""),
+            codec::binary(tool),
+            empty(),
+            empty(),
+            empty(),
+            codec::atom("nil"),
+            timeout.map_or_else(|| codec::atom("infinity"), codec::int),
+            codec::boolean(false),
+        ])
+    }
+
+    impl Harness {
+        async fn send_bytes(&mut self, id: u64, term: &[u8]) {
+            let length = u32::try_from(term.len() + CALL_ID_BYTES).unwrap();
+            self.client.write_u32(length).await.unwrap();
+            self.client.write_u64(id).await.unwrap();
+            self.client.write_all(term).await.unwrap();
+        }
+
+        async fn send(&mut self, id: u64, term: Term) {
+            let mut bytes = Vec::new();
+            term.encode(&mut bytes).unwrap();
+            self.send_bytes(id, &bytes).await;
+        }
+
+        /// The next frame: its call id and its term, printed.
+        async fn receive(&mut self) -> (u64, String) {
+            let next = async {
+                let length = self.client.read_u32().await.unwrap() as usize;
+                let id = self.client.read_u64().await.unwrap();
+                let mut term = vec![0; length - CALL_ID_BYTES];
+                self.client.read_exact(&mut term).await.unwrap();
+                (id, Term::decode(&term[..]).unwrap().to_string())
+            };
+            tokio::time::timeout(Duration::from_secs(10), next)
+                .await
+                .expect("the lane answers within 10 s")
+        }
+
+        async fn idle(&self) {
+            let idle = async {
+                while self.lane.in_flight.count.load(Ordering::Acquire) != 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(10), idle)
+                .await
+                .expect("no lane call left in flight");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_calls_and_every_failure_of_one_call_is_that_calls_answer() {
+        let mut lane = harness(1024 * 1024).await;
+        lane.send(0, codec::tuple(vec![codec::atom("hello"), codec::int(1)]))
+            .await;
+        assert_eq!(lane.receive().await, (0, "{'hello',1,4242}".to_owned()));
+
+        lane.send(1, execute("echo", Some(5_000))).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 1);
+        assert!(answer.starts_with("{'response','true',{<<"), "{answer}");
+        assert!(
+            answer.contains(",<<34,104,105,34>>},<<>>,<<>>,"),
+            "{answer}"
+        );
+
+        // A panic outside the tool's own polling answers the caller; the worker goes on.
+        lane.send(2, execute("panics", None)).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 2);
+        assert!(answer.starts_with("{'status',13,"), "{answer}");
+        let text: String = answer
+            .split(['<', '>', ',', '}'])
+            .filter_map(|byte| byte.parse::<u8>().ok())
+            .map(char::from)
+            .collect();
+        assert!(
+            text.contains("the worker panicked while it ran tool `panics`: invoke blew up"),
+            "{text}"
+        );
+
+        // The caller's deadline, as tonic's server enforces it.
+        lane.send(3, execute("slow", Some(50))).await;
+        assert_eq!(
+            lane.receive().await,
+            (
+                3,
+                "{'status',1,<<84,105,109,101,111,117,116,32,101,120,112,105,114,101,100>>}"
+                    .to_owned()
+            )
+        );
+
+        // Not a term; over the limit: that call's answer, and the connection reads on.
+        lane.send_bytes(4, b"not a term").await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 4);
+        assert!(answer.starts_with("{'status',3,"), "{answer}");
+        lane.send_bytes(5, &vec![0; 1024 * 1024 + 1]).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 5);
+        assert!(answer.starts_with("{'status',11,"), "{answer}");
+        lane.send(6, execute("echo", None)).await;
+        assert_eq!(lane.receive().await.0, 6);
+        lane.idle().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_call_ends_a_reused_id_is_refused_and_a_stopping_worker_takes_no_calls() {
+        let mut lane = harness(1024 * 1024).await;
+        lane.send(7, execute("slow", None)).await;
+        lane.send(7, execute("echo", None)).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 7);
+        assert!(answer.starts_with("{'status',3,"), "{answer}");
+
+        lane.send(7, codec::tuple(vec![codec::atom("cancel")]))
+            .await;
+        lane.idle().await;
+        lane.send(8, execute("echo", None)).await;
+        assert_eq!(
+            lane.receive().await.0,
+            8,
+            "the cancelled call answers nothing"
+        );
+
+        lane.stop.stop(StopReason::Requested);
+        lane.send(9, execute("echo", None)).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 9);
+        assert!(answer.starts_with("{'status',14,"), "{answer}");
+        lane.lane.drain(Duration::from_secs(5)).await;
+    }
 
     #[test]
     fn binds_only_in_a_private_directory_and_replaces_a_stale_socket() {
