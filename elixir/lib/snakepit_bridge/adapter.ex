@@ -176,8 +176,11 @@ defmodule SnakepitBridge.Adapter do
   @doc false
   def grpc_execute(connection, session_id, command, args, timeout, opts \\ [])
 
-  def grpc_execute(%{lane: lane}, session_id, command, args, timeout, opts) do
-    SnakepitBridge.Lane.execute(lane, session_id, command, args, timeout, List.wrap(opts))
+  def grpc_execute(%{lane: lane} = connection, session_id, command, args, timeout, opts) do
+    case SnakepitBridge.Lane.execute(lane, session_id, command, args, timeout, List.wrap(opts)) do
+      :not_sent -> GRPCPython.grpc_execute(connection, session_id, command, args, timeout, opts)
+      result -> result
+    end
   end
 
   def grpc_execute(connection, session_id, command, args, timeout, opts) do
@@ -196,7 +199,15 @@ defmodule SnakepitBridge.Adapter do
   # `Snakepit.execute_stream/4`. Any other error is passed on as it is.
   def grpc_execute_stream(connection, session_id, command, args, callback_fn, timeout, opts \\ [])
 
-  def grpc_execute_stream(%{lane: lane}, session_id, command, args, callback_fn, timeout, opts) do
+  def grpc_execute_stream(
+        %{lane: lane} = connection,
+        session_id,
+        command,
+        args,
+        callback_fn,
+        timeout,
+        opts
+      ) do
     lane
     |> SnakepitBridge.Lane.execute_stream(
       session_id,
@@ -206,6 +217,21 @@ defmodule SnakepitBridge.Adapter do
       timeout || Snakepit.Defaults.grpc_worker_stream_timeout(),
       List.wrap(opts)
     )
+    |> case do
+      :not_sent ->
+        GRPCPython.grpc_execute_stream(
+          connection,
+          session_id,
+          command,
+          args,
+          callback_fn,
+          timeout,
+          opts
+        )
+
+      result ->
+        result
+    end
     |> translate_stream_error()
   end
 

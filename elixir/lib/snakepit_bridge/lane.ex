@@ -138,10 +138,11 @@ defmodule SnakepitBridge.Lane do
 
   @doc """
   `Snakepit.Adapters.GRPCPython.grpc_execute/6` on the lane: the same request, the same
-  answer.
+  answer. `:not_sent` when the lane is gone but the call was not sent (the caller sends it
+  over gRPC instead, as `SnakepitBridge.Adapter` does).
   """
   @spec execute(t(), String.t(), String.t(), map() | keyword(), timeout(), keyword()) ::
-          {:ok, term()} | {:error, term()}
+          {:ok, term()} | {:error, term()} | :not_sent
   def execute(%__MODULE__{} = lane, session_id, command, args, timeout, opts) do
     with {:ok, frame, timeout} <- request(lane, session_id, command, args, timeout, opts, false) do
       deadline = deadline(timeout, @answer_grace)
@@ -149,12 +150,12 @@ defmodule SnakepitBridge.Lane do
       Connection.with_socket(lane.handle, deadline, fn socket ->
         id = call_id()
 
-        with :ok <- send_frame(socket, id, frame, command),
-             {:ok, body} <- next_frame(socket, id, deadline, command) do
+        with :ok <- send_frame(lane, socket, id, frame),
+             {:ok, body} <- next_frame(lane, socket, id, deadline, command) do
           unary_answer(body)
         end
       end)
-      |> unavailable_or_timeout(command)
+      |> unavailable_or_timeout()
     end
   end
 
@@ -162,6 +163,7 @@ defmodule SnakepitBridge.Lane do
   `Snakepit.Adapters.GRPCPython.grpc_execute_stream/7` on the lane: each chunk is handed to
   `callback_fn` as snakepit's gRPC path hands it (`:halt` and `{:halt, reason}` stop the
   stream; a raising callback is `{:error, {:callback_exception, exception, stacktrace}}`).
+  `:not_sent` as for `execute/6`.
   """
   @spec execute_stream(
           t(),
@@ -171,7 +173,7 @@ defmodule SnakepitBridge.Lane do
           (map() -> term()),
           timeout(),
           keyword()
-        ) :: :ok | {:error, term()}
+        ) :: :ok | {:error, term()} | :not_sent
   def execute_stream(%__MODULE__{} = lane, session_id, command, args, callback_fn, timeout, opts)
       when is_function(callback_fn, 1) do
     with {:ok, frame, timeout} <- request(lane, session_id, command, args, timeout, opts, true) do
@@ -180,27 +182,31 @@ defmodule SnakepitBridge.Lane do
       Connection.with_socket(lane.handle, deadline, fn socket ->
         id = call_id()
 
-        with :ok <- send_frame(socket, id, frame, command) do
-          stream_loop(socket, id, command, callback_fn, deadline)
+        with :ok <- send_frame(lane, socket, id, frame) do
+          stream_loop(lane, socket, id, command, callback_fn, deadline)
         end
       end)
       |> stream_timeout()
-      |> unavailable_or_timeout(command)
+      |> unavailable_or_timeout()
     end
   end
 
-  defp stream_loop(socket, id, command, callback_fn, deadline) do
-    with {:ok, body} <- next_frame(socket, id, deadline, command) do
+  defp stream_loop(lane, socket, id, command, callback_fn, deadline) do
+    with {:ok, body} <- next_frame(lane, socket, id, deadline, command) do
       case stream_item(body) do
         {:chunk, chunk} ->
           case deliver_chunk(chunk, callback_fn) do
             :cont ->
-              stream_loop(socket, id, command, callback_fn, deadline)
+              stream_loop(lane, socket, id, command, callback_fn, deadline)
 
             {:halt, result} ->
               cancel(socket, id)
               result
           end
+
+        {:done, {:error, {:invalid_lane_frame, _}} = result} ->
+          cancel(socket, id)
+          result
 
         {:done, result} ->
           result
@@ -212,22 +218,27 @@ defmodule SnakepitBridge.Lane do
   # next_frame/4) is never taken for an answer.
   defp call_id, do: :erlang.unique_integer([:positive])
 
-  defp send_frame(socket, id, frame, command) do
+  # A frame that could not be written was not taken by the worker: the call goes over gRPC.
+  defp send_frame(lane, socket, id, frame) do
     case :gen_tcp.send(socket, [<<id::64>>, frame]) do
-      :ok -> :ok
-      {:error, reason} -> closed(command, reason)
+      :ok ->
+        :ok
+
+      {:error, reason} ->
+        give_up(lane, reason)
+        :not_sent
     end
   end
 
   # The next frame of call `id`, skipping frames of earlier calls; at the deadline the worker
   # is told to drop the call.
-  defp next_frame(socket, id, deadline, command) do
+  defp next_frame(lane, socket, id, deadline, command) do
     case :gen_tcp.recv(socket, 0, remaining(deadline)) do
       {:ok, <<^id::64, body::binary>>} ->
         {:ok, body}
 
       {:ok, _earlier_call} ->
-        next_frame(socket, id, deadline, command)
+        next_frame(lane, socket, id, deadline, command)
 
       {:error, :timeout} ->
         cancel(socket, id)
@@ -244,8 +255,26 @@ defmodule SnakepitBridge.Lane do
         {:error, :unavailable}
 
       {:error, reason} ->
-        closed(command, reason)
+        give_up(lane, reason)
+
+        Logger.warning(
+          "snakepit_bridge: the worker's lane closed during `#{command}` (#{inspect(reason)})"
+        )
+
+        {:error, :unavailable}
     end
+  end
+
+  # The socket is closed (the worker is gone, or dropped the connection): its connection
+  # process stops, and the worker's next calls go over snakepit's gRPC, which tells whether
+  # the worker is still there.
+  defp give_up(lane, reason) do
+    Logger.warning(
+      "snakepit_bridge: the worker's Unix-socket lane is closed (#{inspect(reason)}); its " <>
+        "calls go over snakepit's gRPC from now on"
+    )
+
+    Connection.close(lane.connection)
   end
 
   defp cancel(socket, id) do
@@ -269,9 +298,9 @@ defmodule SnakepitBridge.Lane do
 
   defp stream_timeout(result), do: result
 
-  defp unavailable_or_timeout(:closed, command), do: closed(command, :closed)
-  defp unavailable_or_timeout(:timeout, _command), do: {:error, :timeout}
-  defp unavailable_or_timeout(result, _command), do: result
+  defp unavailable_or_timeout(:closed), do: :not_sent
+  defp unavailable_or_timeout(:timeout), do: {:error, :timeout}
+  defp unavailable_or_timeout(result), do: result
 
   # The request snakepit's gRPC client would send (lib/snakepit/grpc/client_impl.ex
   # prepare_execute_request/7), as a term: each parameter's JSON in a
@@ -290,7 +319,7 @@ defmodule SnakepitBridge.Lane do
     default =
       if stream?, do: Defaults.grpc_worker_stream_timeout(), else: Defaults.grpc_command_timeout()
 
-    timeout = normalize_timeout(timeout || default)
+    timeout = normalize_timeout(timeout || default, stream?)
 
     with {:ok, parameters} <- encode_parameters(without_correlation(args)),
          {:ok, binary_parameters} <- binary_parameters(Keyword.get(opts, :binary_parameters)) do
@@ -360,9 +389,12 @@ defmodule SnakepitBridge.Lane do
 
   defp thread_sensitive(metadata, _), do: metadata
 
-  defp normalize_timeout(:infinity), do: :infinity
-  defp normalize_timeout(timeout) when is_integer(timeout) and timeout > 0, do: timeout
-  defp normalize_timeout(_), do: :infinity
+  # As snakepit's client, then elixir-grpc's stub: a timeout that is not a positive integer is
+  # none, and the stub's default applies (10 s for a unary call, none for a stream).
+  defp normalize_timeout(:infinity, _stream?), do: :infinity
+  defp normalize_timeout(timeout, _stream?) when is_integer(timeout) and timeout > 0, do: timeout
+  defp normalize_timeout(_other, false), do: 10_000
+  defp normalize_timeout(_other, true), do: :infinity
 
   defp unary_answer(body) do
     case decode(body) do
@@ -427,15 +459,6 @@ defmodule SnakepitBridge.Lane do
   defp status_atom(atom, message) do
     Logger.warning("snakepit_bridge: a lane call ended with #{atom}: #{message}")
     {:error, atom}
-  end
-
-  defp closed(command, reason) do
-    Logger.warning(
-      "snakepit_bridge: the worker's lane closed during `#{command}` (#{inspect(reason)}); " <>
-        "the worker is gone or going"
-    )
-
-    {:error, :unavailable}
   end
 
   # snakepit's delivery of one chunk (lib/snakepit/adapters/grpc_python.ex deliver_chunk/2 and

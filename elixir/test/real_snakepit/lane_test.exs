@@ -263,6 +263,21 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
              stream(:solo, "stream_data", %{"count" => 3, "delay" => 0.0})
   end
 
+  # The pool starts a new :solo worker process (under the same worker id), with a lane of its
+  # own, after the one of `os_pid` went.
+  defp await_new_solo_worker!(os_pid) do
+    RealSnakepit.poll!(30_000, "a new :solo worker on the lane", fn ->
+      with [id] <- RealSnakepit.workers(:solo),
+           {:ok, %{process_pid: pid}} when pid != os_pid <-
+             Snakepit.Pool.ProcessRegistry.get_worker_info(id),
+           %{lane: _, port: _} = connection <- connection!(:solo) do
+        {:ok, connection}
+      else
+        other -> {:retry, other}
+      end
+    end)
+  end
+
   describe "faults" do
     # A second connection to the worker's lane, to send it what the adapter never sends.
     defp raw_lane!(pool) do
@@ -345,25 +360,33 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
       assert {:error, _} = Task.await(caller, 20_000)
       assert System.monotonic_time(:millisecond) - started < 5_000
 
-      # The pool starts a new worker process (under the same worker id), with a lane of its own.
-      new_connection =
-        RealSnakepit.poll!(30_000, "a new :solo worker on the lane", fn ->
-          with [id] <- RealSnakepit.workers(:solo),
-               {:ok, %{process_pid: pid}} when pid != os_pid <-
-                 Snakepit.Pool.ProcessRegistry.get_worker_info(id),
-               %{lane: _, port: _} = connection <- connection!(:solo) do
-            {:ok, connection}
-          else
-            other -> {:retry, other}
-          end
-        end)
-
+      new_connection = await_new_solo_worker!(os_pid)
       RealSnakepit.await_pools!()
       assert new_connection.port != old_port
       assert Process.alive?(new_connection.lane.connection)
 
       assert {:ok, %{"message" => "again"}} =
                RealShowcase.ping(message: "again", snakepit: [pool_name: :solo])
+    end
+
+    test "a lane closed while its worker lives: the worker's calls go over gRPC, with the same answers" do
+      [worker_id] = RealSnakepit.workers(:solo)
+      os_pid = RealSnakepit.os_pid!(worker_id)
+      %{lane: lane} = connection!(:solo)
+      ref = Process.monitor(lane.connection)
+      SnakepitBridge.Lane.Connection.close(lane.connection)
+      assert_receive {:DOWN, ^ref, :process, _, _}, 5_000
+
+      assert {:ok, %{"message" => "over grpc"}} =
+               RealShowcase.ping(message: "over grpc", snakepit: [pool_name: :solo])
+
+      assert {:ok, [%{"index" => 1}, %{"index" => 2, "is_final" => true}]} =
+               stream(:solo, "stream_data", %{"count" => 2, "delay" => 0.0})
+
+      # Back to a worker on the lane for the other tests.
+      System.cmd("kill", ["-9", "#{os_pid}"])
+      await_new_solo_worker!(os_pid)
+      RealSnakepit.await_pools!()
     end
   end
 end

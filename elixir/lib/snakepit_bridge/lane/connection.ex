@@ -50,6 +50,13 @@ defmodule SnakepitBridge.Lane.Connection do
     end
   end
 
+  @doc "Closes the lane (its socket is unusable): later calls find it gone."
+  @spec close(pid()) :: :ok
+  def close(lane) do
+    send(lane, :close)
+    :ok
+  end
+
   defp acquire(lock, deadline) do
     if :ets.insert_new(lock, {:holder, self()}) do
       :ok
@@ -118,5 +125,6 @@ defmodule SnakepitBridge.Lane.Connection do
   @impl true
   # The owner (snakepit's GRPCWorker) is gone: so is the lane.
   def handle_info({:DOWN, _ref, :process, _pid, _reason}, state), do: {:stop, :normal, state}
+  def handle_info(:close, state), do: {:stop, :normal, state}
   def handle_info(_other, state), do: {:noreply, state}
 end
