@@ -261,7 +261,9 @@ defmodule SnakepitBridge.Lane do
           "snakepit_bridge: the worker's lane closed during `#{command}` (#{inspect(reason)})"
         )
 
-        {:error, :unavailable}
+        # What snakepit's client gives for a call whose HTTP/2 stream broke (gRPC INTERNAL,
+        # lib/snakepit/grpc/client_impl.ex handle_error/1).
+        {:error, :internal}
     end
   end
 
