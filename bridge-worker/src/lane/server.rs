@@ -3,21 +3,23 @@
 //! gRPC).
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::future::{AbortHandle, AbortRegistration, Abortable};
+use futures_util::FutureExt;
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
 use snakepit_bridge_spec::lane::{
     lane_socket_name, CALL_ID_BYTES, FRAME_LENGTH_BYTES, HELLO_CALL_ID, LANE_VERSION,
 };
 use snakepit_bridge_spec::{encode_grpc_timeout, parse_grpc_timeout};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, Notify};
-use tokio::task::AbortHandle;
+use tokio::sync::Notify;
 use tokio_stream::StreamExt;
 use tonic::metadata::MetadataValue;
 use tonic::{Request, Status};
@@ -26,9 +28,6 @@ use super::codec::{self, Inbound, LaneCall};
 use crate::heartbeat::StopSwitch;
 use crate::service::WorkerService;
 use crate::toolset::ToolSet;
-
-/// Frames waiting to be written on one connection before the calls producing them wait.
-const OUTBOUND_BACKLOG: usize = 256;
 
 /// The lane's socket, removed when the worker stops.
 pub(crate) struct LaneSocket {
@@ -132,7 +131,7 @@ fn check_private_dir(dir: &Path) -> Result<(), String> {
 /// The lane while the worker offers it. Its socket file goes as soon as the worker is told
 /// to stop (when the gRPC port is still the worker's, so no later worker's socket is touched).
 pub(crate) struct Lane {
-    accepting: AbortHandle,
+    accepting: tokio::task::AbortHandle,
     in_flight: Arc<InFlight>,
 }
 
@@ -251,63 +250,103 @@ async fn serve<T: ToolSet>(socket: LaneSocket, shared: Arc<Shared<T>>) {
     }
 }
 
-/// The calls under way on one connection, to cancel one or all of them.
+/// The calls under way on one connection, to cancel one or all of them. A cancel stops a
+/// call between its frames, never in the middle of writing one.
 #[derive(Default)]
-struct Calls(Mutex<HashMap<u64, AbortHandle>>);
+struct Calls {
+    running: Mutex<HashMap<u64, (u64, AbortHandle)>>,
+    /// Tells two calls of one id apart (the first's end must not forget the second).
+    generation: AtomicU64,
+}
 
 impl Calls {
-    /// Records call `id`, unless a call of that id is under way.
-    fn insert(&self, id: u64, handle: AbortHandle) -> bool {
-        match self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(id) {
-            std::collections::hash_map::Entry::Occupied(_) => false,
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (u64, AbortHandle)>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records call `id` and returns its generation, unless a call of that id is under way.
+    fn insert(&self, id: u64, handle: AbortHandle) -> Option<u64> {
+        match self.lock().entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => None,
             std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(handle);
-                true
+                let generation = self.generation.fetch_add(1, Ordering::Relaxed);
+                entry.insert((generation, handle));
+                Some(generation)
             }
         }
     }
 
     fn contains(&self, id: u64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&id)
+        self.lock().contains_key(&id)
     }
 
-    fn remove(&self, id: u64) -> Option<AbortHandle> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id)
+    fn cancel(&self, id: u64) {
+        if let Some((_, handle)) = self.lock().remove(&id) {
+            handle.abort();
+        }
     }
 
-    fn abort_all(&self) {
-        for (_, handle) in self.0.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+    /// Forgets call `id` once it has ended, if it is still that call.
+    fn ended(&self, id: u64, generation: u64) {
+        let mut running = self.lock();
+        if running
+            .get(&id)
+            .is_some_and(|(entry, _)| *entry == generation)
+        {
+            running.remove(&id);
+        }
+    }
+
+    fn cancel_all(&self) {
+        for (_, (_, handle)) in self.lock().drain() {
             handle.abort();
         }
     }
 }
 
+/// The connection's writing half. The task that has a frame writes it, whole (no hop through
+/// a writer task); a call that streams waits while the socket is full, so what the BEAM has
+/// not read yet stays within the socket's buffer.
+struct Frames(tokio::sync::Mutex<OwnedWriteHalf>);
+
+impl Frames {
+    /// Writes `frame`; `false` once the BEAM's side is gone.
+    async fn send(&self, frame: &[u8]) -> bool {
+        self.0.lock().await.write_all(frame).await.is_ok()
+    }
+
+    /// Writes `frame` from a task of its own, so that the connection's reader never waits for
+    /// the socket (and always reads the next cancel).
+    fn send_later(self: &Arc<Self>, frame: Vec<u8>) {
+        let frames = self.clone();
+        tokio::spawn(async move { frames.send(&frame).await });
+    }
+}
+
 async fn serve_connection<T: ToolSet>(stream: UnixStream, shared: Arc<Shared<T>>) {
     let (reader, writer) = stream.into_split();
-    let (outbound, frames) = mpsc::channel(OUTBOUND_BACKLOG);
-    let writing = tokio::spawn(write_frames(writer, frames));
+    let frames = Arc::new(Frames(tokio::sync::Mutex::new(writer)));
     let calls = Arc::new(Calls::default());
-    if let Err(error) = read_frames(reader, &shared, &calls, &outbound).await {
+    if let Err(error) = read_frames(reader, &shared, &calls, &frames).await {
         tracing::debug!(%error, "lane connection closed");
     }
     // The BEAM's side is gone: its calls are dropped, as a gRPC connection's would be.
-    calls.abort_all();
-    drop(outbound);
-    let _ = writing.await;
+    calls.cancel_all();
 }
 
 /// Frames larger than this are decoded off the runtime's threads.
 const DECODE_INLINE_LIMIT: usize = 64 * 1024;
 
+/// What the connection reads at once: a frame's length, id and a small term in one read.
+const READ_BUFFER: usize = 64 * 1024;
+
 async fn read_frames<T: ToolSet>(
-    mut reader: OwnedReadHalf,
+    reader: OwnedReadHalf,
     shared: &Arc<Shared<T>>,
     calls: &Arc<Calls>,
-    outbound: &mpsc::Sender<Vec<u8>>,
+    frames: &Arc<Frames>,
 ) -> std::io::Result<()> {
+    let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
     let max_frame = shared.max_frame;
     loop {
         let length = reader.read_u32().await? as usize;
@@ -329,7 +368,7 @@ async fn read_frames<T: ToolSet>(
             let status = Status::out_of_range(format!(
                 "Error, decoded message length too large: found {term_length} bytes, the limit is: {max_frame} bytes"
             ));
-            let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            frames.send_later(codec::status_frame(call_id, &status));
             continue;
         }
         let mut term = vec![0; term_length];
@@ -341,72 +380,55 @@ async fn read_frames<T: ToolSet>(
         } else {
             codec::read_inbound(&term)
         };
-        match inbound {
+        let refused = match inbound {
             Ok(Inbound::Hello { version }) if call_id == HELLO_CALL_ID => {
+                // The connection's first frame: nothing else is being written.
                 let answer = codec::hello_frame(call_id, LANE_VERSION.min(version), shared.port);
-                let _ = outbound.send(answer).await;
+                frames.send(&answer).await;
+                continue;
             }
-            Ok(Inbound::Hello { .. }) => {
-                let status = Status::invalid_argument(format!(
-                    "a hello has call id {HELLO_CALL_ID}, not {call_id}"
-                ));
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
-            }
-            Ok(Inbound::Execute(_)) if shared.stop.is_stopping() => {
-                // As the gRPC server refuses new calls while it drains.
-                let status = Status::unavailable(
-                    "the worker is stopping and takes no new calls; snakepit starts another",
-                );
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
-            }
-            Ok(Inbound::Execute(_)) if calls.contains(call_id) => {
-                let status = Status::invalid_argument(format!(
-                    "call id {call_id} is already in use on this lane connection"
-                ));
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
-            }
-            Ok(Inbound::Execute(call)) => start_call(*call, call_id, shared, calls, outbound),
-            Ok(Inbound::Cancel) => {
-                if let Some(handle) = calls.remove(call_id) {
-                    handle.abort();
+            Ok(Inbound::Hello { .. }) => Status::invalid_argument(format!(
+                "a hello has call id {HELLO_CALL_ID}, not {call_id}"
+            )),
+            Ok(Inbound::Execute(call)) => {
+                // Counted before the stop is looked at, so that a drain that finds no call
+                // under way cannot miss one starting.
+                let counted = InFlightCall::start(&shared.in_flight);
+                if shared.stop.is_stopping() {
+                    // As the gRPC server refuses new calls while it drains.
+                    Status::unavailable(
+                        "the worker is stopping and takes no new calls; snakepit starts another",
+                    )
+                } else if calls.contains(call_id) {
+                    Status::invalid_argument(format!(
+                        "call id {call_id} is already in use on this lane connection"
+                    ))
+                } else {
+                    start_call(*call, call_id, counted, shared, calls, frames);
+                    continue;
                 }
             }
-            Err(reason) => {
-                let status = Status::invalid_argument(format!(
-                    "the lane frame of call {call_id} was refused: {reason}"
-                ));
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            Ok(Inbound::Cancel) => {
+                calls.cancel(call_id);
+                continue;
             }
-        }
+            Err(reason) => Status::invalid_argument(format!(
+                "the lane frame of call {call_id} was refused: {reason}"
+            )),
+        };
+        frames.send_later(codec::status_frame(call_id, &refused));
     }
 }
 
-/// Writes frames as they come, flushing once no more are waiting.
-async fn write_frames(writer: OwnedWriteHalf, mut frames: mpsc::Receiver<Vec<u8>>) {
-    let mut writer = BufWriter::with_capacity(64 * 1024, writer);
-    while let Some(frame) = frames.recv().await {
-        if writer.write_all(&frame).await.is_err() {
-            return;
-        }
-        while let Ok(frame) = frames.try_recv() {
-            if writer.write_all(&frame).await.is_err() {
-                return;
-            }
-        }
-        if writer.flush().await.is_err() {
-            return;
-        }
-    }
-}
-
+/// Runs one call in a task of its own, which writes its answer (or its chunks) itself.
 fn start_call<T: ToolSet>(
     call: LaneCall,
     call_id: u64,
+    counted: InFlightCall,
     shared: &Arc<Shared<T>>,
     calls: &Arc<Calls>,
-    outbound: &mpsc::Sender<Vec<u8>>,
+    frames: &Arc<Frames>,
 ) {
-    let counted = InFlightCall::start(&shared.in_flight);
     let tool = call.request.tool_name.clone();
     let stream = call.request.stream;
     // The limit tonic's server would enforce: the timeout as `grpc-timeout` spells it (whole
@@ -415,43 +437,61 @@ fn start_call<T: ToolSet>(
         .timeout
         .and_then(|timeout| parse_grpc_timeout(&encode_grpc_timeout(timeout)));
     let request = grpc_request(call);
-    let (service, max_frame) = (shared.service.clone(), shared.max_frame);
-    let answers = outbound.clone();
-    let running = tokio::spawn(async move {
-        if stream {
-            run_stream(&*service, request, timeout, call_id, max_frame, &answers).await;
-        } else {
-            let frame = match run_unary(&*service, request, timeout).await {
-                Ok(response) => {
-                    match within_limit(codec::response_frame(call_id, response), call_id, max_frame)
-                    {
-                        Ok(frame) | Err(frame) => frame,
-                    }
-                }
-                Err(status) => codec::status_frame(call_id, &status),
-            };
-            let _ = answers.send(frame).await;
-        }
-    });
-    calls.insert(call_id, running.abort_handle());
-    // The call's end, whatever it is: a panic outside the tool's own polling (which the
-    // service catches) answers the caller instead of leaving it waiting; an abort (a cancel,
-    // the connection gone) answers nothing.
-    let (calls, outbound) = (calls.clone(), outbound.clone());
+    let (abort, registration) = AbortHandle::new_pair();
+    let Some(generation) = calls.insert(call_id, abort.clone()) else {
+        return; // The reader has checked that the id is free; it alone inserts.
+    };
+    let call = Call {
+        id: call_id,
+        max_frame: shared.max_frame,
+        abort,
+        frames: frames.clone(),
+    };
+    let (service, calls) = (shared.service.clone(), calls.clone());
     tokio::spawn(async move {
         let _counted = counted;
-        if let Err(error) = running.await {
-            if error.is_panic() {
-                let message =
-                    snakepit_bridge_runtime::__private::panic_message(&*error.into_panic());
-                let status = Status::internal(format!(
-                    "the worker panicked while it ran tool `{tool}`: {message}"
-                ));
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
-            }
+        let frames = call.frames.clone();
+        let ran = if stream {
+            AssertUnwindSafe(run_stream(&*service, request, timeout, call, registration))
+                .catch_unwind()
+                .await
+        } else {
+            AssertUnwindSafe(run_unary(&*service, request, timeout, call, registration))
+                .catch_unwind()
+                .await
+        };
+        // A panic outside the tool's own polling (which the service catches) answers the
+        // caller instead of leaving it waiting.
+        if let Err(panic) = ran {
+            let message = snakepit_bridge_runtime::__private::panic_message(&*panic);
+            let status = Status::internal(format!(
+                "the worker panicked while it ran tool `{tool}`: {message}"
+            ));
+            frames.send(&codec::status_frame(call_id, &status)).await;
         }
-        calls.remove(call_id);
+        calls.ended(call_id, generation);
     });
+}
+
+/// One call's way back to the BEAM, and its cancel.
+struct Call {
+    id: u64,
+    max_frame: usize,
+    abort: AbortHandle,
+    frames: Arc<Frames>,
+}
+
+impl Call {
+    /// Writes `frame` unless the call has been cancelled; `false` when the call is over.
+    async fn send(&self, frame: &[u8]) -> bool {
+        !self.abort.is_aborted() && self.frames.send(frame).await
+    }
+
+    /// `frame` if its message is within the limit, else the status frame of what tonic's
+    /// server answers a message over its limit (as `Err`).
+    fn within_limit(&self, frame: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
+        within_limit(frame, self.id, self.max_frame)
+    }
 }
 
 /// `frame` if its message is within the limit, else (as `Err`) the status frame of what
@@ -484,67 +524,83 @@ fn grpc_request(call: LaneCall) -> Request<snakepit_bridge_runtime::proto::Execu
     request
 }
 
-/// A unary call, with the deadline tonic's server enforces on it.
+/// `future` with the deadline tonic's server enforces (CANCELLED "Timeout expired").
+async fn within_deadline<R>(
+    timeout: Option<Duration>,
+    future: impl std::future::Future<Output = Result<R, Status>>,
+) -> Result<R, Status> {
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, future)
+            .await
+            .unwrap_or_else(|_| Err(Status::cancelled("Timeout expired"))),
+        None => future.await,
+    }
+}
+
+/// A unary call: its answer, unless it is cancelled first.
 async fn run_unary<T: ToolSet>(
     service: &WorkerService<T>,
     request: Request<snakepit_bridge_runtime::proto::ExecuteToolRequest>,
     timeout: Option<Duration>,
-) -> Result<snakepit_bridge_runtime::proto::ExecuteToolResponse, Status> {
-    let call = service.execute_tool(request);
-    let answer = match timeout {
-        Some(limit) => tokio::time::timeout(limit, call)
-            .await
-            .unwrap_or_else(|_| Err(Status::cancelled("Timeout expired"))),
-        None => call.await,
+    call: Call,
+    cancel: AbortRegistration,
+) {
+    let answer = within_deadline(timeout, service.execute_tool(request));
+    let Ok(answer) = Abortable::new(answer, cancel).await else {
+        return; // Cancelled: nothing is answered.
     };
-    answer.map(tonic::Response::into_inner)
+    let frame = match answer {
+        Ok(response) => {
+            match call.within_limit(codec::response_frame(call.id, response.into_inner())) {
+                Ok(frame) | Err(frame) => frame,
+            }
+        }
+        Err(status) => codec::status_frame(call.id, &status),
+    };
+    call.frames.send(&frame).await;
 }
 
-/// A streaming call: its chunks, then `{:end}` or the status that ended it.
+/// A streaming call: its chunks, then `{:end}` or the status that ended it; a cancel stops it
+/// between two chunks.
 async fn run_stream<T: ToolSet>(
     service: &WorkerService<T>,
     request: Request<snakepit_bridge_runtime::proto::ExecuteToolRequest>,
     timeout: Option<Duration>,
-    call_id: u64,
-    max_frame: usize,
-    outbound: &mpsc::Sender<Vec<u8>>,
+    call: Call,
+    cancel: AbortRegistration,
 ) {
     // tonic enforces the deadline until the answer starts; the service the rest.
-    let started = service.execute_streaming_tool(request);
-    let started = match timeout {
-        Some(limit) => tokio::time::timeout(limit, started)
-            .await
-            .unwrap_or_else(|_| Err(Status::cancelled("Timeout expired"))),
-        None => started.await,
-    };
-    let mut chunks = match started {
-        Ok(response) => response.into_inner(),
+    let started = within_deadline(timeout, service.execute_streaming_tool(request));
+    let mut chunks = match started.await {
+        Ok(response) => Abortable::new(response.into_inner(), cancel),
         Err(status) => {
-            let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+            call.send(&codec::status_frame(call.id, &status)).await;
             return;
         }
     };
     while let Some(item) = chunks.next().await {
-        let frame = match item.map(|chunk| codec::chunk_frame(call_id, chunk)) {
-            Ok(frame) => match within_limit(frame, call_id, max_frame) {
-                Ok(frame) => frame,
-                // A chunk over the limit ends the stream with its status, as on gRPC.
-                Err(status) => {
-                    let _ = outbound.send(status).await;
-                    return;
-                }
-            },
+        let frame = match item.map(|chunk| call.within_limit(codec::chunk_frame(call.id, chunk))) {
+            Ok(Ok(frame)) => frame,
+            // A chunk over the limit ends the stream with its status, as on gRPC.
+            Ok(Err(status)) => {
+                call.send(&status).await;
+                return;
+            }
             Err(status) => {
-                let _ = outbound.send(codec::status_frame(call_id, &status)).await;
+                call.send(&codec::status_frame(call.id, &status)).await;
                 return;
             }
         };
-        if outbound.send(frame).await.is_err() {
-            // The connection is gone: dropping the stream stops the tool, as on gRPC.
+        if !call.send(&frame).await {
+            // Cancelled, or the connection is gone: dropping the stream stops the tool, as
+            // on gRPC.
             return;
         }
     }
-    let _ = outbound.send(codec::end_frame(call_id)).await;
+    // The stream ends on its own or by a cancel (which answers nothing).
+    if !chunks.is_aborted() {
+        call.send(&codec::end_frame(call.id)).await;
+    }
 }
 
 #[cfg(test)]
@@ -588,6 +644,31 @@ mod tests {
                     answer()
                 }))),
                 "panics" => panic!("invoke blew up"),
+                "big" => Ok(Invocation::Async(Box::pin(async move {
+                    Ok(Answer::Value(ToolOutput {
+                        json: format!("\"{}\"", "x".repeat(8192)).into_bytes(),
+                        binary: Default::default(),
+                    }))
+                }))),
+                // 1, 2, 3; then, for `count_forever`, nothing more until cancelled.
+                "count" | "count_forever" => {
+                    let forever = call.tool_name() == "count_forever";
+                    Ok(Invocation::Async(Box::pin(async move {
+                        let numbers = tokio_stream::iter([1, 2, 3].map(Ok::<_, ToolError>));
+                        let rest = tokio_stream::iter(Vec::<Result<i32, ToolError>>::new());
+                        Ok(match forever {
+                            false => crate::stream::stream_outcome(numbers.chain(rest))?,
+                            true => crate::stream::stream_outcome(
+                                numbers.chain(futures_util::stream::pending()),
+                            )?,
+                        })
+                    })))
+                }
+                // One chunk within the limit, one over it.
+                "big_chunk" => Ok(Invocation::Async(Box::pin(async move {
+                    let chunks = ["small".to_owned(), "x".repeat(8192)].map(Ok::<_, ToolError>);
+                    crate::stream::stream_outcome(tokio_stream::iter(chunks))
+                }))),
                 other => Err(ToolError::value_error(format!("no tool {other}"))),
             }
         }
@@ -626,6 +707,14 @@ mod tests {
     }
 
     fn execute(tool: &str, timeout: Option<i64>) -> Term {
+        execute_as(tool, timeout, false)
+    }
+
+    fn execute_stream(tool: &str) -> Term {
+        execute_as(tool, None, true)
+    }
+
+    fn execute_as(tool: &str, timeout: Option<i64>, stream: bool) -> Term {
         let empty = || {
             Term::from(Map {
                 map: HashMap::new(),
@@ -640,7 +729,7 @@ mod tests {
             empty(),
             codec::atom("nil"),
             timeout.map_or_else(|| codec::atom("infinity"), codec::int),
-            codec::boolean(false),
+            codec::boolean(stream),
         ])
     }
 
@@ -767,6 +856,71 @@ mod tests {
         lane.lane.drain(Duration::from_secs(5)).await;
     }
 
+    /// The data of a chunk frame's term as printed: `{'chunk',<<id>>,<<data>>,...}`.
+    fn chunk_data(answer: &str) -> String {
+        assert!(answer.starts_with("{'chunk',<<"), "{answer}");
+        let after_id = &answer[answer.find(">>,<<").unwrap() + ">>,<<".len()..];
+        let bytes = &after_id[..after_id.find(">>").unwrap()];
+        bytes
+            .split(',')
+            .filter(|byte| !byte.is_empty())
+            .map(|byte| char::from(byte.parse::<u8>().unwrap()))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn streams_chunks_in_order_then_the_end_and_a_cancel_stops_a_stream_between_chunks() {
+        let mut lane = harness(1024 * 1024).await;
+        lane.send(1, execute_stream("count")).await;
+        for expected in ["1", "2", "3"] {
+            let (id, answer) = lane.receive().await;
+            assert_eq!((id, chunk_data(&answer)), (1, expected.to_owned()));
+        }
+        let (id, last) = lane.receive().await;
+        assert_eq!((id, chunk_data(&last)), (1, String::new()));
+        assert!(
+            last.contains(",'true',"),
+            "the service's final chunk: {last}"
+        );
+        assert_eq!(lane.receive().await, (1, "{'end'}".to_owned()));
+
+        lane.send(2, execute_stream("count_forever")).await;
+        for expected in ["1", "2", "3"] {
+            assert_eq!(chunk_data(&lane.receive().await.1), expected);
+        }
+        lane.send(2, codec::tuple(vec![codec::atom("cancel")]))
+            .await;
+        lane.idle().await;
+        lane.send(3, execute("echo", None)).await;
+        assert_eq!(
+            lane.receive().await.0,
+            3,
+            "the cancelled stream sends no end"
+        );
+        lane.idle().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answer_or_a_chunk_over_the_limit_is_refused_as_tonic_refuses_it() {
+        let mut lane = harness(4096).await;
+        lane.send(1, execute("big", None)).await;
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 1);
+        assert!(answer.starts_with("{'status',11,"), "{answer}");
+
+        lane.send(2, execute_stream("big_chunk")).await;
+        assert_eq!(chunk_data(&lane.receive().await.1), "\"small\"");
+        let (id, answer) = lane.receive().await;
+        assert_eq!(id, 2);
+        assert!(
+            answer.starts_with("{'status',11,"),
+            "the stream ends with the status: {answer}"
+        );
+        lane.send(3, execute("echo", None)).await;
+        assert_eq!(lane.receive().await.0, 3, "the connection reads on");
+        lane.idle().await;
+    }
+
     #[test]
     fn binds_only_in_a_private_directory_and_replaces_a_stale_socket() {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -785,10 +939,14 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         let first = LaneSocket::bind(dir.path(), 4000).unwrap();
         assert_eq!(first.path(), dir.path().join("4000.sock"));
-        // A killed worker leaves its socket file behind: the next one on the port replaces it.
-        std::mem::forget(first);
+        // A killed worker leaves its socket file behind: the next one on the port replaces it,
+        // and the first one's end (a worker told to stop late) leaves the second's file alone.
         let second = LaneSocket::bind(dir.path(), 4000).unwrap();
-        assert!(second.path().exists());
+        drop(first);
+        assert!(
+            second.path().exists(),
+            "a later worker's socket is not removed"
+        );
         drop(second);
         assert!(
             !dir.path().join("4000.sock").exists(),
