@@ -155,6 +155,7 @@ defmodule SnakepitBridge.Lane do
           unary_answer(body)
         end
       end)
+      |> unary_failure()
       |> unavailable_or_timeout()
     end
   end
@@ -183,21 +184,22 @@ defmodule SnakepitBridge.Lane do
         id = call_id()
 
         with :ok <- send_frame(lane, socket, id, frame) do
-          stream_loop(lane, socket, id, command, callback_fn, deadline)
+          stream_loop(socket, lane, id, command, callback_fn, deadline)
         end
       end)
       |> stream_timeout()
+      |> stream_failure()
       |> unavailable_or_timeout()
     end
   end
 
-  defp stream_loop(lane, socket, id, command, callback_fn, deadline) do
+  defp stream_loop(socket, lane, id, command, callback_fn, deadline) do
     with {:ok, body} <- next_frame(lane, socket, id, deadline, command) do
       case stream_item(body) do
         {:chunk, chunk} ->
           case deliver_chunk(chunk, callback_fn) do
             :cont ->
-              stream_loop(lane, socket, id, command, callback_fn, deadline)
+              stream_loop(socket, lane, id, command, callback_fn, deadline)
 
             {:halt, result} ->
               cancel(socket, id)
@@ -218,11 +220,17 @@ defmodule SnakepitBridge.Lane do
   # next_frame/4) is never taken for an answer.
   defp call_id, do: :erlang.unique_integer([:positive])
 
-  # A frame that could not be written was not taken by the worker: the call goes over gRPC.
+  # A frame that could not be written to a closed socket was not taken by the worker: the call
+  # goes over gRPC. A send that timed out may have been taken (part or all of it may be on its
+  # way), so that call fails rather than run twice; the lane, stuck, is given up.
   defp send_frame(lane, socket, id, frame) do
     case :gen_tcp.send(socket, [<<id::64>>, frame]) do
       :ok ->
         :ok
+
+      {:error, :timeout} ->
+        give_up(lane, :send_timeout)
+        {:error, :timeout}
 
       {:error, reason} ->
         give_up(lane, reason)
@@ -252,7 +260,7 @@ defmodule SnakepitBridge.Lane do
             "reading the lane took it"
         )
 
-        {:error, :unavailable}
+        :lost
 
       {:error, reason} ->
         give_up(lane, reason)
@@ -261,11 +269,34 @@ defmodule SnakepitBridge.Lane do
           "snakepit_bridge: the worker's lane closed during `#{command}` (#{inspect(reason)})"
         )
 
-        # What snakepit's client gives for a call whose HTTP/2 stream broke (gRPC INTERNAL,
-        # lib/snakepit/grpc/client_impl.ex handle_error/1).
-        {:error, :internal}
+        {:closed, reason}
     end
   end
+
+  # What snakepit's client gives for a unary call whose HTTP/2 stream broke: gRPC INTERNAL,
+  # mapped by lib/snakepit/grpc/client_impl.ex handle_error/1 (UNAVAILABLE for an answer lost
+  # on the way).
+  defp unary_failure({:closed, _reason}), do: {:error, :internal}
+  defp unary_failure(:lost), do: {:error, :unavailable}
+  defp unary_failure(result), do: result
+
+  # A stream's error is not mapped by snakepit (lib/snakepit/adapters/grpc_python.ex
+  # process_stream_message/2 halts with it): when the worker's connection breaks, the caller
+  # gets elixir-grpc's RPCError for gun's closed stream (or, when the GRPCWorker sees the
+  # worker's exit first, its "Worker shutting down": on gRPC the two race).
+  defp stream_failure({:closed, _reason}),
+    do:
+      {:error, %GRPC.RPCError{status: GRPC.Status.internal(), message: ":stream_error: :closed"}}
+
+  defp stream_failure(:lost),
+    do:
+      {:error,
+       %GRPC.RPCError{
+         status: GRPC.Status.unavailable(),
+         message: "the stream's answer was taken by a process killed while it read the lane"
+       }}
+
+  defp stream_failure(result), do: result
 
   # The socket is closed (the worker is gone, or dropped the connection): its connection
   # process stops, and the worker's next calls go over snakepit's gRPC, which tells whether
@@ -301,6 +332,7 @@ defmodule SnakepitBridge.Lane do
   defp stream_timeout(result), do: result
 
   defp unavailable_or_timeout(:closed), do: :not_sent
+  defp unavailable_or_timeout(:busy), do: :not_sent
   defp unavailable_or_timeout(:timeout), do: {:error, :timeout}
   defp unavailable_or_timeout(result), do: result
 

@@ -107,8 +107,19 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
           binary_parameters: %{"data" => <<1, 2, 3>>}
         )
       end,
+      # The transport's own deadline (snakepit's pool would time the call out first if asked
+      # through Snakepit.execute/3 with the same timeout).
       timeout: fn pool ->
-        RealShowcase.telemetry_demo(delay_ms: 2_000, snakepit: [pool_name: pool, timeout: 100])
+        [worker_id] = RealSnakepit.workers(pool)
+
+        SnakepitBridge.Adapter.grpc_execute(
+          connection!(pool),
+          RealSnakepit.session_id!(worker_id),
+          "telemetry_demo",
+          %{"delay_ms" => 3_000},
+          1_500,
+          []
+        )
       end,
       call_back_into_elixir: fn pool ->
         RealShowcase.call_elixir_demo("calculate_fibonacci", n: 6, snakepit: [pool_name: pool])
@@ -251,6 +262,10 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
     assert {:error, %Snakepit.Error{details: %{reason: %Snakepit.Error.ValueError{}}}} =
              RealShowcase.error_demo(error_type: "value", snakepit: [pool_name: :solo])
 
+    # The worker's own deadline answer, as tonic's server gives it (CANCELLED).
+    assert {:error, %GRPC.RPCError{status: 1, message: "Timeout expired"}} =
+             Enum.find_value(cases(), fn {name, call} -> name == :timeout && call.(:solo) end)
+
     assert {:ok, %{"correlation_id" => "corr-lane-2", "deadline_remaining_ms" => left}} =
              RealShowcase.telemetry_demo(
                delay_ms: 0,
@@ -265,12 +280,15 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
 
   # The pool starts a new :solo worker process (under the same worker id), with a lane of its
   # own, after the one of `os_pid` went.
-  defp await_new_solo_worker!(os_pid) do
-    RealSnakepit.poll!(30_000, "a new :solo worker on the lane", fn ->
-      with [id] <- RealSnakepit.workers(:solo),
+  defp await_new_solo_worker!(os_pid), do: await_new_worker!(:solo, os_pid)
+
+  defp await_new_worker!(pool, os_pid) do
+    RealSnakepit.poll!(30_000, "a new #{pool} worker", fn ->
+      with [id] <- RealSnakepit.workers(pool),
            {:ok, %{process_pid: pid}} when pid != os_pid <-
              Snakepit.Pool.ProcessRegistry.get_worker_info(id),
-           %{lane: _, port: _} = connection <- connection!(:solo) do
+           %{port: _} = connection <- connection!(pool),
+           true <- pool != :solo or Map.has_key?(connection, :lane) do
         {:ok, connection}
       else
         other -> {:retry, other}
@@ -367,6 +385,60 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
 
       assert {:ok, %{"message" => "again"}} =
                RealShowcase.ping(message: "again", snakepit: [pool_name: :solo])
+    end
+
+    test "a worker killed during a stream: the caller gets the error snakepit's gRPC stream ends with, on either lane" do
+      results =
+        for pool <- [:solo, :solo_grpc] do
+          [worker_id] = RealSnakepit.workers(pool)
+          os_pid = RealSnakepit.os_pid!(worker_id)
+          parent = self()
+
+          caller =
+            Task.async(fn ->
+              Snakepit.execute_stream(
+                "stream_data",
+                %{"count" => 200, "delay" => 0.05},
+                fn chunk -> send(parent, {:chunk, pool, chunk}) end,
+                pool_name: pool,
+                timeout: 30_000
+              )
+            end)
+
+          assert_receive {:chunk, ^pool, _}, 10_000
+          System.cmd("kill", ["-9", "#{os_pid}"])
+          started = System.monotonic_time(:millisecond)
+          result = Task.await(caller, 20_000)
+          assert System.monotonic_time(:millisecond) - started < 5_000
+          await_new_worker!(pool, os_pid)
+          RealSnakepit.await_pools!()
+
+          case result do
+            {:error, %Snakepit.Error{details: details} = error} ->
+              {pool, {error.category, error.message, Map.delete(details, :worker_id)}}
+
+            other ->
+              {pool, other}
+          end
+        end
+
+      # elixir-grpc's error for the broken HTTP/2 stream (the lane's for its closed socket) and
+      # the GRPCWorker's answer when it sees its worker's process exit race, on either lane.
+      broken_stream =
+        {:worker, "Request failed",
+         %{
+           command: "stream_data",
+           reason: %GRPC.RPCError{status: 13, message: ":stream_error: :closed", details: nil}
+         }}
+
+      worker_exit = {:worker, "Worker shutting down", %{reason: {:grpc_server_exited, 137}}}
+
+      without_pool = fn {category, message, details} ->
+        {category, message, Map.delete(details, :pool)}
+      end
+
+      assert without_pool.(results[:solo]) in [broken_stream, worker_exit]
+      assert without_pool.(results[:solo_grpc]) in [broken_stream, worker_exit]
     end
 
     test "a lane closed while its worker lives: the worker's calls go over gRPC, with the same answers" do

@@ -31,7 +31,8 @@ defmodule SnakepitBridge.Lane.Connection do
   @doc """
   Runs `fun.(socket)` holding the socket, waiting (until `deadline`, a monotonic time in ms or
   `:infinity`) while another caller holds it; a holder that died is passed over. `:timeout`
-  when the socket did not come free in time, `:closed` when the lane is gone.
+  when the socket did not come free in time, `:closed` when the lane is gone, `:busy` when a
+  holder that died left a read on the socket that has not had its frame yet.
   """
   @spec with_socket(handle(), integer() | :infinity, (:gen_tcp.socket() -> result)) ::
           result | :timeout | :closed
@@ -40,13 +41,32 @@ defmodule SnakepitBridge.Lane.Connection do
     case acquire(lock, deadline) do
       :ok ->
         try do
-          fun.(socket)
+          with :ok <- checked(socket, lock), do: fun.(socket)
         after
           release(lock)
         end
 
       other ->
         other
+    end
+  end
+
+  # After a holder died: a read it left behind takes the next frame that arrives (any other
+  # read is refused with :ealready meanwhile), so a call sent now would lose its answer. Until
+  # that read has its frame, calls are not sent (`:busy`: they go over gRPC); a frame already
+  # waiting is an earlier call's, which no one waits for.
+  defp checked(socket, lock) do
+    if :ets.member(lock, :check) do
+      case :gen_tcp.recv(socket, 0, 0) do
+        {:error, :ealready} ->
+          :busy
+
+        _timeout_or_stale_frame ->
+          :ets.delete(lock, :check)
+          :ok
+      end
+    else
+      :ok
     end
   end
 
@@ -66,6 +86,9 @@ defmodule SnakepitBridge.Lane.Connection do
           if Process.alive?(holder) do
             wait_then_acquire(lock, deadline)
           else
+            # The holder may have died in a read, which the socket's driver keeps until the
+            # next frame arrives: the next holder looks before it sends (checked/1).
+            :ets.insert(lock, {:check, true})
             :ets.delete_object(lock, {:holder, holder})
             acquire(lock, deadline)
           end
@@ -115,7 +138,12 @@ defmodule SnakepitBridge.Lane.Connection do
         {:hello, @version, ^port} -> :ok
         other -> {:error, {:unexpected_hello, other}}
       end
+    else
+      {:ok, _other_frame} -> {:error, :unexpected_hello}
+      {:error, reason} -> {:error, reason}
     end
+  rescue
+    ArgumentError -> {:error, :unexpected_hello}
   end
 
   @impl true
