@@ -441,6 +441,62 @@ defmodule SnakepitBridge.RealSnakepit.LaneTest do
       assert without_pool.(results[:solo_grpc]) in [broken_stream, worker_exit]
     end
 
+    test "a caller killed while it reads the lane: the next calls are answered (over gRPC until the dead read has taken its frame), then the lane serves again" do
+      [worker_id] = RealSnakepit.workers(:solo)
+      session = RealSnakepit.session_id!(worker_id)
+      %{lane: lane} = connection!(:solo)
+      parent = self()
+
+      reader =
+        spawn(fn ->
+          send(parent, :reading)
+
+          SnakepitBridge.Lane.execute(
+            lane,
+            session,
+            "telemetry_demo",
+            %{"delay_ms" => 1_500},
+            10_000,
+            []
+          )
+        end)
+
+      assert_receive :reading
+      # In its read: the worker has the call.
+      RealSnakepit.poll!(5_000, "the reader to wait in its read", fn ->
+        case Process.info(reader, :current_function) do
+          {:current_function, {:prim_inet, :recv0, _}} -> {:ok, :reading}
+          other -> {:retry, other}
+        end
+      end)
+
+      Process.exit(reader, :kill)
+
+      assert {:ok, %{"message" => "while the dead read waits"}} =
+               RealShowcase.ping(
+                 message: "while the dead read waits",
+                 snakepit: [pool_name: :solo]
+               )
+
+      assert :ets.member(lane.handle.lock, :check), "the dead read has not had its frame yet"
+
+      # The killed caller's answer arrives and goes to the dead read; the lane is used again.
+      RealSnakepit.poll!(10_000, "the lane to serve again", fn ->
+        assert {:ok, _} = RealShowcase.ping(message: "again", snakepit: [pool_name: :solo])
+        if :ets.member(lane.handle.lock, :check), do: {:retry, :busy}, else: {:ok, :free}
+      end)
+
+      assert {:ok, %{"message" => "on the lane"}} =
+               SnakepitBridge.Lane.execute(
+                 lane,
+                 session,
+                 "ping",
+                 %{"message" => "on the lane"},
+                 5_000,
+                 []
+               )
+    end
+
     test "a lane closed while its worker lives: the worker's calls go over gRPC, with the same answers" do
       [worker_id] = RealSnakepit.workers(:solo)
       os_pid = RealSnakepit.os_pid!(worker_id)
