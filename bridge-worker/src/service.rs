@@ -28,7 +28,7 @@ use crate::ToolError;
 const HOST_CALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Chunks waiting to be sent before a streaming tool is made to wait (Python's queue bound).
-const CHUNK_BACKLOG: usize = 100;
+pub(crate) const CHUNK_BACKLOG: usize = 100;
 
 pub(crate) struct WorkerService<T> {
     pub(crate) tools: Arc<T>,

@@ -617,6 +617,9 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    /// The chunks `flood` has made.
+    static FLOODED: AtomicUsize = AtomicUsize::new(0);
+
     /// `echo` answers `"hi"`, `slow` takes 30 s, `panics` panics in `invoke` (outside the
     /// tool's polling, where the service catches panics).
     struct Tools;
@@ -664,6 +667,14 @@ mod tests {
                         })
                     })))
                 }
+                // 64 KiB chunks until cancelled, counted as they are made.
+                "flood" => Ok(Invocation::Async(Box::pin(async move {
+                    let chunks = futures_util::stream::repeat_with(|| {
+                        FLOODED.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, ToolError>("x".repeat(64 * 1024))
+                    });
+                    crate::stream::stream_outcome(chunks)
+                }))),
                 // One chunk within the limit, one over it.
                 "big_chunk" => Ok(Invocation::Async(Box::pin(async move {
                     let chunks = ["small".to_owned(), "x".repeat(8192)].map(Ok::<_, ToolError>);
@@ -755,6 +766,20 @@ mod tests {
                 let mut term = vec![0; length - CALL_ID_BYTES];
                 self.client.read_exact(&mut term).await.unwrap();
                 (id, Term::decode(&term[..]).unwrap().to_string())
+            };
+            tokio::time::timeout(Duration::from_secs(10), next)
+                .await
+                .expect("the lane answers within 10 s")
+        }
+
+        /// The next frame's call id, its term left unread.
+        async fn receive_id(&mut self) -> u64 {
+            let next = async {
+                let length = self.client.read_u32().await.unwrap() as usize;
+                let id = self.client.read_u64().await.unwrap();
+                let mut term = vec![0; length - CALL_ID_BYTES];
+                self.client.read_exact(&mut term).await.unwrap();
+                id
             };
             tokio::time::timeout(Duration::from_secs(10), next)
                 .await
@@ -897,6 +922,35 @@ mod tests {
             3,
             "the cancelled stream sends no end"
         );
+        lane.idle().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_waits_while_the_beam_does_not_read() {
+        let mut lane = harness(1024 * 1024).await;
+        lane.send(1, execute_stream("flood")).await;
+        assert_eq!(lane.receive_id().await, 1);
+        // Unread, the chunks stop at the service's backlog (as on gRPC) and what the socket
+        // holds (a few of 64 KiB), however long the BEAM takes; without the wait they would
+        // pile up in the worker's memory.
+        let bound = crate::service::CHUNK_BACKLOG + 12;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let made = FLOODED.load(Ordering::SeqCst);
+            assert!(made <= bound, "{made} chunks made while none was read");
+        }
+        for _ in 0..bound + 20 {
+            assert_eq!(lane.receive_id().await, 1);
+        }
+        assert!(
+            FLOODED.load(Ordering::SeqCst) > bound + 20,
+            "reading lets the stream go on"
+        );
+        // As the BEAM does after a cancel: the next call's reader skips what is left of it.
+        lane.send(1, codec::tuple(vec![codec::atom("cancel")]))
+            .await;
+        lane.send(2, execute("echo", None)).await;
+        while lane.receive_id().await != 2 {}
         lane.idle().await;
     }
 
