@@ -218,8 +218,7 @@ async fn throughput(workers: &[(Kind, Arc<LaunchedWorker>)]) {
 
 /// The cost of telemetry into Elixir on the `ping` round trip: one typed worker, its telemetry
 /// turned on and off by the host's toggle between interleaved rounds (every call then sends
-/// `tool.execution.start`, `.stop` and `tool.result_size` on a stream that the bench reads,
-/// as snakepit does).
+/// its `tool.execution.stop` on a stream that the bench reads, as snakepit does).
 async fn telemetry(host: &EmbeddedHost) {
     use snakepit_bridge::proto::{telemetry_control::Control, TelemetryControl, TelemetryToggle};
     const ROUNDS: usize = 20;

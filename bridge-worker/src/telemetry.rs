@@ -7,12 +7,15 @@
 //! catalog, or that carries a measurement key outside its allow-list
 //! (lib/snakepit/telemetry/naming.ex `from_parts/1`, `measurement_key/1`).
 //!
-//! The worker emits, as snakepit's Python worker does with
+//! The worker emits one event per call, the end of what snakepit's Python worker emits with
 //! `telemetry.span("tool.execution", {"tool": name}, correlation_id)`
-//! (priv/python/snakepit_bridge/telemetry/__init__.py `span/3`): `tool.execution.start`
-//! (`system_time`, ns since the epoch), `tool.execution.stop` (`duration`, ns) or
-//! `tool.execution.exception` (`duration`, ns; metadata `error_type`, `error_message`), and
-//! `tool.result_size` (`message_size`, bytes, the catalog's key) for every call. Controls
+//! (priv/python/snakepit_bridge/telemetry/__init__.py `span/3`): `tool.execution.stop`
+//! (`duration`, ns, and for a unary call `message_size`, the result's bytes, a key of the
+//! catalog) or `tool.execution.exception` (`duration`, ns; metadata `error_type`,
+//! `error_message`). No `tool.execution.start` and no separate `tool.result_size`: three
+//! events a call instead of one cost a 2-core pool its floor (the BEAM re-emits each one;
+//! BENCHMARKS.md, "Telemetry in a real pool"), and a tool that wants them emits them itself
+//! ([`Telemetry::emit`]). Controls
 //! behave as in priv/python/snakepit_bridge/telemetry/stream.py `_handle_control/1`: one
 //! setting for the whole worker, whichever stream sent it; sampling is per event; filters are
 //! glob patterns on the dotted name, deny first. Events wait in a bounded buffer and are
@@ -398,12 +401,6 @@ impl TelemetryHub {
             correlation_id: correlation_id.map(str::to_owned),
             started: Instant::now(),
         };
-        self.send(
-            "tool.execution.start",
-            correlation_id,
-            [("system_time", Measurement::system_time())],
-            call.metadata(),
-        );
         Some(call)
     }
 }
@@ -435,21 +432,14 @@ impl CallTelemetry {
 
     /// The call succeeded with a result of `size` bytes (`None` for a stream).
     pub(crate) fn succeeded(self, size: Option<usize>) {
-        let correlation = self.correlation_id.as_deref();
+        let duration = ("duration", self.duration());
+        let size = size.map(|size| ("message_size", Measurement::from(size)));
         self.hub.send(
             "tool.execution.stop",
-            correlation,
-            [("duration", self.duration())],
+            self.correlation_id.as_deref(),
+            std::iter::once(duration).chain(size),
             self.metadata(),
         );
-        if let Some(size) = size {
-            self.hub.send(
-                "tool.result_size",
-                correlation,
-                [("message_size", Measurement::from(size))],
-                self.metadata(),
-            );
-        }
     }
 
     /// The call failed with `error_type` and `message`.
