@@ -7,7 +7,9 @@
 //! guessed). Without it, [`shared`] says on stderr that the test skipped and how to run it, and
 //! returns `None`; with `SNAKEPIT_REQUIRE_REAL_HOST=1` (CI) a missing bundle fails the test.
 //!
-//! One host per test binary ([`shared`], started on first use, about 1 s once compiled). It
+//! One host per test binary ([`shared`], started on first use, about 1 s once compiled), which
+//! the tests share; a test that changes the demo session (cleans it up, registers tools in it)
+//! starts a host of its own instead ([`own`]), stopped when dropped. The shared host
 //! lives as long as the test process: it is started through a small bash wrapper that stops it
 //! (SIGTERM, then SIGKILL 10 s later) as soon as the wrapper's stdin, a pipe held by this
 //! process, closes, which happens however this process ends (a static is never dropped).
@@ -89,18 +91,41 @@ pub fn shared() -> Option<&'static RealHost> {
         Shared::Started(host) => Some(host),
         Shared::Failed(error) => panic!("{error}"),
         Shared::NoBundle(why) => {
-            assert!(
-                !required(),
-                "{REQUIRE_ENV}=1 but no snakepit bundle was found: {why}; {HOW_TO_RUN}"
-            );
-            // Straight to stderr, past the test harness's capture, so that a skip is seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: this test needs a real snakepit v0.13.0 host: {why}; {HOW_TO_RUN}"
-            );
+            skip(why);
             None
         }
     }
+}
+
+/// A real host of the caller's own, started now and stopped when dropped, for a test that
+/// changes the demo session, which the tests sharing [`shared`]'s host rely on. `None` (after
+/// saying so on stderr) when no bundle is found and none is required; a bundle that is found but
+/// whose host does not start fails the test.
+pub fn own() -> Option<RealHost> {
+    match bundle() {
+        Err(why) => {
+            skip(&why);
+            None
+        }
+        Ok(root) => match RealHost::start(&root, DEMO_SESSION) {
+            Ok(host) => Some(host),
+            Err(error) => panic!("{error}"),
+        },
+    }
+}
+
+/// Says on stderr that the test skipped for want of a bundle (`why`); panics instead when one is
+/// required.
+fn skip(why: &str) {
+    assert!(
+        !required(),
+        "{REQUIRE_ENV}=1 but no snakepit bundle was found: {why}; {HOW_TO_RUN}"
+    );
+    // Straight to stderr, past the test harness's capture, so that a skip is seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: this test needs a real snakepit v0.13.0 host: {why}; {HOW_TO_RUN}"
+    );
 }
 
 /// Returns the shared host, or returns from the calling test (after [`shared`] said why).
@@ -166,8 +191,12 @@ impl RealHost {
     /// Starts the bundle at `root`'s host with `session` holding the demo tools, trying other
     /// ports while the chosen one is taken.
     pub fn start(root: &Path, session: &str) -> Result<RealHost, String> {
+        // Each start of this process begins at another port (a test may start a host of its own
+        // beside the shared one).
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let start = STARTS.fetch_add(1, Ordering::Relaxed);
         let span = PORTS.end - PORTS.start;
-        let first = (std::process::id() % u32::from(span)) as u16;
+        let first = ((u64::from(std::process::id()) + start * 1009) % u64::from(span)) as u16;
         let mut taken = Vec::new();
         for attempt in 0..ATTEMPTS {
             let port = PORTS.start + (first + attempt * 37) % span;
