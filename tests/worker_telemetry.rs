@@ -1,5 +1,9 @@
 //! What a worker tells about its calls: the `tool_call` span in its logs, and the telemetry
 //! events it streams into Elixir over `StreamTelemetry`, toggled by the host.
+//!
+//! A test binary of its own, outside `tests/it/`: it installs the process's global `tracing`
+//! subscriber to read the worker's logs, which in a binary shared with other tests the first
+//! worker they serve would have installed already (its own, to stderr).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -1,11 +1,11 @@
 //! `snakepit-tools snapshot` and `check` against a real snakepit v0.13.0 host (snakepit's own
 //! BridgeServer with the demo tools of its `examples/bidirectional_tools_demo.exs`, from the
-//! bundle's `host/start.sh`; see the root crate's `tests/common/real_host.rs`).
+//! bundle's `host/start.sh`; see the root crate's `tests/it/common/real_host.rs`).
 //!
 //! Skips, saying so, when `SNAKEPIT_VENDOR` is unset; `SNAKEPIT_REQUIRE_REAL_HOST=1` makes that
 //! a failure.
 
-#[path = "../../tests/common/real_host.rs"]
+#[path = "../../tests/it/common/real_host.rs"]
 mod real_host;
 
 use std::path::{Path, PathBuf};

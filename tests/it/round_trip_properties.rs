@@ -2,7 +2,7 @@
 //! re-encoding and the client's decoding unchanged: integers across the whole i64/u64 range,
 //! finite floats exactly, any Unicode text.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -74,6 +74,12 @@ fn parameters_round_trip_through_the_host_unchanged() {
 
     let config = ProptestConfig {
         cases: 64,
+        // The saved failures beside this file (round_trip_properties.proptest-regressions).
+        // Proptest's default looks for them in tests/proptest-regressions/ instead, since this
+        // folder holds a main.rs.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
         ..ProptestConfig::default()
     };
     proptest!(config, |(params in parameters())| {

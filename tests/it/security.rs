@@ -1,11 +1,9 @@
 //! TLS (with a custom CA, and mutual TLS), bearer tokens, and what never reaches the logs.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::SESSION;
+use crate::common::SESSION;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
 };
@@ -247,6 +245,12 @@ fn parameter_values_tokens_and_results_never_reach_the_logs() {
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
         .with_writer(move || writer.clone())
         .finish();
+    // While one dispatcher alone is registered in the process, tracing-core 0.1 caches a
+    // callsite's interest as the default of whichever thread reaches it first
+    // (tokio-rs/tracing#3611): another test of this binary, on a thread without this
+    // subscriber, would switch the call's span off here. A second live dispatcher keeps every
+    // callsite on the path that asks all of them.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     tracing::subscriber::with_default(subscriber, || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,11 +1,10 @@
 //! The async session context against the embedded host over TCP: every RPC a worker calls and
 //! every error it can meet.
 
-mod common;
+use crate::common::{self, demo_host, demo_host_and_context, unused_address, SESSION};
 
 use std::time::Duration;
 
-use common::{demo_host, demo_host_and_context, unused_address, SESSION};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost, ToolOutput};

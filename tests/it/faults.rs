@@ -1,11 +1,9 @@
 //! Faults a long-lived worker meets: the host dies, restarts, is slow, or is flooded. Each over
 //! TCP against the embedded host running on its own runtime.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{IsolatedHost, SESSION};
+use crate::common::{IsolatedHost, SESSION};
 use serde_json::json;
 use snakepit_bridge::testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
 use snakepit_bridge::{Error, SessionContext};

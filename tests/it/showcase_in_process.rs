@@ -2,7 +2,7 @@
 //! where the test alone decides which telemetry streams are open: `telemetry_demo` says
 //! whether its events went anywhere.
 
-#[path = "../examples/showcase_worker.rs"]
+#[path = "../../examples/showcase_worker.rs"]
 #[allow(dead_code)]
 mod showcase;
 

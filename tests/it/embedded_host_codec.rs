@@ -2,9 +2,7 @@
 //! naming them (never rounded), non-finite floats in what its tools return refused with their
 //! path (never sent as `null`).
 
-mod common;
-
-use common::host_and_context;
+use crate::common::host_and_context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use snakepit_bridge::testkit::host::{demo_tools, ElixirTool};

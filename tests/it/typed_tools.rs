@@ -1,12 +1,10 @@
 //! `#[elixir_tools]` traits against the embedded host over TCP, async and blocking, and
 //! against a fake caller with no host at all.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use common::{demo_host_and_context, SESSION};
+use crate::common::{demo_host_and_context, SESSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use snakepit_bridge::schemars::JsonSchema;

@@ -1,10 +1,9 @@
 //! The blocking context, used from plain threads, against a host on its own runtime.
 
-mod common;
+use crate::common::{self, SESSION};
 
 use std::time::Duration;
 
-use common::SESSION;
 use serde_json::json;
 use snakepit_bridge::blocking::SessionContext;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};

@@ -2,7 +2,7 @@
 //! (through the launcher): command line and environment, ready file, session, heartbeats,
 //! calls, streaming, errors, binaries, calls back into Elixir, and every way it stops.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,10 +1,8 @@
 //! The examples behave as documented: `demo`, and `demo_host` + `worker` as two processes.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::{example, start_demo_host};
+use crate::common::{example, start_demo_host};
 
 fn run(name: &str, args: &[&str]) -> Output {
     Command::new(example(name))

@@ -19,8 +19,7 @@
 //! Skips, saying so, when `SNAKEPIT_VENDOR` is unset; `SNAKEPIT_REQUIRE_REAL_HOST=1` makes that
 //! a failure.
 
-#[path = "common/real_host.rs"]
-mod real_host;
+use crate::common::real_host;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

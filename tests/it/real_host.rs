@@ -6,8 +6,8 @@
 //! Skips, saying so, when `SNAKEPIT_VENDOR` is unset (`source .../snakepit-0.13.0/env.sh`);
 //! `SNAKEPIT_REQUIRE_REAL_HOST=1` makes that a failure.
 
-#[path = "common/real_host.rs"]
-mod real_host;
+use crate::common::real_host;
+use crate::real_host_or_skip;
 
 use real_host::DEMO_SESSION;
 use serde::Deserialize;

@@ -2,11 +2,10 @@
 //! contract of snakepit v0.13.0's `priv/proto/snakepit_bridge.proto` and
 //! `lib/snakepit/grpc/bridge_server.ex`, checked with the generated client.
 
-mod common;
+use crate::common::{self, demo_host, SESSION};
 
 use std::collections::HashMap;
 
-use common::{demo_host, SESSION};
 use serde::Serialize;
 use serde_json::json;
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;

@@ -5,11 +5,12 @@
 //! snakepit drives a worker (through the launcher). The showcase's pure logic (`/proc` parsing,
 //! text analysis) is unit-tested here too, from the example's own modules.
 
-#[path = "../examples/showcase/system_stats.rs"]
-#[allow(dead_code)]
+// Also in `showcase_in_process`, inside the whole example, whose modules are private to it.
+#[path = "../../examples/showcase/system_stats.rs"]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod system_stats;
-#[path = "../examples/showcase/text_analysis.rs"]
-#[allow(dead_code)]
+#[path = "../../examples/showcase/text_analysis.rs"]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod text_analysis;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod real_host;
+
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::SessionContext;
 

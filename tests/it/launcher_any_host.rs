@@ -2,12 +2,10 @@
 //! it holds: here a host in another process (the `demo_host` example), known to the test only
 //! by the address it prints, as a real snakepit host would be.
 
-mod common;
-
 use serde_json::{json, Value};
 use snakepit_bridge::testkit::launcher::{CallOptions, Decoded, LaunchError, Launcher, Reply};
 
-use common::{example, start_demo_host};
+use crate::common::{example, start_demo_host};
 
 fn json_of(reply: Reply) -> Value {
     match reply {

@@ -1,10 +1,9 @@
 //! Many tasks over one context: one connection, one tool-list fetch, every answer to its caller.
 
-mod common;
+use crate::common::{self, SESSION};
 
 use std::sync::Arc;
 
-use common::SESSION;
 use serde_json::json;
 use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost};
 use snakepit_bridge::SessionContext;

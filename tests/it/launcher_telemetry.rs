@@ -2,7 +2,7 @@
 //! (`lib/snakepit/telemetry/grpc_stream.ex` in snakepit v0.13.0): the events of a worker's
 //! calls arrive through it, and the host's controls (toggle, filter) steer them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //! stops the start with exit code 1), the shutdown hook on SIGTERM, and sessions released on
 //! `CleanupSession` and when idle, heartbeat loops included.
 //!
-//! The process tests run this test binary again as the worker (`lifecycle_child`), so that
-//! SIGTERM and the exit code are real and no other test shares the process.
+//! The process tests run this test binary again as the worker (`lifecycle_child`, alone), so
+//! that SIGTERM and the exit code are real and no other test shares the process.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -81,14 +81,14 @@ fn lifecycle_child() {
 
 /// Starts this binary as the `role` worker, standalone, with `env`.
 fn spawn_child(role: &str, env: &[(&str, &Path)]) -> std::process::Child {
+    // The test's name in this binary: its module path without the crate's name.
+    let (_crate, module) = module_path!()
+        .split_once("::")
+        .expect("a module of the test crate");
+    let child_test = format!("{module}::lifecycle_child");
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args([
-            "--exact",
-            "lifecycle_child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", &child_test, "--nocapture", "--test-threads=1"])
         .env("LIFECYCLE_CHILD", role)
         .env_remove("SNAKEPIT_GRPC_ADDRESS")
         .env_remove("SNAKEPIT_ELIXIR_ADDRESS")
