@@ -18,15 +18,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use snakepit_bridge::proto::telemetry_control::Control;
 use snakepit_bridge::proto::telemetry_value::Value as Measured;
-use snakepit_bridge::proto::{TelemetryControl, TelemetryEvent, TelemetryToggle};
+use snakepit_bridge::proto::{TelemetryControl, TelemetryEvent};
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::testkit::launcher::{
     CallError, CallOptions, Decoded, LaunchedWorker, Launcher, Reply, ToolFailure,
 };
-use snakepit_bridge::worker::tokio_stream::wrappers::ReceiverStream;
 use snakepit_bridge::worker::StreamExt;
+
+use crate::common;
 
 /// The example binary, built by `cargo test` next to the test binaries.
 fn showcase_worker() -> PathBuf {
@@ -286,20 +286,7 @@ async fn open_telemetry(
     tokio::sync::mpsc::Sender<TelemetryControl>,
     tonic::Streaming<TelemetryEvent>,
 ) {
-    let (controls, receiver) = tokio::sync::mpsc::channel(4);
-    controls
-        .send(TelemetryControl {
-            control: Some(Control::Toggle(TelemetryToggle { enabled: true })),
-        })
-        .await
-        .unwrap();
-    let events = worker
-        .client()
-        .stream_telemetry(ReceiverStream::new(receiver))
-        .await
-        .expect("the telemetry stream opens")
-        .into_inner();
-    (controls, events)
+    common::open_telemetry(&mut worker.client(), common::toggle(true)).await
 }
 
 /// The next event of the call with `correlation_id` (the launcher's calls have other ids).

@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
-use snakepit_bridge::proto::{CleanupSessionRequest, ExecuteToolRequest, InitializeSessionRequest};
+use snakepit_bridge::proto::{CleanupSessionRequest, InitializeSessionRequest};
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{
-    BoxError, HeartbeatConfig, StartContext, ToolError, Worker, WorkerConfig, WorkerError,
-    WorkerHandle,
+    BoxError, StartContext, ToolError, Worker, WorkerError, WorkerHandle,
 };
 use snakepit_bridge::{elixir_tools, worker_tools, Error};
+
+use crate::common::{client, config_for, eventually, execute, loopback_listener};
 
 struct Tools {
     greeting: String,
@@ -182,18 +183,6 @@ fn greeting_tools() -> Tools {
     }
 }
 
-/// A listener on a port the OS picks, handed to the worker (never released in between).
-fn loopback_listener() -> std::net::TcpListener {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
-}
-
-fn config_for(host: &EmbeddedHost, heartbeat_interval: Duration) -> WorkerConfig {
-    let mut config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
-    config.elixir_address = Some(host.grpc_address());
-    config.heartbeat = HeartbeatConfig::default().with_interval(heartbeat_interval);
-    config
-}
-
 #[tokio::test]
 async fn start_up_builds_the_tools_with_the_host_and_verifies_its_elixir_tools() {
     let host = demo_host().await;
@@ -244,51 +233,6 @@ fn snakepit_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
-}
-
-async fn client(address: std::net::SocketAddr) -> BridgeServiceClient<tonic::transport::Channel> {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    BridgeServiceClient::new(channel)
-}
-
-async fn execute(
-    client: &mut BridgeServiceClient<tonic::transport::Channel>,
-    session: &str,
-    tool: &str,
-    params: Value,
-) -> snakepit_bridge::proto::ExecuteToolResponse {
-    let Value::Object(params) = params else {
-        panic!("parameters are an object")
-    };
-    client
-        .execute_tool(ExecuteToolRequest {
-            session_id: session.to_owned(),
-            tool_name: tool.to_owned(),
-            parameters: params
-                .into_iter()
-                .map(|(k, v)| (k, snakepit_bridge::json_any(v.to_string().into_bytes())))
-                .collect(),
-            ..Default::default()
-        })
-        .await
-        .expect("ExecuteTool answers")
-        .into_inner()
-}
-
-/// Waits until `condition` holds (what the worker does in the background), up to 10 s.
-async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "never happened: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 async fn serve_with_host(

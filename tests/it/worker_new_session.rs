@@ -3,15 +3,14 @@
 //! (priv/python/grpc_server.py `ExecuteTool`: "Ensure session exists in Elixir"), so the tool's
 //! calls back into Elixir work and the tools are registered there, once per session.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
-use snakepit_bridge::proto::ExecuteToolRequest;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{ToolContext, ToolError, Worker, WorkerConfig};
 use snakepit_bridge::worker_tools;
 use tonic::transport::Channel;
+
+use crate::common::{client, execute, loopback_listener};
 
 struct Tools;
 
@@ -32,18 +31,12 @@ async fn start() -> (EmbeddedHost, BridgeServiceClient<Channel>) {
         .start()
         .await
         .expect("the host starts");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = loopback_listener();
     let address = listener.local_addr().unwrap();
     let mut config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
     config.elixir_address = Some(host.grpc_address());
     tokio::spawn(Worker::new(Tools).config(config).listener(listener).serve());
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(10))
-        .connect()
-        .await
-        .unwrap();
-    (host, BridgeServiceClient::new(channel))
+    (host, client(address).await)
 }
 
 /// `fibonacci(n)` in `session`; the answer's JSON, or the failure's message.
@@ -52,20 +45,7 @@ async fn fibonacci(
     session: &str,
     n: u32,
 ) -> Result<Value, String> {
-    let answer = client
-        .execute_tool(ExecuteToolRequest {
-            session_id: session.to_owned(),
-            tool_name: "fibonacci".to_owned(),
-            parameters: [(
-                "n".to_owned(),
-                snakepit_bridge::json_any(n.to_string().into_bytes()),
-            )]
-            .into(),
-            ..Default::default()
-        })
-        .await
-        .expect("ExecuteTool answers")
-        .into_inner();
+    let answer = execute(&mut client, session, "fibonacci", json!({ "n": n })).await;
     if answer.success {
         Ok(serde_json::from_slice(&answer.result.expect("a result").value).unwrap())
     } else {

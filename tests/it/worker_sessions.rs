@@ -5,18 +5,20 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
-use snakepit_bridge::proto::{CleanupSessionRequest, ExecuteToolRequest};
+use snakepit_bridge::proto::CleanupSessionRequest;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::__private::{unknown_tool, Invocation};
 use snakepit_bridge::worker::{
-    Answer, HeartbeatConfig, IntoToolOutput, ParameterDefinition, ToolCall, ToolDefinition,
-    ToolError, ToolSet, Worker, WorkerConfig, WorkerHandle,
+    Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolDefinition, ToolError, ToolSet,
+    Worker, WorkerHandle,
 };
 use tonic::transport::Channel;
+
+use crate::common::{client, config_for, eventually, execute};
 
 /// How many times `CountedTools::tool_definitions` ran.
 static DEFINITIONS_BUILT: AtomicUsize = AtomicUsize::new(0);
@@ -61,54 +63,13 @@ impl ToolSet for CountedTools {
     }
 }
 
-async fn client(address: std::net::SocketAddr) -> BridgeServiceClient<Channel> {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    BridgeServiceClient::new(channel)
-}
-
-async fn execute(
+/// Calls `tool` (`ping`, or a name the worker does not have) in `session`.
+async fn ping(
     client: &mut BridgeServiceClient<Channel>,
     session: &str,
     tool: &str,
 ) -> snakepit_bridge::proto::ExecuteToolResponse {
-    client
-        .execute_tool(ExecuteToolRequest {
-            session_id: session.to_owned(),
-            tool_name: tool.to_owned(),
-            parameters: [(
-                "message".to_owned(),
-                snakepit_bridge::json_any(Value::from("hi").to_string().into_bytes()),
-            )]
-            .into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// Waits for `condition`, polling; fails after 20 s (a bound for a hang, not a deadline the
-/// behaviour must meet).
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never happened: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-fn config_for(host: &EmbeddedHost, heartbeat_interval: Duration) -> WorkerConfig {
-    let mut config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
-    config.elixir_address = Some(host.grpc_address());
-    config.heartbeat = HeartbeatConfig::default().with_interval(heartbeat_interval);
-    config
+    execute(client, session, tool, json!({"message": "hi"})).await
 }
 
 #[tokio::test]
@@ -127,9 +88,9 @@ async fn the_tool_definitions_are_built_once_for_every_session_and_unknown_tool(
     let served = tokio::spawn(worker.serve());
     let mut client = client(address).await;
     for i in 0..20 {
-        let answer = execute(&mut client, &format!("s-{i}"), "ping").await;
+        let answer = ping(&mut client, &format!("s-{i}"), "ping").await;
         assert!(answer.success, "{}", answer.error_message);
-        let answer = execute(&mut client, &format!("s-{i}"), "pnig").await;
+        let answer = ping(&mut client, &format!("s-{i}"), "pnig").await;
         assert!(!answer.success);
         assert!(
             answer.error_message.contains("Did you mean 'ping'?")
@@ -184,7 +145,7 @@ async fn one_heartbeat_task_and_one_timer_task_serve_every_session() {
     let served = runtime.spawn(worker.serve());
     let mut client = client(address).await;
 
-    let answer = execute(&mut client, "first", "ping").await;
+    let answer = ping(&mut client, "first", "ping").await;
     assert!(answer.success, "{}", answer.error_message);
     settled(&handle, 1).await;
     let heartbeats = host.requests("Heartbeat");
@@ -196,7 +157,7 @@ async fn one_heartbeat_task_and_one_timer_task_serve_every_session() {
 
     const MORE: usize = 50;
     for i in 0..MORE {
-        let answer = execute(&mut client, &format!("more-{i}"), "ping").await;
+        let answer = ping(&mut client, &format!("more-{i}"), "ping").await;
         assert!(answer.success, "{}", answer.error_message);
     }
     settled(&handle, MORE + 1).await;

@@ -11,11 +11,11 @@ use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{ExecuteToolRequest, HeartbeatRequest};
 // `run_tool`'s answer is plumbing, named under `__private`.
 use snakepit_bridge::worker::Answer;
-use snakepit_bridge::worker::{
-    run_tool, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet, Worker, WorkerConfig,
-};
+use snakepit_bridge::worker::{run_tool, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet};
 use snakepit_bridge::worker_tools;
 use tokio_stream::Stream;
+
+use crate::common;
 
 type Res<T> = Result<T, ToolError>;
 
@@ -241,36 +241,16 @@ async fn optional_binary_and_context() {
 
 /// A worker of [`Tools`] served in this process, and a client of it.
 async fn serve() -> BridgeServiceClient<tonic::transport::Channel> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
-    tokio::spawn(Worker::new(Tools).config(config).listener(listener).serve());
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    BridgeServiceClient::new(channel)
+    common::serve(Tools).await
 }
 
 fn request(tool: &str, params: Value) -> ExecuteToolRequest {
-    let Value::Object(params) = params else {
-        panic!()
-    };
-    ExecuteToolRequest {
-        session_id: "s".to_owned(),
-        tool_name: tool.to_owned(),
-        parameters: params
-            .into_iter()
-            .map(|(k, v)| (k, snakepit_bridge::json_any(v.to_string().into_bytes())))
-            .collect(),
-        metadata: [
-            ("correlation_id".to_owned(), "sp-abc".to_owned()),
-            ("thread_sensitive".to_owned(), "true".to_owned()),
-        ]
-        .into(),
-        ..Default::default()
-    }
+    common::execute_request(
+        "s",
+        tool,
+        params,
+        &[("correlation_id", "sp-abc"), ("thread_sensitive", "true")],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,24 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: hosts, examples, and a worker served in this
+//! process with a raw gRPC client of it, as snakepit's host talks to a worker.
+//! (`tests/worker_telemetry.rs`, a binary of its own, includes this module too.)
 #![allow(dead_code)]
 
 pub mod real_host;
 
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
+use snakepit_bridge::proto::telemetry_control::Control;
+use snakepit_bridge::proto::{
+    ExecuteToolRequest, ExecuteToolResponse, TelemetryControl, TelemetryEvent, TelemetryToggle,
+};
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+use snakepit_bridge::worker::tokio_stream::wrappers::ReceiverStream;
+use snakepit_bridge::worker::{HeartbeatConfig, StreamExt, ToolSet, Worker, WorkerConfig};
 use snakepit_bridge::SessionContext;
+use tonic::transport::Channel;
 
 pub const SESSION: &str = "test-session";
 
@@ -194,4 +208,127 @@ pub fn start_demo_host(args: &[&str]) -> (HostProcess, String) {
 /// The showcase worker example (`cargo build --example showcase_worker`).
 pub fn showcase_worker() -> std::path::PathBuf {
     example("showcase_worker")
+}
+
+/// A listener on a loopback port the OS picks, handed to a worker (never released in between).
+pub fn loopback_listener() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
+/// A worker's settings with `host` as its Elixir host and a heartbeat every
+/// `heartbeat_interval`; snakepit's defaults otherwise.
+pub fn config_for(host: &EmbeddedHost, heartbeat_interval: Duration) -> WorkerConfig {
+    let mut config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
+    config.elixir_address = Some(host.grpc_address());
+    config.heartbeat = HeartbeatConfig::default().with_interval(heartbeat_interval);
+    config
+}
+
+/// A raw gRPC client of the worker listening at `address`.
+pub async fn client(address: SocketAddr) -> BridgeServiceClient<Channel> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .unwrap();
+    BridgeServiceClient::new(channel)
+}
+
+/// A worker of `tools` served in this process with snakepit's default settings and no host, and
+/// a client of it.
+pub async fn serve<T: ToolSet>(tools: T) -> BridgeServiceClient<Channel> {
+    let listener = loopback_listener();
+    let address = listener.local_addr().unwrap();
+    let config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
+    tokio::spawn(Worker::new(tools).config(config).listener(listener).serve());
+    client(address).await
+}
+
+/// `ExecuteTool` of `tool` in `session`: the JSON object `params` as its parameters (each value
+/// in a JSON `Any`, as snakepit sends them) and `metadata`.
+pub fn execute_request(
+    session: &str,
+    tool: &str,
+    params: Value,
+    metadata: &[(&str, &str)],
+) -> ExecuteToolRequest {
+    let Value::Object(params) = params else {
+        panic!("parameters are an object")
+    };
+    ExecuteToolRequest {
+        session_id: session.to_owned(),
+        tool_name: tool.to_owned(),
+        parameters: params
+            .into_iter()
+            .map(|(k, v)| (k, snakepit_bridge::json_any(v.to_string().into_bytes())))
+            .collect(),
+        metadata: metadata
+            .iter()
+            .map(|&(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Calls `tool` in `session` with the JSON object `params`; the worker's answer.
+pub async fn execute(
+    client: &mut BridgeServiceClient<Channel>,
+    session: &str,
+    tool: &str,
+    params: Value,
+) -> ExecuteToolResponse {
+    client
+        .execute_tool(execute_request(session, tool, params, &[]))
+        .await
+        .expect("ExecuteTool answers")
+        .into_inner()
+}
+
+/// Waits until `condition` holds (what a worker does in the background), polling; fails after
+/// 20 s (a bound for a hang, not a deadline the behaviour must meet).
+pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never happened: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The host's control turning telemetry on or off.
+pub fn toggle(enabled: bool) -> TelemetryControl {
+    TelemetryControl {
+        control: Some(Control::Toggle(TelemetryToggle { enabled })),
+    }
+}
+
+/// Opens `StreamTelemetry` as snakepit does, `first` as its first control (in force once the
+/// stream is answered); returns the control sender, which keeps the stream open, and the events.
+pub async fn open_telemetry(
+    client: &mut BridgeServiceClient<Channel>,
+    first: TelemetryControl,
+) -> (
+    tokio::sync::mpsc::Sender<TelemetryControl>,
+    tonic::Streaming<TelemetryEvent>,
+) {
+    let (controls, receiver) = tokio::sync::mpsc::channel(4);
+    controls.send(first).await.unwrap();
+    let events = client
+        .stream_telemetry(ReceiverStream::new(receiver))
+        .await
+        .expect("the telemetry stream opens")
+        .into_inner();
+    (controls, events)
+}
+
+/// The next telemetry event, within 10 s.
+pub async fn next_event(events: &mut tonic::Streaming<TelemetryEvent>) -> TelemetryEvent {
+    tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is open")
+        .expect("an event")
 }
