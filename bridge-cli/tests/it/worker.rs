@@ -1,10 +1,8 @@
 //! `snakepit-tools worker` against the showcase worker (built by `cargo test --workspace`).
 
-mod support;
-
 use std::process::{Command, Output};
 
-use support::{python_grpc_available, showcase_worker, text, PYTHON_WORKER};
+use crate::support::{python_grpc_available, showcase_worker, text, PYTHON_WORKER};
 
 fn worker(args: &[&str]) -> Output {
     let worker = showcase_worker();

@@ -1,11 +1,13 @@
 //! `snakepit-tools` as a user runs it, against the embedded host over TCP.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 use snakepit_bridge_spec::Manifest;
 use snakepit_bridge_testkit::host::{demo_tools, ElixirTool, EmbeddedHost};
+
+use crate::support::{text, tools};
 
 const SESSION: &str = "demo-session";
 
@@ -47,17 +49,6 @@ impl Drop for Host {
             self.runtime.block_on(host.shutdown());
         }
     }
-}
-
-fn tools(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn snapshot(host: &Host, session: &str, path: &Path) -> Output {

@@ -1,6 +1,11 @@
-//! What the CLI's process tests share: the workers they drive and how they read output.
+//! What the CLI's process tests share: the workers they drive, how they run `snakepit-tools`
+//! and read its output, and the real snakepit host.
 
-#![allow(dead_code)] // each test file uses part of it
+#![allow(dead_code)] // each test module uses part of it
+
+/// A real snakepit v0.13.0 host (the root crate's helper, std only).
+#[path = "../../../../tests/it/common/real_host.rs"]
+pub mod real_host;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -5,29 +5,17 @@
 //! Skips, saying so, when `SNAKEPIT_VENDOR` is unset; `SNAKEPIT_REQUIRE_REAL_HOST=1` makes that
 //! a failure.
 
-#[path = "../../tests/it/common/real_host.rs"]
-mod real_host;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use real_host::DEMO_SESSION;
+use crate::real_host_or_skip;
+use crate::support::real_host::{self, DEMO_SESSION};
+use crate::support::{text, tools};
 
 /// The demo host's manifest committed in the repository, which the examples and the README's
 /// trait are checked against.
 fn committed_manifest() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/elixir_tools.json")
-}
-
-fn tools(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snakepit-tools"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn check(host: &real_host::RealHost, manifest: &Path) -> Output {

@@ -2,14 +2,12 @@
 //! registers with the host, against the showcase worker (which also describes itself with
 //! `--snakepit-describe`) and the Python grpcio worker.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{python_grpc_available, showcase_worker, text, tools, PYTHON_WORKER};
 use serde_json::json;
 use snakepit_bridge_spec::{HostTool, Manifest};
-use support::{python_grpc_available, showcase_worker, text, tools, PYTHON_WORKER};
 
 fn describe(command: &[&str]) -> Manifest {
     let mut args = vec!["describe", "--"];
