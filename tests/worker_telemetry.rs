@@ -1,21 +1,26 @@
 //! What a worker tells about its calls: the `tool_call` span in its logs, and the telemetry
 //! events it streams into Elixir over `StreamTelemetry`, toggled by the host.
+//!
+//! A test binary of its own, outside `tests/it/`: it installs the process's global `tracing`
+//! subscriber to read the worker's logs, which in a binary shared with other tests the first
+//! worker they serve would have installed already (its own, to stderr).
+
+// The integration tests' helpers (the shared module of `tests/it/`).
+#[path = "it/common/mod.rs"]
+mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
-use snakepit_bridge::proto::telemetry_control::Control;
 use snakepit_bridge::proto::telemetry_value::Value as Measured;
-use snakepit_bridge::proto::{
-    ExecuteToolRequest, TelemetryControl, TelemetryEvent, TelemetryToggle,
-};
-use snakepit_bridge::worker::{Measurement, ToolContext, ToolError, Worker, WorkerConfig};
+use snakepit_bridge::proto::{ExecuteToolRequest, TelemetryEvent};
+use snakepit_bridge::worker::{Measurement, ToolContext, ToolError};
 use snakepit_bridge::worker_tools;
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
+
+use common::{next_event, open_telemetry, toggle};
 
 struct Tools;
 
@@ -77,65 +82,16 @@ impl Write for Sink {
 
 async fn serve() -> BridgeServiceClient<Channel> {
     logs();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = WorkerConfig::from_args_and_env(&[], &Default::default()).unwrap();
-    tokio::spawn(Worker::new(Tools).config(config).listener(listener).serve());
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    BridgeServiceClient::new(channel)
+    common::serve(Tools).await
 }
 
 fn request(tool: &str, params: Value, correlation: &str) -> ExecuteToolRequest {
-    let Value::Object(params) = params else {
-        panic!("an object")
-    };
-    ExecuteToolRequest {
-        session_id: "telemetry-session".to_owned(),
-        tool_name: tool.to_owned(),
-        parameters: params
-            .into_iter()
-            .map(|(k, v)| (k, snakepit_bridge::json_any(v.to_string().into_bytes())))
-            .collect(),
-        metadata: [("correlation_id".to_owned(), correlation.to_owned())].into(),
-        ..Default::default()
-    }
-}
-
-fn toggle(enabled: bool) -> TelemetryControl {
-    TelemetryControl {
-        control: Some(Control::Toggle(TelemetryToggle { enabled })),
-    }
-}
-
-/// Opens `StreamTelemetry` as snakepit does, `first` as its first control; returns the control
-/// sender (which keeps the stream open) and the events.
-async fn open_telemetry(
-    client: &mut BridgeServiceClient<Channel>,
-    first: TelemetryControl,
-) -> (
-    tokio::sync::mpsc::Sender<TelemetryControl>,
-    tonic::Streaming<TelemetryEvent>,
-) {
-    let (controls, receiver) = tokio::sync::mpsc::channel(4);
-    controls.send(first).await.unwrap();
-    let events = client
-        .stream_telemetry(tokio_stream::wrappers::ReceiverStream::new(receiver))
-        .await
-        .expect("the stream opens")
-        .into_inner();
-    (controls, events)
-}
-
-async fn next_event(events: &mut tonic::Streaming<TelemetryEvent>) -> TelemetryEvent {
-    tokio::time::timeout(Duration::from_secs(10), events.next())
-        .await
-        .expect("an event within 10 s")
-        .expect("the stream is open")
-        .expect("an event")
+    common::execute_request(
+        "telemetry-session",
+        tool,
+        params,
+        &[("correlation_id", correlation)],
+    )
 }
 
 fn name(event: &TelemetryEvent) -> String {
