@@ -106,7 +106,7 @@ fn int(event: &TelemetryEvent, key: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn every_call_streams_start_stop_and_result_size_and_failures_an_exception() {
+async fn every_call_streams_one_stop_with_its_duration_and_size_and_failures_an_exception() {
     let mut client = serve().await;
     let (_controls, mut events) = open_telemetry(&mut client, toggle(true)).await;
 
@@ -116,24 +116,18 @@ async fn every_call_streams_start_stop_and_result_size_and_failures_an_exception
         .unwrap()
         .into_inner();
     assert!(answer.success);
-    let start = next_event(&mut events).await;
-    assert_eq!(name(&start), "tool.execution.start");
-    assert_eq!(start.correlation_id, "corr-echo");
-    assert_eq!(start.metadata["tool"], "echo");
-    assert!(int(&start, "system_time") > 0);
+    // One event a call: no start, the result's size on the stop.
     let stop = next_event(&mut events).await;
     assert_eq!(name(&stop), "tool.execution.stop");
+    assert_eq!(stop.correlation_id, "corr-echo");
+    assert_eq!(stop.metadata["tool"], "echo");
     assert!(int(&stop, "duration") > 0);
-    let size = next_event(&mut events).await;
-    assert_eq!(name(&size), "tool.result_size");
-    assert_eq!(int(&size, "message_size"), "\"hello\"".len() as i64);
-    assert_eq!(size.correlation_id, "corr-echo");
+    assert_eq!(int(&stop, "message_size"), "\"hello\"".len() as i64);
 
     client
         .execute_tool(request("fail", json!({}), "corr-fail"))
         .await
         .unwrap();
-    assert_eq!(name(&next_event(&mut events).await), "tool.execution.start");
     let exception = next_event(&mut events).await;
     assert_eq!(name(&exception), "tool.execution.exception");
     assert_eq!(exception.metadata["error_type"], "ValueError");
@@ -156,7 +150,6 @@ async fn a_tool_emits_catalog_events_and_is_refused_others() {
         refused.contains("`rust.memory.sampled` is not in snakepit's catalog"),
         "{refused}"
     );
-    assert_eq!(name(&next_event(&mut events).await), "tool.execution.start");
     let own = next_event(&mut events).await;
     assert_eq!(name(&own), "python.memory.sampled");
     assert_eq!(int(&own, "rss_bytes"), 4096);

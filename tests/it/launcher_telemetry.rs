@@ -75,25 +75,20 @@ async fn wait_for(worker: &LaunchedWorker, correlation: &str, event: &str) -> Te
 async fn a_calls_execution_events_arrive_through_the_launchers_stream() {
     let (_host, worker) = launch().await;
     echo(&worker, "corr-seen").await;
-    let size = wait_for(&worker, "corr-seen", "tool.result_size").await;
-    assert!(
-        matches!(size.measurements["message_size"].value, Some(Measured::IntValue(n)) if n > 0),
-        "{size:?}"
-    );
-    assert_eq!(
-        events_of(&worker, "corr-seen"),
-        [
-            "tool.execution.start",
-            "tool.execution.stop",
-            "tool.result_size"
-        ]
-    );
     let stop = wait_for(&worker, "corr-seen", "tool.execution.stop").await;
     assert_eq!(stop.metadata["tool"], "echo");
     assert!(
         matches!(stop.measurements["duration"].value, Some(Measured::IntValue(n)) if n > 0),
         "{stop:?}"
     );
+    assert!(
+        matches!(stop.measurements["message_size"].value, Some(Measured::IntValue(n)) if n > 0),
+        "{stop:?}"
+    );
+    // One event a call.
+    echo(&worker, "corr-next").await;
+    wait_for(&worker, "corr-next", "tool.execution.stop").await;
+    assert_eq!(events_of(&worker, "corr-seen"), ["tool.execution.stop"]);
     worker.shutdown().await.expect("the worker stops");
 }
 
@@ -101,7 +96,7 @@ async fn a_calls_execution_events_arrive_through_the_launchers_stream() {
 async fn no_events_arrive_while_telemetry_is_toggled_off() {
     let (_host, worker) = launch().await;
     echo(&worker, "corr-before").await;
-    wait_for(&worker, "corr-before", "tool.result_size").await;
+    wait_for(&worker, "corr-before", "tool.execution.stop").await;
 
     worker
         .toggle_telemetry(false)
@@ -117,7 +112,7 @@ async fn no_events_arrive_while_telemetry_is_toggled_off() {
     echo(&worker, "corr-after").await;
     // The controls travel in order on one stream: once the call after `on` has its events, the
     // calls made while off would have had theirs too.
-    wait_for(&worker, "corr-after", "tool.result_size").await;
+    wait_for(&worker, "corr-after", "tool.execution.stop").await;
     let while_off: Vec<String> = worker
         .telemetry_events()
         .iter()
@@ -132,7 +127,7 @@ async fn no_events_arrive_while_telemetry_is_toggled_off() {
 async fn the_hosts_filter_drops_the_events_it_denies() {
     let (_host, worker) = launch().await;
     worker
-        .update_telemetry_filter(Vec::<String>::new(), ["tool.result_size"])
+        .update_telemetry_filter(Vec::<String>::new(), ["tool.execution.stop"])
         .await
         .expect("the filter is sent");
     echo(&worker, "corr-filtered").await;
@@ -141,10 +136,10 @@ async fn the_hosts_filter_drops_the_events_it_denies() {
         .await
         .expect("the filter is sent");
     echo(&worker, "corr-unfiltered").await;
-    wait_for(&worker, "corr-unfiltered", "tool.result_size").await;
-    assert_eq!(
-        events_of(&worker, "corr-filtered"),
-        ["tool.execution.start", "tool.execution.stop"]
+    wait_for(&worker, "corr-unfiltered", "tool.execution.stop").await;
+    assert!(
+        events_of(&worker, "corr-filtered").is_empty(),
+        "the denied call's event came"
     );
     worker.shutdown().await.expect("the worker stops");
 }

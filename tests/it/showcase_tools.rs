@@ -347,12 +347,12 @@ async fn telemetry_demo_sends_pythons_events_in_pythons_order_over_stream_teleme
         "Telemetry events emitted successfully! Check Elixir :telemetry handlers."
     );
 
-    // The worker's own `tool.execution.start` for the call, then Python's events in Python's
-    // order (`handlers/basic_ops.py` `telemetry_demo`), then the worker's stop and result size.
+    // Python's events in Python's order (`handlers/basic_ops.py` `telemetry_demo`), then the
+    // worker's own one event for the call: its stop, with the result's size.
     let mut seen = Vec::new();
     loop {
         let event = next_event(&mut events, "sp-telemetry-demo").await;
-        let done = event.event_parts.join(".") == "tool.result_size"
+        let done = event.event_parts.join(".") == "tool.execution.stop"
             && event.measurements.contains_key("message_size");
         seen.push(event);
         if done {
@@ -369,13 +369,11 @@ async fn telemetry_demo_sends_pythons_events_in_pythons_order_over_stream_teleme
         })
         .collect();
     let expected = [
-        ("tool.execution.start", None),
         ("tool.execution.start", Some("train")),
         ("tool.execution.start", Some("train")),
         ("tool.result_size", None),
         ("tool.execution.stop", Some("train")),
         ("tool.execution.stop", None),
-        ("tool.result_size", None),
     ];
     assert_eq!(
         summary,
@@ -388,16 +386,16 @@ async fn telemetry_demo_sends_pythons_events_in_pythons_order_over_stream_teleme
         assert_eq!(event.metadata["tool"], "telemetry_demo");
     }
     let now_ns = unix_now() * 1e9;
-    for start in &seen[1..3] {
+    for start in &seen[0..2] {
         let system_time = int_measurement(start, "system_time") as f64;
         assert!((now_ns - system_time).abs() < 60e9, "{start:?}");
     }
-    assert_eq!(int_measurement(&seen[3], "bytes"), 42);
+    assert_eq!(int_measurement(&seen[2], "bytes"), 42);
     // The span's duration covers the 5 ms of simulated work.
     assert!(
-        int_measurement(&seen[4], "duration") >= 5_000_000,
+        int_measurement(&seen[3], "duration") >= 5_000_000,
         "{:?}",
-        seen[4]
+        seen[3]
     );
 
     // Python's defaults: operation "compute", delay_ms 100; no correlation id → null.
