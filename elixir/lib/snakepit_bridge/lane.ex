@@ -326,7 +326,8 @@ defmodule SnakepitBridge.Lane do
       {:error,
        %GRPC.RPCError{
          status: GRPC.Status.deadline_exceeded(),
-         message: "the worker sent nothing within the call's deadline"
+         # elixir-grpc's own words for it (lib/grpc/client/adapters/gun.ex).
+         message: "timeout when waiting for server"
        }}
 
   defp stream_timeout(result), do: result
