@@ -2,8 +2,8 @@
 //! dependencies instead of one per file. Each module is what was a test binary of its own; run
 //! one with `cargo test --test it MODULE::` (for example `cargo test --test it faults::`).
 //!
-//! Beside it, two binaries of their own: `tests/ui.rs` (trybuild's compile-fail suite, which
-//! sets a process environment variable) and `tests/worker_telemetry.rs` (it installs the
+//! Beside it, two binaries of their own: `tests/ui.rs` (trybuild's suite, which sets process
+//! environment variables for the cargo it runs) and `tests/worker_telemetry.rs` (it installs the
 //! process's global `tracing` subscriber, which a worker served in any other test would take
 //! first).
 //!
