@@ -490,20 +490,18 @@ impl Call {
     /// `frame` if its message is within the limit, else the status frame of what tonic's
     /// server answers a message over its limit (as `Err`).
     fn within_limit(&self, frame: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
-        within_limit(frame, self.id, self.max_frame)
+        let length = frame.len() - FRAME_LENGTH_BYTES - CALL_ID_BYTES;
+        if length <= self.max_frame {
+            return Ok(frame);
+        }
+        Err(codec::status_frame(
+            self.id,
+            &Status::out_of_range(format!(
+            "Error, encoded message length too large: found {length} bytes, the limit is: {} bytes",
+            self.max_frame
+        )),
+        ))
     }
-}
-
-/// `frame` if its message is within the limit, else (as `Err`) the status frame of what
-/// tonic's server answers a message over its limit.
-fn within_limit(frame: Vec<u8>, call_id: u64, max_frame: usize) -> Result<Vec<u8>, Vec<u8>> {
-    let length = frame.len() - FRAME_LENGTH_BYTES - CALL_ID_BYTES;
-    if length <= max_frame {
-        return Ok(frame);
-    }
-    Err(codec::status_frame(call_id, &Status::out_of_range(format!(
-        "Error, encoded message length too large: found {length} bytes, the limit is: {max_frame} bytes"
-    ))))
 }
 
 /// The request as tonic would have handed it to the service: the caller's timeout as
