@@ -16,6 +16,8 @@
 # variant and round), LANE_BENCH_SECONDS (2 s per throughput run), LANE_BENCH_RUNS (4 runs per
 # variant).
 
+Code.require_file("support/pool_bench.exs", __DIR__)
+
 alias SnakepitBridge.Test.{RealShowcaseAdapter, RealShowcaseGrpcAdapter, RealSnakepit}
 
 defmodule LaneBench.RawAdapter do
@@ -143,7 +145,7 @@ for {name, fun} <- latency, _ <- 1..100 do
   end
 end
 
-median = fn list -> list |> Enum.sort() |> then(&Enum.at(&1, div(length(&1), 2))) end
+median = &SnakepitBridge.Bench.median/1
 
 percentile = fn sorted, p ->
   Enum.at(sorted, min(length(sorted) - 1, floor(p * length(sorted))))
@@ -214,24 +216,7 @@ throughput = [
   {"floor worker, gRPC (pool of 2)", ping.(:floor2)}
 ]
 
-run = fn fun ->
-  stop_at = System.monotonic_time(:millisecond) + seconds * 1_000
-
-  1..callers
-  |> Enum.map(fn _ ->
-    Task.async(fn ->
-      Stream.repeatedly(fn -> {:ok, _} = fun.() end)
-      |> Enum.reduce_while(0, fn _, count ->
-        if System.monotonic_time(:millisecond) < stop_at,
-          do: {:cont, count + 1},
-          else: {:halt, count + 1}
-      end)
-    end)
-  end)
-  |> Enum.map(&Task.await(&1, (seconds + 30) * 1_000))
-  |> Enum.sum()
-  |> Kernel./(seconds)
-end
+run = fn fun -> SnakepitBridge.Bench.calls_per_second(fun, callers, seconds) end
 
 for {_, fun} <- throughput, do: run.(fun)
 

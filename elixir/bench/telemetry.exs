@@ -19,6 +19,8 @@
 # (30), TELEMETRY_BENCH_CALLS (300 calls per variant and round), TELEMETRY_BENCH_SECONDS (2 s
 # per throughput run), TELEMETRY_BENCH_RUNS (6 runs per variant).
 
+Code.require_file("support/pool_bench.exs", __DIR__)
+
 alias SnakepitBridge.Test.{RealShowcaseGrpcAdapter, RealSnakepit}
 
 defmodule TelemetryBench.OffAdapter do
@@ -118,7 +120,7 @@ for pool <- [:off, pair.(:off)], worker <- RealSnakepit.workers(pool) do
 end
 
 ping = fn pool -> fn -> Snakepit.execute("ping", %{"message" => "m"}, pool_name: pool) end end
-median = fn list -> list |> Enum.sort() |> then(&Enum.at(&1, div(length(&1), 2))) end
+median = &SnakepitBridge.Bench.median/1
 
 for {name, pool, _} <- variants, _ <- 1..300 do
   case ping.(pool).() do
@@ -167,24 +169,7 @@ for {name, _, _} <- variants do
   )
 end
 
-run = fn fun ->
-  stop_at = System.monotonic_time(:millisecond) + seconds * 1_000
-
-  1..callers
-  |> Enum.map(fn _ ->
-    Task.async(fn ->
-      Stream.repeatedly(fn -> {:ok, _} = fun.() end)
-      |> Enum.reduce_while(0, fn _, count ->
-        if System.monotonic_time(:millisecond) < stop_at,
-          do: {:cont, count + 1},
-          else: {:halt, count + 1}
-      end)
-    end)
-  end)
-  |> Enum.map(&Task.await(&1, (seconds + 30) * 1_000))
-  |> Enum.sum()
-  |> Kernel./(seconds)
-end
+run = fn fun -> SnakepitBridge.Bench.calls_per_second(fun, callers, seconds) end
 
 for {_, pool, _} <- variants, do: run.(ping.(pair.(pool)))
 
