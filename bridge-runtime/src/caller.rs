@@ -5,15 +5,16 @@
 //! yours, which is how a worker's logic is unit-tested without a host:
 //!
 //! ```
-//! use snakepit_bridge_runtime::{Error, Parameters, ToolCaller, ToolResponse};
+//! # extern crate snakepit_bridge_runtime as snakepit_bridge;
+//! use snakepit_bridge::{Error, Parameters, ToolCaller, ToolResponse};
 //!
 //! /// Answers every call with the parameter `n` doubled.
 //! struct Doubler;
 //!
 //! impl ToolCaller for Doubler {
 //!     async fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
-//!         let n: u64 = parameters.decode("n").unwrap_or(0);
-//!         Ok(ToolResponse::from_json(tool, &(n * 2)))
+//!         let n: u64 = parameters.decode("n").map_err(|e| e.for_tool(tool))?;
+//!         ToolResponse::from_json(tool, &(n * 2))
 //!     }
 //! }
 //! ```

@@ -28,15 +28,15 @@ use crate::telemetry::{Telemetry, TelemetryHub};
 /// [`with_caller`](crate::ToolCall::with_caller) gives it a fake Elixir:
 ///
 /// ```
-/// use snakepit_bridge_runtime::{Error, Parameters, ToolCaller, ToolResponse};
 /// use snakepit_bridge::worker::ToolCall;
+/// use snakepit_bridge::{Error, Parameters, ToolCaller, ToolResponse};
 ///
 /// struct FakeElixir;
 ///
 /// impl ToolCaller for FakeElixir {
 ///     async fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
-///         let n: u64 = parameters.decode("n").unwrap_or(0);
-///         Ok(ToolResponse::from_json(tool, &(n + 1)))
+///         let n: u64 = parameters.decode("n").map_err(|e| e.for_tool(tool))?;
+///         ToolResponse::from_json(tool, &(n + 1))
 ///     }
 /// }
 ///

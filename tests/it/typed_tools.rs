@@ -301,7 +301,7 @@ struct FakeHost {
 
 impl ToolCaller for FakeHost {
     async fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
-        let params = Value::Object(parameters.to_json_object());
+        let params = Value::Object(parameters.to_json_object().unwrap());
         self.calls
             .lock()
             .unwrap()
@@ -315,10 +315,7 @@ impl ToolCaller for FakeHost {
                 }
                 seq.truncate(n as usize);
                 let sum = seq.iter().sum::<u64>();
-                Ok(ToolResponse::from_json(
-                    tool,
-                    &json!({"n": n, "sequence": seq, "sum": sum}),
-                ))
+                ToolResponse::from_json(tool, &json!({"n": n, "sequence": seq, "sum": sum}))
             }
             other => Err(Error::ToolFailed {
                 tool: other.to_owned(),

@@ -10,7 +10,7 @@ use super::json_any;
 use super::split::{split_fields, SplitError};
 use crate::Error;
 use snakepit_bridge_spec::{
-    find_non_finite, holds_null, to_finite_json, FiniteJsonError, PathSegment,
+    decode_exact, find_non_finite, holds_null, to_finite_json, FiniteJsonError, PathSegment,
 };
 
 /// The parameters of one tool call, encoded for the wire.
@@ -20,7 +20,8 @@ use snakepit_bridge_spec::{
 /// is what the `#[elixir_tools]` macro does.
 ///
 /// ```
-/// use snakepit_bridge_runtime::Parameters;
+/// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+/// use snakepit_bridge::Parameters;
 /// let mut params = Parameters::new();
 /// params.insert("n", &10).unwrap();
 /// assert_eq!(params.json("n"), Some(&b"10"[..]));
@@ -143,18 +144,51 @@ impl Parameters {
         self.values.get(name).map(|any| any.value.as_slice())
     }
 
-    /// The parameter `name` decoded as `T`, if present and of that shape: for fake callers.
-    pub fn decode<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
-        serde_json::from_slice(self.json(name)?).ok()
+    /// The parameter `name` decoded as `T`: for fake callers ([`crate::ToolCaller`]) that
+    /// read what a call sent.
+    ///
+    /// The same exact rule as every decode on the wire ([`snakepit_bridge_spec::decode_exact`]):
+    /// an integer wider than 64 bits decodes into an `i128`/`u128` and is refused (naming it)
+    /// where `T` would round it. A parameter that was not sent, or does not fit `T`, is an
+    /// error naming it.
+    ///
+    /// ```
+    /// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+    /// use snakepit_bridge::Parameters;
+    /// let mut params = Parameters::new();
+    /// params.insert("n", &(1u128 << 70)).unwrap();
+    /// assert_eq!(params.decode::<u128>("n").unwrap(), 1 << 70);
+    /// let refused = params.decode::<f64>("n").unwrap_err();
+    /// assert!(refused.to_string().contains("wider than 64 bits"), "{refused}");
+    /// assert!(params.decode::<u64>("m").is_err());
+    /// ```
+    pub fn decode<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, ParameterError> {
+        let json = self.json(name).ok_or_else(|| ParameterError {
+            parameter: Some(name.to_owned()),
+            reason: "was not sent".to_owned(),
+        })?;
+        decode_exact(json).map_err(|error| ParameterError {
+            parameter: Some(name.to_owned()),
+            reason: format!(
+                "does not decode as `{}`: {error}",
+                std::any::type_name::<T>()
+            ),
+        })
     }
 
-    /// All parameters as one JSON object (a parameter that is not JSON becomes null).
-    pub fn to_json_object(&self) -> serde_json::Map<String, Value> {
+    /// All parameters as one JSON object, decoded by the exact rule
+    /// ([`snakepit_bridge_spec::decode_exact`]): an integer wider than 64 bits, which a
+    /// `serde_json::Value` would round, or a parameter whose bytes are not JSON, is an error
+    /// naming the parameter, never a rounded number or a `null`.
+    pub fn to_json_object(&self) -> Result<serde_json::Map<String, Value>, ParameterError> {
         self.values
             .iter()
-            .map(|(name, any)| {
-                let value = serde_json::from_slice(&any.value).unwrap_or(Value::Null);
-                (name.clone(), value)
+            .map(|(name, any)| match decode_exact::<Value>(&any.value) {
+                Ok(value) => Ok((name.clone(), value)),
+                Err(error) => Err(ParameterError {
+                    parameter: Some(name.clone()),
+                    reason: format!("does not decode as a JSON value: {error}"),
+                }),
             })
             .collect()
     }
@@ -214,6 +248,47 @@ mod tests {
 
     use super::*;
     use crate::codec::JSON_TYPE_URL;
+
+    #[test]
+    fn reading_parameters_back_follows_the_exact_rule() {
+        let mut params = Parameters::new();
+        params.insert("wide", &(1u128 << 70)).unwrap();
+        params.insert("list", &[1u128, 1 << 70]).unwrap();
+        params.insert("n", &7).unwrap();
+
+        assert_eq!(params.decode::<u128>("wide").unwrap(), 1 << 70);
+        // serde_json alone rounds it to 1180591620717411300000.0.
+        let rounded = params.decode::<f64>("wide").unwrap_err();
+        assert_eq!(rounded.parameter.as_deref(), Some("wide"));
+        assert!(rounded.reason.contains("wider than 64 bits"), "{rounded}");
+        let missing = params.decode::<u32>("m").unwrap_err();
+        assert_eq!(missing.to_string(), "parameter `m` was not sent");
+        let shape = params.decode::<String>("n").unwrap_err();
+        assert!(
+            shape
+                .to_string()
+                .starts_with("parameter `n` does not decode as"),
+            "{shape}"
+        );
+
+        let object = params.to_json_object().unwrap_err();
+        assert!(["wide", "list"].contains(&object.parameter.as_deref().unwrap()));
+        assert!(object.reason.contains("wider than 64 bits"), "{object}");
+
+        params
+            .values
+            .insert("raw".to_owned(), json_any(b"not json".to_vec()));
+        params.values.remove("wide");
+        params.values.remove("list");
+        let not_json = params.to_json_object().unwrap_err();
+        assert_eq!(not_json.parameter.as_deref(), Some("raw"));
+
+        params.values.remove("raw");
+        assert_eq!(
+            params.to_json_object().unwrap(),
+            *json!({"n": 7}).as_object().unwrap()
+        );
+    }
 
     #[test]
     fn each_field_becomes_json_inside_an_any_with_the_hosts_type_url() {

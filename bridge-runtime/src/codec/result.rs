@@ -6,7 +6,7 @@ use std::time::Duration;
 use prost::bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use snakepit_bridge_spec::{decode_exact, ExactJsonError};
+use snakepit_bridge_spec::{decode_exact, to_finite_json, ExactJsonError, FiniteJsonError};
 
 use crate::proto::ExecuteElixirToolResponse;
 use crate::Error;
@@ -43,6 +43,14 @@ fn decode_error<T>(tool: &str, json: &[u8], error: ExactJsonError) -> Error {
             raw: String::from_utf8_lossy(json).into_owned(),
             reason: error.to_string(),
         }
+    }
+}
+
+/// What is wrong with a value that cannot be sent, phrased to follow "it".
+fn describe(error: &FiniteJsonError) -> String {
+    match error {
+        FiniteJsonError::NonFinite(_) => error.to_string(),
+        FiniteJsonError::Json(error) => format!("does not serialize: {error}"),
     }
 }
 
@@ -95,15 +103,34 @@ impl ToolResponse {
 
     /// A successful response with `result` as its JSON result: for fake [`crate::ToolCaller`]s
     /// in tests.
-    pub fn from_json<T: serde::Serialize + ?Sized>(tool: &str, result: &T) -> Self {
-        ToolResponse {
+    ///
+    /// `result` is encoded by the same rule as every value on the wire
+    /// ([`snakepit_bridge_spec::to_finite_json`]): a NaN or infinite float, which serde_json
+    /// would write as `null`, or a value that does not serialize, is [`Error::ToolFailed`]
+    /// naming the tool and what is wrong, as a host that cannot encode a tool's result fails
+    /// the call.
+    ///
+    /// ```
+    /// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+    /// use snakepit_bridge::ToolResponse;
+    /// let response = ToolResponse::from_json("add", &3).unwrap();
+    /// assert_eq!(response.decode::<u32>().unwrap(), 3);
+    /// let refused = ToolResponse::from_json("ratio", &f64::NAN).unwrap_err();
+    /// assert!(refused.to_string().contains("NaN"), "{refused}");
+    /// ```
+    pub fn from_json<T: serde::Serialize + ?Sized>(tool: &str, result: &T) -> Result<Self, Error> {
+        let result = to_finite_json(result).map_err(|error| Error::ToolFailed {
             tool: tool.to_owned(),
-            result: serde_json::to_vec(result).unwrap_or_else(|_| b"null".to_vec()),
+            message: format!("its result cannot be sent as JSON: it {}", describe(&error)),
+        })?;
+        Ok(ToolResponse {
+            tool: tool.to_owned(),
+            result,
             result_type_url: super::JSON_TYPE_URL.to_owned(),
             binary_result: Bytes::new(),
             metadata: HashMap::new(),
             execution_time: Duration::ZERO,
-        }
+        })
     }
 
     /// Sets the binary data, for fakes of tools that return bytes.
@@ -285,5 +312,35 @@ mod tests {
         assert_eq!(value[1].as_u64(), Some(3));
         assert_eq!(value[2].as_f64(), Some(1.0e21));
         assert_eq!(value[3].as_u64(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn a_fakes_result_follows_the_wire_rule() {
+        // serde_json writes NaN as `null`: a fake's answer must not hold what no host sends.
+        let refused = ToolResponse::from_json("ratio", &json_nan()).unwrap_err();
+        let text = refused.to_string();
+        assert!(matches!(refused, Error::ToolFailed { ref tool, .. } if tool == "ratio"));
+        assert!(
+            text.contains("a NaN float at `r`, which JSON cannot carry"),
+            "{text}"
+        );
+
+        let refused = ToolResponse::from_json("keys", &map_with_tuple_keys()).unwrap_err();
+        assert!(
+            refused.to_string().contains("does not serialize"),
+            "{refused}"
+        );
+
+        let answer = ToolResponse::from_json("wide", &(1u128 << 70)).unwrap();
+        assert_eq!(answer.result_bytes(), b"1180591620717411303424");
+        assert_eq!(answer.result_type_url(), super::super::JSON_TYPE_URL);
+    }
+
+    fn json_nan() -> HashMap<&'static str, f64> {
+        HashMap::from([("r", f64::NAN)])
+    }
+
+    fn map_with_tuple_keys() -> HashMap<(u8, u8), u8> {
+        HashMap::from([((1, 2), 3)])
     }
 }

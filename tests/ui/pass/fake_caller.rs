@@ -10,9 +10,9 @@ struct Fake;
 
 impl ToolCaller for Fake {
     async fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error> {
-        let a: i64 = parameters.decode("a").unwrap_or_default();
-        let b: i64 = parameters.decode("b").unwrap_or_default();
-        Ok(ToolResponse::from_json(tool, &(a + b)))
+        let a: i64 = parameters.decode("a").map_err(|e| e.for_tool(tool))?;
+        let b: i64 = parameters.decode("b").map_err(|e| e.for_tool(tool))?;
+        ToolResponse::from_json(tool, &(a + b))
     }
 }
 
