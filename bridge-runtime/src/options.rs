@@ -7,8 +7,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use crate::context::SessionContext;
 use crate::Error;
 
-/// The gRPC header that carries a correlation id to the host.
-pub const CORRELATION_HEADER: &str = "x-snakepit-correlation-id";
+pub use snakepit_bridge_spec::CORRELATION_HEADER;
 
 /// Default time allowed to open the connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -37,12 +37,15 @@ pub fn correlation_id_of(
     metadata: &HashMap<String, String>,
     headers: &tonic::metadata::MetadataMap,
 ) -> Option<String> {
-    metadata.get("correlation_id").cloned().or_else(|| {
-        headers
-            .get(CORRELATION_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    })
+    metadata
+        .get(snakepit_bridge_spec::CORRELATION_METADATA_KEY)
+        .cloned()
+        .or_else(|| {
+            headers
+                .get(CORRELATION_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        })
 }
 
 /// Runs `work` on the runtime behind `handle` and blocks this thread until it is done; `None`

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::wire::REGISTRATION_METADATA_KEYS;
+
 /// One tool the host exposes to a session (a `ToolSpec` of `GetExposedElixirTools`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostTool {
@@ -149,11 +151,6 @@ impl HostTool {
 
 /// The host type name of a binary parameter, whose value travels in `binary_parameters`.
 pub const BYTES_TYPE: &str = "bytes";
-
-/// The metadata a `RegisterTools` registration adds to every tool, not part of the tool
-/// itself: `adapter_class` and `module` (set by the worker, as snakepit's Python worker sets
-/// them) and `supports_streaming` (recorded by the host).
-pub const REGISTRATION_METADATA_KEYS: [&str; 3] = ["adapter_class", "module", "supports_streaming"];
 
 /// One parameter of a [`HostTool`] (a `ParameterSpec`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

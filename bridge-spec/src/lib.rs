@@ -19,6 +19,8 @@
 //! - [`write_error_json`] and [`read_error_json`]: a worker's failure as the error JSON snakepit
 //!   translates into `Snakepit.Error.<type>`.
 //! - [`launch`]: how snakepit launches a worker: flags, environment, ready-file name.
+//! - [`CORRELATION_HEADER`], [`GRPC_TIMEOUT_HEADER`], [`DUPLICATE_TOOL_ERROR`] and the other
+//!   names the wire spells: headers, metadata keys and error atoms, written once.
 //! - [`lane`]: the Unix-socket lane beside snakepit's gRPC: its directory, frames and terms.
 #![warn(missing_docs)]
 
@@ -39,6 +41,7 @@ mod markdown;
 mod non_finite;
 mod suggest;
 mod tool_name;
+mod wire;
 
 pub use compare::{check_call, compare_tools, CallProblem, Mismatch, MismatchKind};
 pub use compatibility::{accepted_kinds, host_type_names, is_compatible};
@@ -51,7 +54,7 @@ pub use error_json::{
 pub use exact_json::{decode_exact, message_without_position, ExactJsonError, WideInteger};
 pub use grpc_timeout::{encode_grpc_timeout, parse_grpc_timeout};
 pub use heartbeat::{truthy, HeartbeatConfig};
-pub use host_tools::{HostParameter, HostTool, BYTES_TYPE, REGISTRATION_METADATA_KEYS};
+pub use host_tools::{HostParameter, HostTool, BYTES_TYPE};
 pub use json_path::{JsonPath, PathSegment};
 pub use manifest::{
     snapshot_command, tool_drift, Manifest, ManifestError, ToolDrift, MANIFEST_FORMAT_VERSION,
@@ -60,6 +63,11 @@ pub use markdown::{declared_tools_markdown, host_tools_markdown};
 pub use non_finite::{find_non_finite, holds_null, to_finite_json, FiniteJsonError, NonFinite};
 pub use suggest::{closest_name, did_you_mean};
 pub use tool_name::{validate_tool_name, ToolNameError, MAX_TOOL_NAME_BYTES};
+pub use wire::{
+    ADAPTER_CLASS_METADATA_KEY, CORRELATION_HEADER, CORRELATION_METADATA_KEY, DUPLICATE_TOOL_ERROR,
+    GRPC_TIMEOUT_HEADER, MODULE_METADATA_KEY, REGISTRATION_METADATA_KEYS,
+    SUPPORTS_STREAMING_METADATA_KEY,
+};
 
 /// Test support of the workspace's own crates, not API: the scanner that checks
 /// [`CONTEXT_METHOD_NAMES`] against the contexts' sources.

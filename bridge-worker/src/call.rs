@@ -27,6 +27,8 @@ pub struct ToolCall {
     binary_parameters: HashMap<String, Vec<u8>>,
     /// The parameter names the tool takes, as they are asked for.
     known: Vec<&'static str>,
+    /// Whether a rest argument took every parameter left: nothing is then unexpected.
+    takes_rest: bool,
     context: ToolContext,
 }
 
@@ -42,6 +44,7 @@ impl ToolCall {
             parameters: request.parameters,
             binary_parameters: request.binary_parameters,
             known: Vec::new(),
+            takes_rest: false,
         }
     }
 
@@ -73,6 +76,7 @@ impl ToolCall {
             parameters,
             binary_parameters: binary_parameters.into_iter().collect(),
             known: Vec::new(),
+            takes_rest: false,
             context: ToolContext::new(
                 "test-session".to_owned(),
                 None,
@@ -175,7 +179,7 @@ impl ToolCall {
                 rest.insert(name.clone(), self.decode(&name, &any.value)?);
             }
         }
-        self.known.push("*");
+        self.takes_rest = true;
         Ok(rest)
     }
 
@@ -188,7 +192,7 @@ impl ToolCall {
             .chain(self.binary_parameters.keys())
             .map(String::as_str)
             .collect();
-        if unexpected.is_empty() || self.known.contains(&"*") {
+        if unexpected.is_empty() || self.takes_rest {
             return Ok(());
         }
         unexpected.sort_unstable();

@@ -64,7 +64,11 @@ impl<T: ToolSet> WorkerService<T> {
                     Error::Timeout { .. } => format!("no answer within {HOST_CALL_LIMIT:?}"),
                     error => host_reason(error),
                 })?;
-            if answer.success || answer.error_message.contains("duplicate_tool") {
+            if answer.success
+                || answer
+                    .error_message
+                    .contains(snakepit_bridge_spec::DUPLICATE_TOOL_ERROR)
+            {
                 Ok(())
             } else {
                 Err(answer.error_message)
@@ -99,7 +103,7 @@ impl<T: ToolSet> WorkerService<T> {
         // back into Elixir are bounded by it.
         let deadline = request
             .metadata()
-            .get("grpc-timeout")
+            .get(snakepit_bridge_spec::GRPC_TIMEOUT_HEADER)
             .and_then(|value| value.to_str().ok())
             .and_then(snakepit_bridge_spec::parse_grpc_timeout)
             .map(|limit| tokio::time::Instant::now() + limit);

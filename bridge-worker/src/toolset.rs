@@ -116,8 +116,14 @@ impl ToolDefinition {
             description: tool.description,
             parameters: tool.parameters.into_iter().map(parameter_spec).collect(),
             metadata: HashMap::from([
-                ("adapter_class".to_owned(), adapter_class.to_owned()),
-                ("module".to_owned(), module.to_owned()),
+                (
+                    snakepit_bridge_spec::ADAPTER_CLASS_METADATA_KEY.to_owned(),
+                    adapter_class.to_owned(),
+                ),
+                (
+                    snakepit_bridge_spec::MODULE_METADATA_KEY.to_owned(),
+                    module.to_owned(),
+                ),
             ]),
             supports_streaming: tool.supports_streaming,
         }

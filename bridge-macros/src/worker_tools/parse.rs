@@ -263,7 +263,7 @@ fn parse_arg(
         }
         Taking::Default(default)
     } else if options.binary.is_some() {
-        type_name = "bytes".to_owned();
+        type_name = snakepit_bridge_spec::BYTES_TYPE.to_owned();
         Taking::Binary {
             optional: optional_inner.is_some(),
         }

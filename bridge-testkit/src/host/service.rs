@@ -88,7 +88,11 @@ fn invalid_tool_name(error: &snakepit_bridge_spec::ToolNameError) -> String {
 
 /// `inspect/1` of `{:duplicate_tool, name}`.
 fn duplicate_tool(name: &str) -> String {
-    format!("{{:duplicate_tool, {}}}", inspect_string(name))
+    format!(
+        "{{:{}, {}}}",
+        snakepit_bridge_spec::DUPLICATE_TOOL_ERROR,
+        inspect_string(name)
+    )
 }
 
 /// What ExecuteTool's handler does with a tool of the session.
@@ -210,7 +214,10 @@ impl HostService {
         match found.worker_tools.get(name) {
             Some(tool) => Ok(Found::Remote {
                 worker_id: found.worker_ids.get(name).cloned().unwrap_or_default(),
-                streaming: tool.metadata.get("supports_streaming").map(String::as_str)
+                streaming: tool
+                    .metadata
+                    .get(snakepit_bridge_spec::SUPPORTS_STREAMING_METADATA_KEY)
+                    .map(String::as_str)
                     == Some("true"),
             }),
             None => Err(format!("Tool {name} not found for session {session}")),
@@ -454,7 +461,7 @@ impl BridgeService for HostService {
             // The host records whether the tool streams in its metadata, as snakepit does.
             let mut metadata = registration.metadata.clone();
             metadata.insert(
-                "supports_streaming".to_owned(),
+                snakepit_bridge_spec::SUPPORTS_STREAMING_METADATA_KEY.to_owned(),
                 registration.supports_streaming.to_string(),
             );
             let spec = proto::ToolSpec {

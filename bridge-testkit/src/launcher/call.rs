@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use snakepit_bridge_runtime::{json_any, proto, CORRELATION_HEADER};
+use snakepit_bridge_spec::CORRELATION_METADATA_KEY;
 use tokio_stream::StreamExt;
 
 use super::connect::with_deadline;
@@ -115,17 +116,18 @@ impl LaunchedWorker {
             .correlation_id
             .clone()
             .or_else(|| {
-                args.get("correlation_id")
+                args.get(CORRELATION_METADATA_KEY)
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             })
             .unwrap_or_else(correlation_id);
         let parameters = args
             .into_iter()
-            .filter(|(key, _)| key != "correlation_id")
+            .filter(|(key, _)| key != CORRELATION_METADATA_KEY)
             .map(|(key, value)| (key, json_any(value.to_string().into_bytes())))
             .collect();
-        let mut metadata = HashMap::from([("correlation_id".to_owned(), correlation.clone())]);
+        let mut metadata =
+            HashMap::from([(CORRELATION_METADATA_KEY.to_owned(), correlation.clone())]);
         if options.thread_sensitive {
             metadata.insert("thread_sensitive".to_owned(), "true".to_owned());
         }

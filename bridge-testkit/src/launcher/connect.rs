@@ -61,7 +61,9 @@ pub(super) async fn connect(port: u16) -> Result<BridgeServiceClient<Channel>, S
 pub(super) fn with_deadline<T>(message: T, timeout: Duration) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Ok(value) = encode_grpc_timeout(timeout).parse() {
-        request.metadata_mut().insert("grpc-timeout", value);
+        request
+            .metadata_mut()
+            .insert(snakepit_bridge_spec::GRPC_TIMEOUT_HEADER, value);
     }
     request
 }

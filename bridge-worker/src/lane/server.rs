@@ -511,12 +511,12 @@ fn grpc_request(call: LaneCall) -> Request<snakepit_bridge_runtime::proto::Execu
     let metadata = request.metadata_mut();
     if let Some(timeout) = call.timeout {
         if let Ok(value) = MetadataValue::try_from(encode_grpc_timeout(timeout)) {
-            metadata.insert("grpc-timeout", value);
+            metadata.insert(snakepit_bridge_spec::GRPC_TIMEOUT_HEADER, value);
         }
     }
     if let Some(id) = call.correlation_id {
         if let Ok(value) = MetadataValue::try_from(id) {
-            metadata.insert("x-snakepit-correlation-id", value);
+            metadata.insert(snakepit_bridge_spec::CORRELATION_HEADER, value);
         }
     }
     request
