@@ -65,9 +65,10 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
         .filter(|m| m.valid)
         .map(|method| declared(method, &model.private).tool)
         .collect();
+    let listed = listed_tools(&manifest, &written);
     for mismatch in compare_tools(&declared, &manifest.tools) {
         if let Some(method) = model.methods.iter().find(|m| m.ident == mismatch.method) {
-            errors.push(placed(&mismatch, method));
+            errors.push(placed(&mismatch, method, &listed));
         }
     }
     tracking(&path)
@@ -93,13 +94,43 @@ fn tracking(path: &Path) -> TokenStream {
     }
 }
 
+/// For a tool the manifest does not list and whose name is close to none: what it does list,
+/// and how to write it anew if the host has the tool now.
+fn listed_tools(manifest: &Manifest, written: &str) -> String {
+    let names: Vec<&str> = manifest
+        .tools
+        .iter()
+        .map(|tool| tool.name.as_str())
+        .collect();
+    let listed = if names.is_empty() {
+        "lists no tools".to_owned()
+    } else {
+        format!("lists {}", names.join(", "))
+    };
+    let session = if manifest.session.is_empty() {
+        "SESSION"
+    } else {
+        &manifest.session
+    };
+    format!(
+        "; the manifest {written} {listed}; if the host has the tool now, write the manifest \
+         anew with `{}`",
+        snapshot_command("HOST:PORT", session, written)
+    )
+}
+
 /// The mismatch as an error placed where it is: the tool name, the method, the argument's
 /// name, or its whole type.
-fn placed(mismatch: &Mismatch, method: &ToolMethod) -> syn::Error {
+fn placed(mismatch: &Mismatch, method: &ToolMethod, listed: &str) -> syn::Error {
     let message = mismatch.message();
     let at_method = || syn::Error::new(method.ident.span(), &message);
     let arg = |name: &str| method.args.iter().find(|a| a.ident == name);
     match &mismatch.kind {
+        MismatchKind::MissingTool { suggestion: None } => {
+            // "check the name, or refresh the host's tool list" said with what is at hand.
+            let message = format!("the host exposes no tool `{}`{listed}", mismatch.tool);
+            syn::Error::new(method.tool_name_span, message)
+        }
         MismatchKind::MissingTool { .. } => syn::Error::new(method.tool_name_span, &message),
         MismatchKind::MissingParameter { .. } => at_method(),
         MismatchKind::UnknownParameter {

@@ -29,6 +29,25 @@ pub enum Error {
         reason: String,
     },
 
+    /// There is no host to call: the worker was started without one, a unit test attached a
+    /// fake caller, or the runtime that carried the call stopped. Not a connection failure:
+    /// trying again does not help.
+    #[error("there is no snakepit host to call: {reason}")]
+    NoHost {
+        /// Why, and what to do.
+        reason: String,
+    },
+
+    /// The TLS options could not be used (a certificate or key that does not parse): a
+    /// mistake in the options, not a connection failure.
+    #[error("invalid TLS options for the host at {address}: {reason}")]
+    InvalidTlsOptions {
+        /// The host's address.
+        address: String,
+        /// What the TLS stack reported.
+        reason: String,
+    },
+
     /// The address or the options ask for TLS, but this build has no TLS stack.
     #[error("the host at `{address}` is to be reached over TLS (an `https://` address or TLS options), but snakepit-bridge was built without TLS; enable the `tls` feature of `snakepit-bridge` (or of `snakepit-bridge-runtime`)")]
     TlsNotEnabled {

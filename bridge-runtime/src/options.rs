@@ -139,13 +139,12 @@ impl TlsOptions {
         if let Some(name) = &self.domain_name {
             config = config.domain_name(name.clone());
         }
-        endpoint.tls_config(config).map_err(|error| Error::Connect {
-            address: address.to_owned(),
-            reason: format!(
-                "invalid TLS options: {}",
-                crate::support::error_chain(&error)
-            ),
-        })
+        endpoint
+            .tls_config(config)
+            .map_err(|error| Error::InvalidTlsOptions {
+                address: address.to_owned(),
+                reason: crate::support::error_chain(&error),
+            })
     }
 
     /// Without the `tls` feature there is no TLS stack: a clear error, never plaintext.

@@ -29,6 +29,9 @@ pub struct ToolCall {
     known: Vec<&'static str>,
     /// Whether a rest argument took every parameter left: nothing is then unexpected.
     takes_rest: bool,
+    /// Whether a test chose the session ([`with_session`](Self::with_session)), which
+    /// [`with_host`](Self::with_host) then keeps.
+    pub(crate) session_chosen: bool,
     context: ToolContext,
 }
 
@@ -45,6 +48,7 @@ impl ToolCall {
             binary_parameters: request.binary_parameters,
             known: Vec::new(),
             takes_rest: false,
+            session_chosen: false,
         }
     }
 
@@ -77,6 +81,7 @@ impl ToolCall {
             binary_parameters: binary_parameters.into_iter().collect(),
             known: Vec::new(),
             takes_rest: false,
+            session_chosen: false,
             context: ToolContext::new(
                 "test-session".to_owned(),
                 None,

@@ -204,8 +204,7 @@ impl ToolContext {
         let link = match &self.inner.elixir {
             Elixir::Host(link) => link,
             Elixir::Caller(_) => {
-                return Err(Error::Connect {
-                    address: "(test caller)".to_owned(),
+                return Err(Error::NoHost {
                     reason: "this call has a fake caller attached (`ToolCall::with_caller`), not a host; call Elixir through the ToolContext itself (its `#[elixir_tools]` methods or `call_tool`), or attach a host with `ToolCall::with_host`".to_owned(),
                 })
             }
@@ -221,8 +220,7 @@ impl ToolContext {
     /// [`BlockingToolCaller`], so the `{Trait}Blocking` twin of an `#[elixir_tools]` trait
     /// works on it, bounded by the call's deadline. Do not use it from an `async fn` tool.
     pub fn elixir_blocking(&self) -> Result<BlockingElixir, Error> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| Error::Connect {
-            address: "(none)".to_owned(),
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| Error::NoHost {
             reason: "elixir_blocking() needs the worker's runtime; call it from a tool".to_owned(),
         })?;
         let ctx = match &self.inner.elixir {
@@ -294,13 +292,9 @@ impl BlockingToolCaller for BlockingElixir {
         let tool = tool.to_owned();
         let call = async move { ctx.call_back(tool, parameters).await };
         snakepit_bridge_runtime::__private::wait_on(&self.handle, call).unwrap_or_else(|| {
-            Err(Error::Connect {
-                address: self
-                    .ctx
-                    .as_ref()
-                    .map_or("(test caller)", |ctx| ctx.address())
+            Err(Error::NoHost {
+                reason: "the worker's runtime stopped during the call; the worker is shutting down"
                     .to_owned(),
-                reason: "the worker's runtime stopped during the call".to_owned(),
             })
         })
     }

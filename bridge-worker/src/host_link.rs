@@ -185,9 +185,8 @@ impl HostLink {
     }
 
     fn no_host() -> Error {
-        Error::Connect {
-            address: "(none)".to_owned(),
-            reason: "the worker was started without --elixir-address, so there is no host to call back into; in a unit test, attach a fake with `ToolCall::for_test(..).with_caller(..)` or a host with `.with_host(..)`".to_owned(),
+        Error::NoHost {
+            reason: "the worker was started without --elixir-address (snakepit passes it to every worker it launches); in a unit test, attach a fake with `ToolCall::for_test(..).with_caller(..)` or a host with `.with_host(..)`".to_owned(),
         }
     }
 

@@ -21,9 +21,12 @@ impl ToolCall {
     }
 
     /// Calls back into Elixir go to the host `ctx` is connected to (an embedded host, say), in
-    /// this call's session (`"test-session"` unless [`with_session`](Self::with_session) says
-    /// otherwise).
+    /// `ctx`'s session, unless [`with_session`](Self::with_session) chose another.
     pub fn with_host(mut self, ctx: SessionContext) -> Self {
+        if !self.session_chosen {
+            self.context_mut()
+                .set_session_id(ctx.session_id().to_owned());
+        }
         self.context_mut()
             .set_link(Arc::new(HostLink::from_context(ctx)));
         self
@@ -43,8 +46,10 @@ impl ToolCall {
         self
     }
 
-    /// The call's session.
+    /// The call's session (`"test-session"` unless set here or taken from
+    /// [`with_host`](Self::with_host)'s context).
     pub fn with_session(mut self, id: impl Into<String>) -> Self {
+        self.session_chosen = true;
         self.context_mut().set_session_id(id.into());
         self
     }

@@ -504,6 +504,10 @@ impl<T: ToolSet> Worker<T> {
             // The host re-reads the ready file whenever the worker prints, and otherwise every
             // 50 ms: one line gets the worker into the pool at once. (Output is only logged.)
             announce_ready(bound);
+        } else if config.log_level != crate::config::LogLevel::None {
+            // Started by hand (`EXE --port 50051`), where the default log level prints
+            // nothing: say once where it listens.
+            announce_listening(bound, crate::toolset::built::<T>().definitions.len());
         }
         tracing::info!(address = %bound, tools = crate::toolset::built::<T>().definitions.len(), "worker serving");
 
@@ -636,9 +640,8 @@ impl StartContext {
     pub fn session(&self, id: &str) -> Result<SessionContext, snakepit_bridge_runtime::Error> {
         match self.link.base() {
             Some(base) => Ok(base.for_session(id)),
-            None => Err(snakepit_bridge_runtime::Error::Connect {
-                address: "(none)".to_owned(),
-                reason: "the worker was started without --elixir-address, so there is no host at start-up".to_owned(),
+            None => Err(snakepit_bridge_runtime::Error::NoHost {
+                reason: "the worker was started without --elixir-address (snakepit passes it to every worker it launches)".to_owned(),
             }),
         }
     }
@@ -715,6 +718,15 @@ fn announce_ready(address: SocketAddr) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "snakepit worker ready on {address}");
     let _ = stdout.flush();
+}
+
+fn announce_listening(address: SocketAddr, tools: usize) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "snakepit-bridge worker: {tools} tools listening on {address} (gRPC); no \
+         SNAKEPIT_READY_FILE, so no snakepit pool started it; SIGTERM or Ctrl-C stops it"
+    );
 }
 
 fn watch_signals(stop: &StopSwitch) {

@@ -807,6 +807,64 @@ async fn sigterm_with_nothing_in_flight_stops_at_once_and_logs_at_the_level_aske
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_by_hand_says_where_it_listens() {
+    use std::io::BufRead;
+    // No ready file and snakepit's default log level (error): only this line is printed.
+    let mut child = std::process::Command::new(showcase_worker())
+        .args(["--port", "0"])
+        .env_remove("SNAKEPIT_READY_FILE")
+        .env_remove("SNAKEPIT_LOG_LEVEL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stderr)
+            .read_line(&mut line)
+            .map(|_| line)
+    });
+    let line = tokio::time::timeout(Duration::from_secs(60), first_line)
+        .await
+        .expect("the worker printed a line within 60 s")
+        .unwrap()
+        .unwrap();
+    let address = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    assert!(line.contains("no SNAKEPIT_READY_FILE"), "{line}");
+    // The address it names is the one it serves.
+    let mut client = snakepit_bridge::proto::bridge_service_client::BridgeServiceClient::connect(
+        format!("http://{address}"),
+    )
+    .await
+    .unwrap();
+    let request = snakepit_bridge::proto::ExecuteToolRequest {
+        session_id: "s".into(),
+        tool_name: "ping".into(),
+        ..Default::default()
+    };
+    assert!(
+        client
+            .execute_tool(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .success
+    );
+    // SAFETY: kill only sends a signal.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stdout_and_stderr_do_not_kill_the_worker() {
     // The BEAM gone, its end of the output pipe is closed: every write fails with EPIPE.
     let host = host().await;

@@ -122,6 +122,9 @@ async fn settled(handle: &WorkerHandle, sessions: usize) {
     .await;
 }
 
+/// Tasks that live only while a request is served (hyper's and h2's), counted with the rest.
+const IN_FLIGHT_SLACK: usize = 6;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn one_heartbeat_task_and_one_timer_task_serve_every_session() {
     let host = EmbeddedHost::builder()
@@ -162,12 +165,15 @@ async fn one_heartbeat_task_and_one_timer_task_serve_every_session() {
     }
     settled(&handle, MORE + 1).await;
     // Before: two more tasks per session (its heartbeat loop, its context's timer), 100 here.
+    // A few live a moment for each request in flight (a heartbeat round of 51 sessions on a
+    // loaded machine has several at once): that is the slack, far below one per session.
     eventually(
         &format!(
-            "as many worker tasks for {} sessions as for one ({one_session})",
+            "about as many worker tasks for {} sessions as for one ({one_session}, give or take \
+             {IN_FLIGHT_SLACK} for requests in flight)",
             MORE + 1
         ),
-        || worker_tasks(&runtime) <= one_session,
+        || worker_tasks(&runtime) <= one_session + IN_FLIGHT_SLACK,
     )
     .await;
 
@@ -194,7 +200,7 @@ async fn one_heartbeat_task_and_one_timer_task_serve_every_session() {
     }
     settled(&handle, 1).await;
     eventually("no more worker tasks than for one session", || {
-        worker_tasks(&runtime) <= one_session
+        worker_tasks(&runtime) <= one_session + IN_FLIGHT_SLACK
     })
     .await;
 

@@ -372,6 +372,54 @@ async fn a_tool_calls_an_embedded_host() {
 }
 
 #[tokio::test]
+async fn a_test_call_takes_the_session_of_the_host_context_it_is_given() {
+    let host = snakepit_bridge::testkit::host::EmbeddedHost::builder()
+        .tools(snakepit_bridge::testkit::host::demo_tools())
+        .session("embedded-session")
+        .start()
+        .await
+        .unwrap();
+    let ctx = snakepit_bridge::SessionContext::connect(host.grpc_address(), "embedded-session")
+        .await
+        .unwrap();
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 10}), []).with_host(ctx.clone());
+    assert_eq!(call.context().session_id(), "embedded-session");
+    let answer = run_tool(&Arc::new(Tools), call).await.unwrap();
+    assert_eq!(answer.json().unwrap(), json!(176), "2 × 88");
+
+    // A session the test chose stays, before or after the host.
+    let chosen = ToolCall::for_test("double_fibonacci", json!({"n": 10}), [])
+        .with_session("chosen")
+        .with_host(ctx);
+    assert_eq!(chosen.context().session_id(), "chosen");
+}
+
+#[tokio::test]
+async fn a_tool_without_a_host_says_so_and_not_that_a_connection_failed() {
+    let call = ToolCall::for_test("double_fibonacci", json!({"n": 10}), []);
+    let error = call.context().elixir().unwrap_err();
+    assert!(
+        matches!(error, snakepit_bridge::Error::NoHost { .. }),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.starts_with(
+            "there is no snakepit host to call: the worker was started without --elixir-address"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(".with_caller(..)") && text.contains(".with_host(..)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("(none)") && !text.contains("check that the host is running"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn a_call_back_into_elixir_inherits_the_calls_deadline() {
     let call = ToolCall::for_test("double_fibonacci", json!({"n": 1}), [])
         .with_caller(NeverAnswers)

@@ -7,6 +7,7 @@
 #[path = "../../../../tests/it/common/real_host.rs"]
 pub mod real_host;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -56,7 +57,12 @@ pub fn python_grpc_available() -> bool {
             std::env::var_os("SNAKEPIT_REQUIRE_PYTHON_WORKER").is_none(),
             "grpcio is missing: pip install grpcio grpcio-tools (not --user: snakepit runs Python with PYTHONNOUSERSITE=1)"
         );
-        eprintln!("skipped: Python's grpcio is not installed (pip install grpcio grpcio-tools)");
+        // Straight to stderr, past the test harness's capture (which takes only `eprintln!`),
+        // so that the skip shows in the summary of a plain `cargo test`.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: Python's grpcio is not installed (pip install grpcio grpcio-tools)"
+        );
     }
     available
 }
