@@ -98,8 +98,10 @@ pub use snakepit_bridge_macros::elixir_tools;
 #[doc = include_str!("worker_tools.md")]
 pub use snakepit_bridge_macros::worker_tools;
 
-#[doc = include_str!("worker.md")]
 pub mod worker {
+    // An inner attribute: the guide's links resolve in this module (an outer one resolves them
+    // at the crate root).
+    #![doc = include_str!("worker.md")]
     pub use snakepit_bridge_worker::*;
 }
 
