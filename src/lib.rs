@@ -39,9 +39,9 @@
 //! ```
 //!
 //! - [`worker_tools`] serves the methods of an `impl` block as a worker's tools, and
-//!   [`worker::Worker`] runs the worker a snakepit pool launches (see `examples/showcase_worker.rs`
-//!   and `elixir/README.md`). Inside a tool, `ctx: &ToolContext` calls back into Elixir with
-//!   the same typed traits.
+//!   [`worker::Worker`] runs the worker a snakepit pool launches: the [`worker`] module is the
+//!   guide (see also `examples/showcase_worker.rs` and `elixir/README.md`). Inside a tool,
+//!   `ctx: &ToolContext` calls back into Elixir with the same typed traits.
 //! - [`elixir_tools`] turns a trait into typed tool calls; with `manifest = "..."` the build
 //!   checks it against the host's tool list, written by the `snakepit-tools` CLI.
 //! - [`SessionContext`] is async (tokio); [`blocking::SessionContext`] has the same calls for
@@ -98,12 +98,10 @@ pub use snakepit_bridge_macros::elixir_tools;
 #[doc = include_str!("worker_tools.md")]
 pub use snakepit_bridge_macros::worker_tools;
 
-/// The worker side: a Rust program that a snakepit pool launches and drives.
-///
-/// Write the tools as methods of an `impl` block under [`worker_tools`],
-/// then hand the type to [`Worker`](worker::Worker) in `main`. See the crate docs of
-/// `snakepit-bridge-worker` for what the runtime does.
 pub mod worker {
+    // An inner attribute: the guide's links resolve in this module (an outer one resolves them
+    // at the crate root).
+    #![doc = include_str!("worker.md")]
     pub use snakepit_bridge_worker::*;
 }
 

@@ -23,15 +23,19 @@ mod worker_tools;
 
 use proc_macro::TokenStream;
 
-/// Turns a trait of `async fn` tool methods into typed calls of the Elixir host's tools. See
-/// `snakepit_bridge::elixir_tools` for the full documentation.
+/// `#[elixir_tools]` comes from the crate `snakepit-bridge-macros`: write it as
+/// `snakepit_bridge::elixir_tools`, through the facade crate `snakepit-bridge`, which documents
+/// it in full and whose paths the generated code names (its `crate = "..."` option names
+/// another).
 #[proc_macro_attribute]
 pub fn elixir_tools(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::elixir_tools(args.into(), input.into()).into()
 }
 
-/// Serves the public methods of an `impl` block as the tools of a snakepit worker. See
-/// `snakepit_bridge::worker_tools` for the full documentation.
+/// `#[worker_tools]` comes from the crate `snakepit-bridge-macros`: write it as
+/// `snakepit_bridge::worker_tools`, through the facade crate `snakepit-bridge`, which documents
+/// it in full and whose paths the generated code names (its `crate = "..."` option names
+/// another).
 #[proc_macro_attribute]
 pub fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream {
     worker_tools::worker_tools(args.into(), input.into()).into()

@@ -4,9 +4,10 @@
 //! shared by all clones), so the calling thread simply waits for the answer.
 //!
 //! ```no_run
-//! # fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+//! # extern crate snakepit_bridge_runtime as snakepit_bridge;
+//! # fn run() -> Result<(), snakepit_bridge::Error> {
 //! use serde_json::json;
-//! use snakepit_bridge_runtime::blocking::SessionContext;
+//! use snakepit_bridge::blocking::SessionContext;
 //!
 //! let ctx = SessionContext::connect("localhost:50051", "session-1")?;
 //! let result = ctx.call_elixir_tool("calculate_fibonacci", json!({"n": 10}))?;
@@ -16,7 +17,7 @@
 //!
 //! It works from any thread, `tokio::task::spawn_blocking` included. From inside an async task
 //! it works too, but blocks that task's worker thread while it waits: use the async
-//! [`crate::SessionContext`] there.
+//! [`SessionContext`](crate::SessionContext) there.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,7 +33,8 @@ use crate::options::SessionContextBuilder;
 use crate::tool_list::ElixirTools;
 use crate::Error;
 
-/// The blocking twin of [`crate::SessionContext`]: the same calls, each waiting for its answer.
+/// The blocking twin of the async [`SessionContext`](crate::SessionContext): the same calls,
+/// each waiting for its answer.
 #[derive(Clone, Debug)]
 pub struct SessionContext {
     inner: crate::SessionContext,
@@ -145,22 +147,26 @@ impl SessionContext {
         })
     }
 
-    /// See [`crate::SessionContext::elixir_tools`].
+    /// See the async
+    /// [`SessionContext::elixir_tools`](crate::SessionContext::elixir_tools).
     pub fn elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
         self.wait(|ctx| async move { ctx.elixir_tools().await })
     }
 
-    /// See [`crate::SessionContext::refresh_elixir_tools`].
+    /// See the async
+    /// [`SessionContext::refresh_elixir_tools`](crate::SessionContext::refresh_elixir_tools).
     pub fn refresh_elixir_tools(&self) -> Result<Arc<ElixirTools>, Error> {
         self.wait(|ctx| async move { ctx.refresh_elixir_tools().await })
     }
 
-    /// See [`crate::SessionContext::call_elixir_tool`].
+    /// See the async
+    /// [`SessionContext::call_elixir_tool`](crate::SessionContext::call_elixir_tool).
     pub fn call_elixir_tool<P: Serialize>(&self, tool: &str, params: P) -> Result<Value, Error> {
         self.call_elixir_tool_raw(tool, params)?.value()
     }
 
-    /// See [`crate::SessionContext::call_elixir_tool_as`].
+    /// See the async
+    /// [`SessionContext::call_elixir_tool_as`](crate::SessionContext::call_elixir_tool_as).
     pub fn call_elixir_tool_as<R, P>(&self, tool: &str, params: &P) -> Result<R, Error>
     where
         R: DeserializeOwned,
@@ -169,7 +175,8 @@ impl SessionContext {
         self.call_elixir_tool_raw(tool, params)?.decode()
     }
 
-    /// See [`crate::SessionContext::call_elixir_tool_raw`].
+    /// See the async
+    /// [`SessionContext::call_elixir_tool_raw`](crate::SessionContext::call_elixir_tool_raw).
     pub fn call_elixir_tool_raw<P: Serialize>(
         &self,
         tool: &str,
@@ -179,7 +186,8 @@ impl SessionContext {
         self.call_with_parameters(tool, parameters)
     }
 
-    /// See [`crate::SessionContext::call_with_parameters`].
+    /// See the async
+    /// [`SessionContext::call_with_parameters`](crate::SessionContext::call_with_parameters).
     pub fn call_with_parameters(
         &self,
         tool: &str,
@@ -189,13 +197,15 @@ impl SessionContext {
         self.wait(|ctx| async move { ctx.call_with_parameters(&tool, parameters).await })
     }
 
-    /// See [`crate::SessionContext::verify`].
+    /// See the async
+    /// [`SessionContext::verify`](crate::SessionContext::verify).
     pub fn verify<D: crate::DeclaredTools>(&self) -> Result<(), Error> {
         let host = self.elixir_tools()?;
         check_declared(D::TRAIT_NAME, &D::tools(), &host)
     }
 
-    /// See [`crate::SessionContext::initialize_session`].
+    /// See the async
+    /// [`SessionContext::initialize_session`](crate::SessionContext::initialize_session).
     pub fn initialize_session<I, K, V>(&self, metadata: I) -> Result<ElixirTools, Error>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -209,23 +219,27 @@ impl SessionContext {
         self.wait(|ctx| async move { ctx.initialize_session(metadata).await })
     }
 
-    /// See [`crate::SessionContext::get_session`].
+    /// See the async
+    /// [`SessionContext::get_session`](crate::SessionContext::get_session).
     pub fn get_session(&self) -> Result<SessionInfo, Error> {
         self.wait(|ctx| async move { ctx.get_session().await })
     }
 
-    /// See [`crate::SessionContext::ping`].
+    /// See the async
+    /// [`SessionContext::ping`](crate::SessionContext::ping).
     pub fn ping(&self, message: &str) -> Result<String, Error> {
         let message = message.to_owned();
         self.wait(|ctx| async move { ctx.ping(&message).await })
     }
 
-    /// See [`crate::SessionContext::heartbeat`].
+    /// See the async
+    /// [`SessionContext::heartbeat`](crate::SessionContext::heartbeat).
     pub fn heartbeat(&self) -> Result<bool, Error> {
         self.wait(|ctx| async move { ctx.heartbeat().await })
     }
 
-    /// See [`crate::SessionContext::cleanup`].
+    /// See the async
+    /// [`SessionContext::cleanup`](crate::SessionContext::cleanup).
     pub fn cleanup(&self) -> Result<(), Error> {
         self.wait(|ctx| async move { ctx.cleanup().await })
     }

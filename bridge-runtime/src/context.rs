@@ -32,9 +32,10 @@ use crate::Error;
 /// can call concurrently.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+/// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+/// # async fn run() -> Result<(), snakepit_bridge::Error> {
 /// use serde_json::json;
-/// use snakepit_bridge_runtime::SessionContext;
+/// use snakepit_bridge::SessionContext;
 ///
 /// let ctx = SessionContext::connect("localhost:50051", "session-1").await?;
 /// let tools = ctx.elixir_tools().await?;

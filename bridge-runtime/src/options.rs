@@ -20,9 +20,10 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 /// Options of a [`SessionContext`]; start one with [`SessionContext::builder`].
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+/// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+/// # async fn run() -> Result<(), snakepit_bridge::Error> {
 /// use std::time::Duration;
-/// use snakepit_bridge_runtime::SessionContext;
+/// use snakepit_bridge::SessionContext;
 ///
 /// let ctx = SessionContext::builder("localhost:50051", "session-1")
 ///     .connect_timeout(Duration::from_secs(2))
@@ -78,7 +79,8 @@ impl std::fmt::Debug for SessionContextBuilder {
 /// (webpki-roots).
 ///
 /// ```
-/// use snakepit_bridge_runtime::TlsOptions;
+/// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+/// use snakepit_bridge::TlsOptions;
 /// # let (ca_pem, cert_pem, key_pem) = ("", "", "");
 /// let tls = TlsOptions::new()
 ///     .ca_certificate_pem(ca_pem)
@@ -254,7 +256,7 @@ impl SessionContextBuilder {
         SessionContext::from_builder(self).await
     }
 
-    /// Connects to the host, for use without async (see [`crate::blocking`]).
+    /// Connects to the host, for use without async (see [`blocking`](crate::blocking)).
     pub fn connect_blocking(self) -> Result<crate::blocking::SessionContext, Error> {
         crate::blocking::SessionContext::from_builder(self)
     }

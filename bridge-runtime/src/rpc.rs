@@ -18,9 +18,10 @@ use crate::Error;
 /// returned as it is.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), snakepit_bridge_runtime::Error> {
+/// # extern crate snakepit_bridge_runtime as snakepit_bridge;
+/// # async fn run() -> Result<(), snakepit_bridge::Error> {
 /// use std::time::Duration;
-/// use snakepit_bridge_runtime::{proto, SessionContext};
+/// use snakepit_bridge::{proto, SessionContext};
 ///
 /// let ctx = SessionContext::builder("localhost:50051", "session-1")
 ///     .bearer_token("t0ken")

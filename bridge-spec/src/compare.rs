@@ -145,7 +145,8 @@ impl fmt::Display for Mismatch {
 
 /// Every disagreement between the `declared` tools and the `host`'s tools, in declaration
 /// order: missing tools, missing required parameters, unknown parameters, `Option` arguments
-/// for required parameters, and incompatible types (see [`crate::is_compatible`]).
+/// for required parameters, and incompatible types (see
+/// [`is_compatible`](crate::is_compatible)).
 pub fn compare_tools<'a>(
     declared: &[DeclaredTool],
     host: impl IntoIterator<Item = &'a HostTool>,
@@ -234,7 +235,8 @@ pub enum CallProblem {
 /// parameters first (in the order given), then required ones missing (in the host's order).
 ///
 /// ```
-/// use snakepit_bridge_spec::{check_call, CallProblem, HostParameter, HostTool};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::{check_call, CallProblem, HostParameter, HostTool};
 /// let tool = HostTool {
 ///     parameters: vec![HostParameter::new("list", "array", true), HostParameter::new("operation", "string", false)],
 ///     ..HostTool::new("process_list")

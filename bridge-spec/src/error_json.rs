@@ -30,7 +30,8 @@ pub const TRANSLATED_ERROR_TYPES: [&str; 11] = [
 /// The Elixir error module the host makes of a type name.
 ///
 /// ```
-/// use snakepit_bridge_spec::elixir_error_module;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::elixir_error_module;
 /// assert_eq!(elixir_error_module("KeyError"), "Snakepit.Error.KeyError");
 /// assert_eq!(elixir_error_module("OSError"), "Snakepit.Error.PythonException");
 /// ```
@@ -73,7 +74,8 @@ impl ErrorJson {
 /// traceback that is the stack trace's lines, or `<type>: <message>` without one.
 ///
 /// ```
-/// use snakepit_bridge_spec::{read_error_json, write_error_json, ErrorJson};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::{read_error_json, write_error_json, ErrorJson};
 /// let text = write_error_json(&ErrorJson::new("ValueError", "n must be positive"), "fib", "s1");
 /// let read = read_error_json(&text).unwrap();
 /// assert_eq!(read.module, "Snakepit.Error.ValueError");

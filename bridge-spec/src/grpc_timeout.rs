@@ -6,7 +6,8 @@ use std::time::Duration;
 /// `timeout` as elixir-grpc writes it: truncated to one unit (`298.8 s` → `4M`, `10 s` → `10S`).
 ///
 /// ```
-/// use snakepit_bridge_spec::encode_grpc_timeout;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::encode_grpc_timeout;
 /// use std::time::Duration;
 /// assert_eq!(encode_grpc_timeout(Duration::from_millis(298_800)), "4M");
 /// ```

@@ -11,8 +11,9 @@ use serde_json::Value;
 /// Start from [`HeartbeatConfig::default`] (snakepit's defaults) and change what differs:
 ///
 /// ```
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
 /// use std::time::Duration;
-/// use snakepit_bridge_spec::HeartbeatConfig;
+/// use snakepit_bridge::spec::HeartbeatConfig;
 /// let fast = HeartbeatConfig::default()
 ///     .with_interval(Duration::from_millis(100))
 ///     .with_max_missed(2);

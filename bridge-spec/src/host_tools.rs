@@ -65,8 +65,9 @@ impl HostTool {
     /// those stay empty.
     ///
     /// ```
+    /// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
     /// use serde_json::json;
-    /// use snakepit_bridge_spec::{HostParameter, HostTool};
+    /// use snakepit_bridge::spec::{HostParameter, HostTool};
     ///
     /// let registered = HostTool {
     ///     parameters: vec![
@@ -107,8 +108,9 @@ impl HostTool {
     /// with ` [streaming]` for a streaming tool and `, ...` when it takes extra parameters.
     ///
     /// ```
+    /// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
     /// use serde_json::json;
-    /// use snakepit_bridge_spec::{HostParameter, HostTool};
+    /// use snakepit_bridge::spec::{HostParameter, HostTool};
     ///
     /// let tool = HostTool {
     ///     parameters: vec![

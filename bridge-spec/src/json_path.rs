@@ -15,7 +15,8 @@ pub enum PathSegment {
 /// A path into a JSON document, written `a.b[2]` (empty for the document itself).
 ///
 /// ```
-/// use snakepit_bridge_spec::{JsonPath, PathSegment};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::{JsonPath, PathSegment};
 /// let path = JsonPath::from(vec![PathSegment::Key("points".into()), PathSegment::Index(1)]);
 /// assert_eq!(path.to_string(), "points[1]");
 /// assert_eq!(path.under("result"), "result.points[1]");

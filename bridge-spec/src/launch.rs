@@ -11,9 +11,9 @@
 use serde_json::Value;
 
 /// `--snakepit-describe`: not snakepit's but this library's: a worker given it prints its tool
-/// manifest (the format of [`crate::Manifest`]) on stdout and exits 0, binding and connecting
-/// to nothing; `snakepit-tools describe` and the Elixir package's `mix snakepit_bridge.check`
-/// rely on it.
+/// manifest (the format of [`Manifest`](crate::Manifest)) on stdout and exits 0, binding and
+/// connecting to nothing; `snakepit-tools describe` and the Elixir package's
+/// `mix snakepit_bridge.check` rely on it.
 pub const DESCRIBE_FLAG: &str = "--snakepit-describe";
 
 /// `--port <port>`: the port to serve on; the host sends `0` (the OS picks one).
@@ -63,7 +63,7 @@ pub const VALUE_FLAGS: &[&str] = &[
 /// `SNAKEPIT_READY_FILE`: where the worker writes its bound port once it serves.
 pub const READY_FILE_ENV: &str = "SNAKEPIT_READY_FILE";
 /// `SNAKEPIT_HEARTBEAT_CONFIG`: the pool's heartbeat settings as JSON
-/// ([`crate::HeartbeatConfig::to_env_json`]).
+/// ([`HeartbeatConfig::to_env_json`](crate::HeartbeatConfig::to_env_json)).
 pub const HEARTBEAT_CONFIG_ENV: &str = "SNAKEPIT_HEARTBEAT_CONFIG";
 /// `SNAKEPIT_LOG_LEVEL`: one of [`LOG_LEVEL_NAMES`].
 pub const LOG_LEVEL_ENV: &str = "SNAKEPIT_LOG_LEVEL";
@@ -107,7 +107,8 @@ pub const READY_FILE_TEMPORARY_SUFFIX: &str = ".tmp";
 /// `System.tmp_dir()`).
 ///
 /// ```
-/// use snakepit_bridge_spec::launch::{ready_file_name, worker_id_from_ready_file_name};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::launch::{ready_file_name, worker_id_from_ready_file_name};
 /// let name = ready_file_name("default_worker_1/x", 87);
 /// assert_eq!(name, "snakepit_ready_default_worker_1_x_87");
 /// assert_eq!(worker_id_from_ready_file_name(&name), Some("default_worker_1_x"));

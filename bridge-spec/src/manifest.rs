@@ -53,7 +53,8 @@ use crate::HostTool;
 /// The command that writes a manifest, as every message that asks for one spells it.
 ///
 /// ```
-/// use snakepit_bridge_spec::snapshot_command;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::snapshot_command;
 /// assert_eq!(
 ///     snapshot_command("HOST:PORT", "SESSION", "elixir_tools.json"),
 ///     "snakepit-tools snapshot --address HOST:PORT --session SESSION -o elixir_tools.json"
@@ -127,7 +128,8 @@ impl Manifest {
     /// The manifest of the tools a worker serves (`worker` names it), sorted by tool name.
     ///
     /// ```
-    /// use snakepit_bridge_spec::{HostTool, Manifest};
+    /// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+    /// use snakepit_bridge::spec::{HostTool, Manifest};
     /// let manifest = Manifest::for_worker("showcase_worker", [HostTool::new("ping")]);
     /// assert_eq!(
     ///     manifest.to_json(),

@@ -67,7 +67,8 @@ impl std::error::Error for FiniteJsonError {}
 /// non-finite float, so the usual case serializes once.
 ///
 /// ```
-/// use snakepit_bridge_spec::{to_finite_json, FiniteJsonError};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::{to_finite_json, FiniteJsonError};
 /// assert_eq!(to_finite_json(&[1.5, 2.0]).unwrap(), b"[1.5,2.0]");
 /// let Err(FiniteJsonError::NonFinite(found)) = to_finite_json(&[1.0, f64::NAN]) else {
 ///     panic!("refused")

@@ -6,7 +6,8 @@
 /// must score at least 0.8, so unrelated names are never suggested.
 ///
 /// ```
-/// use snakepit_bridge_spec::closest_name;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::closest_name;
 /// let tools = ["calculate_fibonacci", "parse_json", "process_list"];
 /// assert_eq!(closest_name("calculate_fibonaci", tools), Some("calculate_fibonacci"));
 /// assert_eq!(closest_name("launch_rockets", tools), None);
@@ -27,7 +28,8 @@ where
 /// The suggestion as every message words it: `; did you mean `name`?`, or nothing.
 ///
 /// ```
-/// use snakepit_bridge_spec::did_you_mean;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::did_you_mean;
 /// assert_eq!(did_you_mean(Some("list")), "; did you mean `list`?");
 /// assert_eq!(did_you_mean(None), "");
 /// ```

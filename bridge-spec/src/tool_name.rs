@@ -60,7 +60,8 @@ impl std::error::Error for ToolNameError {}
 /// sent as something else than what the caller wrote, so it is rejected here as a bad character.
 ///
 /// ```
-/// use snakepit_bridge_spec::validate_tool_name;
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::validate_tool_name;
 /// assert!(validate_tool_name("calculate_fibonacci").is_ok());
 /// assert!(validate_tool_name("bad name").is_err());
 /// ```

@@ -11,8 +11,9 @@ use snakepit_bridge_spec::{write_error_json, ErrorJson};
 
 /// Why a tool call failed: a type name the host maps to an Elixir error struct, and a message.
 ///
-/// snakepit maps the type names of [`snakepit_bridge_spec::TRANSLATED_ERROR_TYPES`]
-/// (`ValueError`, `KeyError`, `TypeError`, `RuntimeError`, ...) to `Snakepit.Error.<type>`, and
+/// snakepit maps the type names of
+/// [`TRANSLATED_ERROR_TYPES`](snakepit_bridge_spec::TRANSLATED_ERROR_TYPES) (`ValueError`,
+/// `KeyError`, `TypeError`, `RuntimeError`, ...) to `Snakepit.Error.<type>`, and
 /// any other type to `Snakepit.Error.PythonException` (with the type name kept in
 /// `python_type`).
 ///

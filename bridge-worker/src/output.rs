@@ -86,8 +86,9 @@ pub trait IntoToolOutput {
     fn into_tool_output(self) -> Result<ToolOutput, ToolError>;
 }
 
-/// Written by the rule of every side of the wire ([`snakepit_bridge_spec::to_finite_json`]): a
-/// NaN or infinite float fails the call with its path (serde_json would send `null`).
+/// Written by the rule of every side of the wire
+/// ([`to_finite_json`](snakepit_bridge_spec::to_finite_json)): a NaN or infinite float fails the
+/// call with its path (serde_json would send `null`).
 impl<T: Serialize> IntoToolOutput for T {
     fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
         let json = answer_json(&self, "the result", "result")?;

@@ -59,8 +59,9 @@ pub struct ToolDefinition {
 pub struct ParameterDefinition {
     /// The name on the wire.
     pub name: String,
-    /// The host type name, from the Rust type (the table of `snakepit_bridge_spec`): `string`,
-    /// `integer`, `float`, `boolean`, `list`, `map`, `any`; `bytes` for binary parameters.
+    /// The host type name, from the Rust type (the table of `snakepit_bridge::spec`,
+    /// [`host_type_names`](snakepit_bridge_spec::host_type_names)): `string`, `integer`,
+    /// `float`, `boolean`, `list`, `map`, `any`; `bytes` for binary parameters.
     pub type_name: String,
     /// Whether the call must pass it (not an `Option`, no default).
     pub required: bool,

@@ -74,7 +74,8 @@ impl std::error::Error for ExactJsonError {}
 /// [`ExactJsonError::WideInteger`]. Fields of type `i128`/`u128` get such integers exactly.
 ///
 /// ```
-/// use snakepit_bridge_spec::{decode_exact, ExactJsonError};
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
+/// use snakepit_bridge::spec::{decode_exact, ExactJsonError};
 /// let json = br#"{"list":[1,1180591620717411303424]}"#;
 /// let Err(ExactJsonError::WideInteger(wide)) = decode_exact::<serde_json::Value>(json) else {
 ///     panic!("refused")
@@ -109,9 +110,10 @@ pub fn decode_exact<T: DeserializeOwned>(json: &[u8]) -> Result<T, ExactJsonErro
 /// not write (the host encodes every value) tells them nothing.
 ///
 /// ```
+/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
 /// let error = serde_json::from_str::<u8>("\"five\"").unwrap_err();
 /// assert_eq!(
-///     snakepit_bridge_spec::message_without_position(&error),
+///     snakepit_bridge::spec::message_without_position(&error),
 ///     "invalid type: string \"five\", expected u8"
 /// );
 /// ```

@@ -11,11 +11,12 @@
 //! [`EmbeddedHostBuilder::expose_in_new_sessions`]).
 //!
 //! ```
+//! # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use serde_json::json;
-//! use snakepit_bridge_testkit::host::{demo_tools, EmbeddedHost};
-//! use snakepit_bridge_runtime::SessionContext;
+//! use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+//! use snakepit_bridge::SessionContext;
 //!
 //! let host = EmbeddedHost::builder().tools(demo_tools()).session("demo").start().await?;
 //! let ctx = SessionContext::connect(host.grpc_address(), "demo").await?;

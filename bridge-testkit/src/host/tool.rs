@@ -50,10 +50,11 @@ impl ToolOutput {
     ///
     /// A NaN or infinite float is refused with its path, where serde_json would have written
     /// `null` (an Elixir function cannot return one: Erlang floats are finite); the rule of
-    /// every side of the wire ([`snakepit_bridge_spec::to_finite_json`]).
+    /// every side of the wire ([`to_finite_json`](snakepit_bridge_spec::to_finite_json)).
     ///
     /// ```
-    /// use snakepit_bridge_testkit::host::ToolOutput;
+    /// # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
+    /// use snakepit_bridge::testkit::host::ToolOutput;
     /// let output = ToolOutput::json(&(1u128 << 70, 2.0)).unwrap();
     /// assert_eq!(output, ToolOutput::JsonText("[1180591620717411303424,2.0]".into()));
     /// let nan = ToolOutput::json(&[1.0, f64::NAN]).unwrap_err();
@@ -111,8 +112,9 @@ type Handler = Arc<dyn Fn(ToolParams) -> BoxFuture<Result<ToolOutput, String>> +
 /// <message>`. A panicking handler is reported the same way.
 ///
 /// ```
+/// # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
 /// use serde_json::json;
-/// use snakepit_bridge_testkit::host::ElixirTool;
+/// use snakepit_bridge::testkit::host::ElixirTool;
 ///
 /// let add = ElixirTool::new("add", |params| {
 ///     let a = params.get("a").and_then(|v| v.as_i64()).ok_or("a must be an integer")?;

@@ -56,7 +56,8 @@ impl Decoded {
     /// they are JSON).
     ///
     /// ```
-    /// use snakepit_bridge_testkit::launcher::Decoded;
+    /// # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
+    /// use snakepit_bridge::testkit::launcher::Decoded;
     /// let any = prost_types::Any { type_url: String::new(), value: b"[1180591620717411303424]".to_vec() };
     /// let decoded = Decoded::from_result(Some(&any));
     /// assert!(matches!(decoded, Decoded::WideJson { .. }));

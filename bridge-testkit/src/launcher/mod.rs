@@ -10,10 +10,11 @@
 //! any host's address ([`HostAddress`]), a real snakepit host's included.
 //!
 //! ```no_run
+//! # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use serde_json::json;
-//! use snakepit_bridge_testkit::host::{demo_tools, EmbeddedHost};
-//! use snakepit_bridge_testkit::launcher::{CallOptions, Launcher};
+//! use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
+//! use snakepit_bridge::testkit::launcher::{CallOptions, Launcher};
 //!
 //! let host = EmbeddedHost::builder().tools(demo_tools()).start().await?;
 //! let worker = Launcher::new("target/debug/examples/showcase_worker").launch(&host).await?;
