@@ -12,7 +12,7 @@ impl Tools {
     pub fn a(&self) -> Result<Opaque, ToolError> {
         Ok(Opaque)
     }
-    pub async fn b(&self) -> Result<Vec<Opaque>, std::io::Error> {
+    pub async fn b(&self) -> Result<Vec<Opaque>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(vec![Opaque])
     }
 }
