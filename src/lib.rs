@@ -90,7 +90,27 @@ pub mod testkit {
 
 /// schemars, for deriving `JsonSchema` on argument and result types, which puts their JSON
 /// Schemas in the declared tools and the generated docs.
-pub use schemars;
+///
+/// Import the module with the trait: schemars' derive names `schemars::...` where it is used,
+/// and a crate that depends on this one only has no `schemars` of its own, so `JsonSchema`
+/// imported alone fails with E0433, no `schemars` in scope. Either of these works:
+///
+/// ```
+/// use snakepit_bridge::schemars::{self, JsonSchema};
+///
+/// #[derive(serde::Deserialize, JsonSchema)]
+/// struct Point {
+///     x: f64,
+///     y: f64,
+/// }
+///
+/// #[derive(serde::Deserialize, snakepit_bridge::schemars::JsonSchema)]
+/// #[schemars(crate = "snakepit_bridge::schemars")]
+/// struct Scale {
+///     factor: f64,
+/// }
+/// ```
+pub use snakepit_bridge_runtime::__private::schemars;
 
 #[doc = include_str!("elixir_tools.md")]
 pub use snakepit_bridge_macros::elixir_tools;

@@ -208,16 +208,20 @@ fn call_body(method: &ToolMethod, flavor: Flavor, p: &TokenStream) -> TokenStrea
 }
 
 fn insert_argument(arg: &ToolArg) -> TokenStream {
-    let (ident, wire) = (&arg.ident, &arg.wire_name);
+    let (ident, wire, value_ty) = (&arg.ident, &arg.wire_name, &arg.value_ty);
+    // The value's type is named, and the call spanned at it, so that a type that does not
+    // serialize is reported at its tokens in the method's signature.
+    let insert = |value: TokenStream| quote_spanned!(value_ty.span()=> __parameters.insert::<#value_ty>(#wire, #value)?;);
     if arg.optional {
         // `None` leaves the parameter out of the request.
+        let insert = insert(quote!(__value));
         quote! {
             if let ::core::option::Option::Some(__value) = &#ident {
-                __parameters.insert(#wire, __value)?;
+                #insert
             }
         }
     } else {
-        quote!(__parameters.insert(#wire, &#ident)?;)
+        insert(quote!(&#ident))
     }
 }
 
@@ -389,7 +393,7 @@ mod tests {
         assert!(code.contains("fn calculate_fibonacci < > (& self , n : u32) -> impl :: core :: future :: Future < Output = Result < Fib , Error > > + :: core :: marker :: Send"), "{code}");
         assert!(code.contains("impl < __C > DemoTools for __C where __C : :: snakepit_bridge :: __private :: ToolCaller"), "{code}");
         assert!(
-            code.contains("__parameters . insert (\"n\" , & n) ?"),
+            code.contains("__parameters . insert :: < u32 > (\"n\" , & n) ?"),
             "{code}"
         );
         assert!(

@@ -9,6 +9,8 @@ pub use crate::codec::{ParameterError, Parameters, ToolResponse};
 pub use crate::declaration::DeclaredTools;
 pub use crate::support::{correlation_id_of, error_chain, panic_message, timestamp_now, wait_on};
 pub use crate::Error;
+/// schemars, which the facade re-exports as `snakepit_bridge::schemars`.
+pub use schemars;
 pub use snakepit_bridge_spec::{DeclaredParameter, DeclaredTool, ValueKind};
 
 /// Encodes a method's arguments; `fill` inserts each one.

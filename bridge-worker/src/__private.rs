@@ -202,14 +202,16 @@ pub trait ReturnsToolError {
     }
 }
 
-impl<T: IntoToolOutput, E: Into<ToolError>> ReturnsToolError for Result<T, E> {}
+// No bound on `T`: it is checked by `outcome`, which the generated code calls with `T` named
+// where the return type writes it out, so that a `T` that does not serialize is reported there.
+impl<T, E: Into<ToolError>> ReturnsToolError for Result<T, E> {}
 
 /// Converts a `Result<T, E: Into<ToolError>>`.
 pub struct ToolErrorAnswer;
 
 impl ToolErrorAnswer {
     /// The call's outcome.
-    pub fn outcome<R: ToolReturn>(self, returned: R) -> Outcome {
+    pub fn outcome<T: IntoToolOutput, E: Into<ToolError>>(self, returned: Result<T, E>) -> Outcome {
         returned.into_outcome()
     }
 }
@@ -228,9 +230,12 @@ impl<R> ReturnsOtherError for &R {}
 pub struct OtherErrorAnswer;
 
 impl OtherErrorAnswer {
-    /// The call's outcome.
-    pub fn outcome<R: UnaryReturn>(self, returned: R) -> Outcome {
-        returned.into_outcome()
+    /// The call's outcome; `T`, the value, comes first, as in [`ToolErrorAnswer::outcome`].
+    pub fn outcome<T: IntoToolOutput, R: UnaryReturn<Value = T>>(self, returned: R) -> Outcome {
+        match returned.into_result() {
+            Ok(value) => value.into_tool_output().map(Answer::Value),
+            Err(error) => Err(from_std_error(error)),
+        }
     }
 }
 
@@ -242,8 +247,10 @@ impl OtherErrorAnswer {
     note = "tool methods return `Result<T, E>`, since a call can fail: `T: serde::Serialize` (or `BinaryResult`), and `E` is `ToolError`, converts into it, or is an error (`anyhow::Error`, `Box<dyn Error + Send + Sync>`, any `std::error::Error + Send + Sync`), sent as `RuntimeError`"
 )]
 pub trait UnaryReturn {
-    /// The call's outcome.
-    fn into_outcome(self) -> Outcome;
+    /// The value, `T` (whose bound [`OtherErrorAnswer::outcome`] checks on its own).
+    type Value;
+    /// The value, or the error as a boxed error.
+    fn into_result(self) -> Result<Self::Value, Box<dyn StdError + Send + Sync>>;
 }
 
 // Not recommended, so that a wrong return type is reported as the `UnaryReturn` above says,
@@ -251,14 +258,12 @@ pub trait UnaryReturn {
 #[diagnostic::do_not_recommend]
 impl<T, E> UnaryReturn for Result<T, E>
 where
-    T: IntoToolOutput,
     E: Into<Box<dyn StdError + Send + Sync>>,
 {
-    fn into_outcome(self) -> Outcome {
-        match self {
-            Ok(value) => value.into_tool_output().map(Answer::Value),
-            Err(error) => Err(from_std_error(error.into())),
-        }
+    type Value = T;
+
+    fn into_result(self) -> Result<T, Box<dyn StdError + Send + Sync>> {
+        self.map_err(Into::into)
     }
 }
 
@@ -364,6 +369,7 @@ mod tests {
     fn outcome<R>(returned: R) -> Outcome
     where
         R: UnaryReturn,
+        R::Value: IntoToolOutput,
     {
         (&returned).answer_kind().outcome(returned)
     }

@@ -220,19 +220,29 @@ fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
         quote!(__this.#method(#(#passes),*))
     };
     let span = tool.output_span;
-    let outcome = match tool.answer {
-        AnswerShape::Unary => quote_spanned! {span=>
-            {
-                #[allow(unused_imports)]
-                use #p::{ReturnsOtherError as _, ReturnsToolError as _};
-                let __returned = #call;
-                (&__returned).answer_kind().outcome(__returned)
+    // The answered type, where written out, is named in the call that converts it, so that the
+    // compiler reports a `T` that does not serialize at its tokens.
+    let value = tool.value_ty.as_ref().map(erase_lifetimes);
+    let outcome = match (tool.answer, value) {
+        (AnswerShape::Unary, value) => {
+            let value = value.map(|value| quote_spanned!(span=> ::<#value, _>));
+            quote_spanned! {span=>
+                {
+                    #[allow(unused_imports)]
+                    use #p::{ReturnsOtherError as _, ReturnsToolError as _};
+                    let __returned = #call;
+                    (&__returned).answer_kind().outcome #value (__returned)
+                }
             }
-        },
-        AnswerShape::Stream => {
-            quote_spanned!(span=> #p::stream_outcome(#call))
         }
-        AnswerShape::FallibleStream => {
+        (AnswerShape::Stream, Some(item)) => {
+            quote_spanned!(span=> #p::stream_outcome::<_, #item, _>(#call))
+        }
+        (AnswerShape::Stream, None) => quote_spanned!(span=> #p::stream_outcome(#call)),
+        (AnswerShape::FallibleStream, Some(item)) => {
+            quote_spanned!(span=> #p::fallible_stream_outcome::<_, #item, _, _>(#call))
+        }
+        (AnswerShape::FallibleStream, None) => {
             quote_spanned!(span=> #p::fallible_stream_outcome(#call))
         }
     };

@@ -23,6 +23,10 @@ pub(crate) struct WorkerTool {
     pub(crate) output: Option<Type>,
     /// Where errors about the answer point: the return type.
     pub(crate) output_span: Span,
+    /// The type of the values answered, where written out: `T` of a unary `Result<T, E>`, or
+    /// of a stream's `Item = Result<T, E>`. The generated code names it, so that a `T` that
+    /// does not serialize is reported at its tokens.
+    pub(crate) value_ty: Option<Type>,
     /// Whether the method can be served; an invalid one (already reported) is left out of the
     /// generated code, so that its errors cause no others.
     pub(crate) valid: bool,

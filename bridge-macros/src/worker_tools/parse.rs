@@ -179,6 +179,7 @@ fn parse_method(
         ),
     };
 
+    let value_ty = output.as_ref().and_then(|ty| answered_type(ty, answer));
     let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
 
     Some(WorkerTool {
@@ -190,6 +191,7 @@ fn parse_method(
         answer,
         output,
         output_span,
+        value_ty,
         valid,
     })
 }
@@ -336,6 +338,42 @@ fn answer_shape(ty: &Type, marked_streaming: bool) -> AnswerShape {
     }
 }
 
+/// `T` of the answer, where written out: of `Result<T, E>` for a unary tool, of the stream's
+/// `Item = Result<T, E>` for a streaming one (`None` for `impl Trait`, which the generated code
+/// cannot name).
+fn answered_type(ty: &Type, answer: AnswerShape) -> Option<Type> {
+    let value = match answer {
+        AnswerShape::Unary => result_ok_type(ty),
+        AnswerShape::Stream => stream_item(ty).and_then(result_ok_type),
+        AnswerShape::FallibleStream => result_ok_type(ty)
+            .and_then(stream_item)
+            .and_then(result_ok_type),
+    }?;
+    naming::find_impl_trait(value)
+        .is_none()
+        .then(|| value.clone())
+}
+
+/// `I` of a written-out `impl Stream<Item = I>`.
+fn stream_item(ty: &Type) -> Option<&Type> {
+    let Type::ImplTrait(bounds) = ty else {
+        return None;
+    };
+    bounds.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last().filter(|s| s.ident == "Stream")?;
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Item" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
 /// `T` of a written-out `Result<T, E>`.
 fn result_ok_type(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
@@ -389,6 +427,13 @@ mod tests {
             ArgSource::Borrowed(_)
         ));
         assert_eq!(model.tools[2].answer, AnswerShape::Stream);
+        let value_ty = |i: usize| {
+            let ty = model.tools[i].value_ty.as_ref();
+            ty.map(|ty| quote::ToTokens::to_token_stream(ty).to_string())
+        };
+        assert_eq!(value_ty(0).as_deref(), Some("Value"));
+        assert_eq!(value_ty(2).as_deref(), Some("Value"));
+        assert_eq!(value_ty(3).as_deref(), Some("()"));
         let ArgSource::Parameter(data) = &model.tools[3].args[0].source else {
             panic!()
         };
@@ -398,6 +443,30 @@ mod tests {
         };
         assert!(matches!(b.taking, Taking::Optional));
         assert_eq!(b.type_name, "float");
+    }
+
+    #[test]
+    fn the_answered_type_is_found_where_written_out() {
+        let (model, errors) = parse(parse_quote! {
+            impl Shapes {
+                pub fn fallible(&self) -> Result<impl Stream<Item = Result<Point, E>>, E> { todo!() }
+                pub fn opaque(&self) -> Result<impl Serialize, ToolError> { todo!() }
+                pub fn aliased(&self) -> Answer<u32> { todo!() }
+                #[tool(streaming)]
+                pub fn channel(&self) -> ChunkReceiver { todo!() }
+            }
+        });
+        assert_eq!(errors, "");
+        let found: Vec<_> = model
+            .tools
+            .iter()
+            .map(|tool| {
+                let ty = tool.value_ty.as_ref();
+                ty.map(|ty| quote::ToTokens::to_token_stream(ty).to_string())
+            })
+            .collect();
+        assert_eq!(found, [Some("Point".to_owned()), None, None, None]);
+        assert_eq!(model.tools[0].answer, AnswerShape::FallibleStream);
     }
 
     #[test]
