@@ -26,20 +26,9 @@ from pathlib import Path
 # Pages that are other crates' docs re-exported whole: not ours to fix.
 FOREIGN = ("worker/tokio_stream/", "worker/trait.Stream.html", "worker/trait.StreamExt.html")
 SKIPPED = ("src/", "__private/")
-# Findings known and left to the engineer who edits their files (issue 22): the docs of
-# ToolCaller and BlockingToolCaller (bridge-runtime/src/caller.rs, summarised on index.html),
-# ToolResponse (codec/result.rs), Parameters (codec/parameters.rs) and ToolContext
-# (bridge-worker/src/context.rs). Each is a page and the start of its finding; the check says
-# when one no longer occurs, so that it can go.
-PENDING = {
-    ("index.html", "`crate::` in the text: ...rCalls a tool, blocking. Implemented by crate::"),
-    ("index.html", "`crate::` in the text: ...a tool, asynchronously. Implemented by crate::"),
-    ("trait.BlockingToolCaller.html", "`crate::` in the text"),
-    ("trait.ToolCaller.html", "`crate::` in the text"),
-    ("struct.ToolResponse.html", "`crate::` in the text"),
-    ("struct.Parameters.html", "inner crate path in an example"),
-    ("worker/struct.ToolContext.html", "inner crate path in an example"),
-}
+# Findings known and accepted for a while, as (page, start of the finding): none today. The
+# check says when one no longer occurs, so that it can go.
+PENDING = set()
 # Where the docs of trait implementations begin: what follows is the traits' docs.
 TRAIT_SECTIONS = re.compile(
     r'<h2 id="(?:trait-implementations|synthetic-implementations|blanket-implementations)"'

@@ -24,7 +24,7 @@ use std::future::Future;
 use crate::codec::{Parameters, ToolResponse};
 use crate::Error;
 
-/// Calls a tool, asynchronously. Implemented by [`crate::SessionContext`]; implement it for a
+/// Calls a tool, asynchronously. Implemented by [`SessionContext`](crate::SessionContext); implement it for a
 /// fake to test code written against an `#[elixir_tools]` trait.
 pub trait ToolCaller: Send + Sync {
     /// Calls `tool` with `parameters` and returns the host's whole answer.
@@ -35,7 +35,7 @@ pub trait ToolCaller: Send + Sync {
     ) -> impl Future<Output = Result<ToolResponse, Error>> + Send;
 }
 
-/// Calls a tool, blocking. Implemented by [`crate::blocking::SessionContext`].
+/// Calls a tool, blocking. Implemented by [`blocking::SessionContext`](crate::blocking::SessionContext).
 pub trait BlockingToolCaller {
     /// Calls `tool` with `parameters` and returns the host's whole answer.
     fn call_tool(&self, tool: &str, parameters: Parameters) -> Result<ToolResponse, Error>;

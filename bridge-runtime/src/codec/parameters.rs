@@ -144,10 +144,10 @@ impl Parameters {
         self.values.get(name).map(|any| any.value.as_slice())
     }
 
-    /// The parameter `name` decoded as `T`: for fake callers ([`crate::ToolCaller`]) that
+    /// The parameter `name` decoded as `T`: for fake callers ([`ToolCaller`](crate::ToolCaller)) that
     /// read what a call sent.
     ///
-    /// The same exact rule as every decode on the wire ([`snakepit_bridge_spec::decode_exact`]):
+    /// The same exact rule as every decode on the wire ([`decode_exact`](snakepit_bridge_spec::decode_exact)):
     /// an integer wider than 64 bits decodes into an `i128`/`u128` and is refused (naming it)
     /// where `T` would round it. A parameter that was not sent, or does not fit `T`, is an
     /// error naming it.
@@ -177,7 +177,7 @@ impl Parameters {
     }
 
     /// All parameters as one JSON object, decoded by the exact rule
-    /// ([`snakepit_bridge_spec::decode_exact`]): an integer wider than 64 bits, which a
+    /// ([`decode_exact`](snakepit_bridge_spec::decode_exact)): an integer wider than 64 bits, which a
     /// `serde_json::Value` would round, or a parameter whose bytes are not JSON, is an error
     /// naming the parameter, never a rounded number or a `null`.
     pub fn to_json_object(&self) -> Result<serde_json::Map<String, Value>, ParameterError> {

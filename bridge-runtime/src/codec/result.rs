@@ -17,7 +17,7 @@ use crate::Error;
 /// A `serde_json::Value` holds integers only up to 64 bits and would quietly round a wider one
 /// (Elixir integers are unbounded) to a float, anywhere in the result (a `Value` field, a
 /// `Vec<Value>`, an `Option<Value>`): that is an error instead, naming the integer and its path
-/// ([`snakepit_bridge_spec::decode_exact`], the rule every side of the wire follows). Typed
+/// ([`decode_exact`](snakepit_bridge_spec::decode_exact), the rule every side of the wire follows). Typed
 /// results decode wide integers exactly into `i128`/`u128` fields.
 pub(crate) fn decode_json<T: DeserializeOwned>(tool: &str, json: &[u8]) -> Result<T, Error> {
     if json.is_empty() {
@@ -101,11 +101,11 @@ impl ToolResponse {
         }
     }
 
-    /// A successful response with `result` as its JSON result: for fake [`crate::ToolCaller`]s
+    /// A successful response with `result` as its JSON result: for fake [`ToolCaller`](crate::ToolCaller)s
     /// in tests.
     ///
     /// `result` is encoded by the same rule as every value on the wire
-    /// ([`snakepit_bridge_spec::to_finite_json`]): a NaN or infinite float, which serde_json
+    /// ([`to_finite_json`](snakepit_bridge_spec::to_finite_json)): a NaN or infinite float, which serde_json
     /// would write as `null`, or a value that does not serialize, is [`Error::ToolFailed`]
     /// naming the tool and what is wrong, as a host that cannot encode a tool's result fails
     /// the call.
