@@ -4,7 +4,9 @@
 use quote::format_ident;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericParam, ItemTrait, Pat, ReturnType, TraitItem, TraitItemFn, Type};
+use syn::{
+    FnArg, GenericParam, Ident, ItemTrait, Pat, ReturnType, Signature, TraitItem, TraitItemFn, Type,
+};
 
 use crate::attrs::{self, MacroOptions};
 use crate::classify::{classify, option_inner};
@@ -87,14 +89,47 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
     let options = attrs::tool_options(&mut attrs, errors);
     let description = attrs::doc_text(&attrs);
     let sig = method.sig;
-    let mut valid = true;
 
-    if let Some(body) = &method.default {
+    check_no_body(method.default.as_ref(), errors);
+    let mut valid = check_qualifiers_and_generics(&sig, errors);
+    let ident = sig.ident.clone();
+    check_not_shadowed(&ident, errors);
+    let (receiver_ok, inputs) = read_receiver(&sig, errors);
+    valid &= receiver_ok;
+    let (args, args_ok) = parse_args(inputs, errors);
+    valid &= args_ok;
+    let (output, shape) = parse_output(&sig, errors);
+    valid &= shape != ResultShape::Invalid;
+
+    let (tool_name, tool_name_span) = naming::tool_name(&ident, options.name.as_ref(), errors);
+
+    ToolMethod {
+        attrs,
+        ident,
+        tool_name,
+        tool_name_span,
+        description,
+        generics: sig.generics,
+        args,
+        output,
+        shape,
+        valid,
+    }
+}
+
+/// The macro writes each body: a default body is an error.
+fn check_no_body(body: Option<&syn::Block>, errors: &mut Errors) {
+    if let Some(body) = body {
         errors.at(
             body,
             "remove the body: #[elixir_tools] writes the body of each tool method",
         );
     }
+}
+
+/// `async`, and no `const`, `unsafe`, ABI, type or const generics or `where` clause; whether
+/// the method stays usable (only generics make it unusable).
+fn check_qualifiers_and_generics(sig: &Signature, errors: &mut Errors) -> bool {
     if sig.asyncness.is_none() {
         errors.at(
             sig.fn_token,
@@ -110,6 +145,7 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
     if let Some(abi) = &sig.abi {
         errors.at(abi, "tool methods cannot have an `extern` ABI");
     }
+    let mut valid = true;
     for param in &sig.generics.params {
         if !matches!(param, GenericParam::Lifetime(_)) {
             errors.at(
@@ -123,40 +159,59 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
         errors.at(where_clause, "tool methods cannot have a `where` clause");
         valid = false;
     }
+    valid
+}
 
-    let ident = sig.ident.clone();
+/// A method named like one of the session context's own would be shadowed by it.
+fn check_not_shadowed(ident: &Ident, errors: &mut Errors) {
     if snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&ident.unraw().to_string().as_str()) {
         errors.at(
-            &ident,
+            ident,
             format!(
                 "a method named `{ident}` would be shadowed by the session context's own `{ident}`; \
                  rename the method and keep the tool's name with #[tool(name = \"{ident}\")]"
             ),
         );
     }
+}
 
+/// Checks that the method takes `&self` first; whether it does, and the inputs left to read
+/// as arguments (all of them when the first is not a receiver).
+fn read_receiver<'a>(
+    sig: &'a Signature,
+    errors: &mut Errors,
+) -> (bool, syn::punctuated::Iter<'a, FnArg>) {
     let mut inputs = sig.inputs.iter();
     match inputs.next() {
         Some(FnArg::Receiver(receiver))
             if receiver.reference.is_some()
                 && receiver.mutability.is_none()
-                && receiver.colon_token.is_none() => {}
+                && receiver.colon_token.is_none() =>
+        {
+            (true, inputs)
+        }
         Some(FnArg::Receiver(receiver)) => {
             errors.at(receiver, "tool methods take `&self`");
-            valid = false;
+            (false, inputs)
         }
         first => {
-            let at = first.map(|arg| arg.span()).unwrap_or(ident.span());
+            let at = first.map(|arg| arg.span()).unwrap_or(sig.ident.span());
             errors.push(syn::Error::new(
                 at,
                 "tool methods take `&self` first; add `&self,`",
             ));
-            valid = false;
-            // The first argument was not a receiver: read it as an argument below.
-            inputs = sig.inputs.iter();
+            // The first argument was not a receiver: read it as an argument.
+            (false, sig.inputs.iter())
         }
     }
+}
 
+/// The typed arguments, each wire name once; whether all are usable.
+fn parse_args<'a>(
+    inputs: impl Iterator<Item = &'a FnArg>,
+    errors: &mut Errors,
+) -> (Vec<ToolArg>, bool) {
+    let mut valid = true;
     let mut args = Vec::new();
     let mut wire_names = Unique::new();
     for (index, input) in inputs.enumerate() {
@@ -176,8 +231,12 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
         }
         args.push(arg);
     }
+    (args, valid)
+}
 
-    let (output, shape) = match &sig.output {
+/// The declared return type (`()` when none is written) and what it says about the result.
+fn parse_output(sig: &Signature, errors: &mut Errors) -> (Type, ResultShape) {
+    match &sig.output {
         ReturnType::Default => {
             errors.push(syn::Error::new(
                 sig.paren_token.span.join(),
@@ -195,24 +254,6 @@ fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
             }
             ((**ty).clone(), shape)
         }
-    };
-    if shape == ResultShape::Invalid {
-        valid = false;
-    }
-
-    let (tool_name, tool_name_span) = naming::tool_name(&ident, options.name.as_ref(), errors);
-
-    ToolMethod {
-        attrs,
-        ident,
-        tool_name,
-        tool_name_span,
-        description,
-        generics: sig.generics,
-        args,
-        output,
-        shape,
-        valid,
     }
 }
 

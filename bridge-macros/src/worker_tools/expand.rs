@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerImpl, WorkerTool};
+use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
 use super::parse::parse_impl;
 use crate::errors::Errors;
 use crate::naming;
@@ -170,60 +170,84 @@ fn default_value(expr: &syn::Expr) -> TokenStream {
 fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
     let name = &tool.tool_name;
     let method = &tool.method;
-    let mut takes = Vec::new();
-    let mut passes = Vec::new();
-    for arg in &tool.args {
-        let ident = &arg.ident;
-        let local = quote::format_ident!("__arg_{}", syn::ext::IdentExt::unraw(ident));
-        let ty = &arg.ty;
-        match &arg.source {
-            ArgSource::Borrowed(borrowed) => {
-                let borrowed = erase_lifetimes(borrowed);
-                takes.push(quote_spanned! {borrowed.span()=>
-                    let #local = #p::borrowed_arg::<#borrowed>(&__call);
-                });
-                passes.push(quote!(&#local));
-            }
-            ArgSource::Parameter(parameter) => {
-                let wire = &parameter.wire_name;
-                let value_ty = &parameter.value_ty;
-                let take = match &parameter.taking {
-                    // The call's context, when the type is `ToolContext` under any name.
-                    Taking::Required => quote_spanned! {ty.span()=>
-                        (&#p::ArgProbe::<#ty>::new()).required(&mut __call, #wire)?
-                    },
-                    Taking::Optional => {
-                        quote_spanned!(ty.span()=> __call.optional::<#value_ty>(#wire)?)
-                    }
-                    Taking::Default(expr) => {
-                        let value = default_value(expr);
-                        quote_spanned!(ty.span()=> __call.or_default::<#ty>(#wire, || #value)?)
-                    }
-                    Taking::Binary { optional: false } => {
-                        quote_spanned!(ty.span()=> __call.binary::<#ty>(#wire)?)
-                    }
-                    Taking::Binary { optional: true } => {
-                        quote_spanned!(ty.span()=> __call.optional_binary::<#value_ty>(#wire)?)
-                    }
-                    Taking::Rest => {
-                        quote_spanned!(ty.span()=> ::std::iter::FromIterator::from_iter(__call.rest()?))
-                    }
-                };
-                takes.push(quote!(let #local: #ty = #take;));
-                passes.push(quote!(#local));
-            }
-        }
-    }
+    let (takes, passes): (Vec<_>, Vec<_>) = tool.args.iter().map(|arg| take_arg(arg, p)).unzip();
     let call = if tool.is_async {
         quote!(__this.#method(#(#passes),*).await)
     } else {
         quote!(__this.#method(#(#passes),*))
     };
+    let outcome = outcome(tool, &call, p);
+    let invocation = if tool.is_async {
+        quote!(#p::Invocation::future(async move { #outcome }))
+    } else {
+        quote!(#p::Invocation::blocking(move || #outcome))
+    };
+    quote! {
+        #name => {
+            #(#takes)*
+            __call.finish()?;
+            let __this = ::std::sync::Arc::clone(self);
+            ::std::result::Result::Ok(#invocation)
+        }
+    }
+}
+
+/// The statement that takes an argument from the call into a local, and the expression that
+/// passes the local to the method.
+fn take_arg(arg: &WorkerArg, p: &TokenStream) -> (TokenStream, TokenStream) {
+    let local = quote::format_ident!("__arg_{}", syn::ext::IdentExt::unraw(&arg.ident));
+    let ty = &arg.ty;
+    match &arg.source {
+        ArgSource::Borrowed(borrowed) => {
+            let borrowed = erase_lifetimes(borrowed);
+            let take = quote_spanned! {borrowed.span()=>
+                let #local = #p::borrowed_arg::<#borrowed>(&__call);
+            };
+            (take, quote!(&#local))
+        }
+        ArgSource::Parameter(parameter) => {
+            let take = take_parameter(ty, parameter, p);
+            (quote!(let #local: #ty = #take;), quote!(#local))
+        }
+    }
+}
+
+/// The expression that takes a parameter's value from the call, as the parameter is taken.
+fn take_parameter(ty: &syn::Type, parameter: &Parameter, p: &TokenStream) -> TokenStream {
+    let wire = &parameter.wire_name;
+    let value_ty = &parameter.value_ty;
+    match &parameter.taking {
+        // The call's context, when the type is `ToolContext` under any name.
+        Taking::Required => quote_spanned! {ty.span()=>
+            (&#p::ArgProbe::<#ty>::new()).required(&mut __call, #wire)?
+        },
+        Taking::Optional => {
+            quote_spanned!(ty.span()=> __call.optional::<#value_ty>(#wire)?)
+        }
+        Taking::Default(expr) => {
+            let value = default_value(expr);
+            quote_spanned!(ty.span()=> __call.or_default::<#ty>(#wire, || #value)?)
+        }
+        Taking::Binary { optional: false } => {
+            quote_spanned!(ty.span()=> __call.binary::<#ty>(#wire)?)
+        }
+        Taking::Binary { optional: true } => {
+            quote_spanned!(ty.span()=> __call.optional_binary::<#value_ty>(#wire)?)
+        }
+        Taking::Rest => {
+            quote_spanned!(ty.span()=> ::std::iter::FromIterator::from_iter(__call.rest()?))
+        }
+    }
+}
+
+/// The expression that runs `call` and turns what it returns into the call's outcome, as the
+/// tool answers.
+fn outcome(tool: &WorkerTool, call: &TokenStream, p: &TokenStream) -> TokenStream {
     let span = tool.output_span;
     // The answered type, where written out, is named in the call that converts it, so that the
     // compiler reports a `T` that does not serialize at its tokens.
     let value = tool.value_ty.as_ref().map(erase_lifetimes);
-    let outcome = match (tool.answer, value) {
+    match (tool.answer, value) {
         (AnswerShape::Unary, value) => {
             let value = value.map(|value| quote_spanned!(span=> ::<#value, _>));
             quote_spanned! {span=>
@@ -244,19 +268,6 @@ fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
         }
         (AnswerShape::FallibleStream, None) => {
             quote_spanned!(span=> #p::fallible_stream_outcome(#call))
-        }
-    };
-    let invocation = if tool.is_async {
-        quote!(#p::Invocation::future(async move { #outcome }))
-    } else {
-        quote!(#p::Invocation::blocking(move || #outcome))
-    };
-    quote! {
-        #name => {
-            #(#takes)*
-            __call.finish()?;
-            let __this = ::std::sync::Arc::clone(self);
-            ::std::result::Result::Ok(#invocation)
         }
     }
 }

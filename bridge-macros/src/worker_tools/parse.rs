@@ -1,9 +1,13 @@
 //! Reads a `#[worker_tools]` block into the [`model`](super::model), reporting every problem at
 //! its own tokens and carrying on.
 
+use proc_macro2::Span;
 use snakepit_bridge_spec::ValueKind;
 use syn::spanned::Spanned;
-use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType, Type, Visibility};
+use syn::{
+    FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType, Signature, Type,
+    Visibility,
+};
 
 use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
 use crate::attrs;
@@ -87,31 +91,64 @@ fn parse_method(
     errors: &mut Errors,
 ) -> Option<WorkerTool> {
     let description = attrs::doc_text(&method.attrs);
+    if !check_receiver(&method.sig, errors) {
+        strip_param_attributes(method);
+        return None;
+    }
     let sig = &mut method.sig;
     let ident = sig.ident.clone();
+    let mut valid = check_not_generic_or_unsafe(sig, errors);
+    let (args, args_ok) = parse_args(sig, errors);
+    valid &= args_ok;
+    let (answer, output_span, output) = parse_answer(sig, options.streaming.is_some(), errors);
+    valid &= output.is_some();
 
+    let value_ty = output.as_ref().and_then(|ty| answered_type(ty, answer));
+    let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
+
+    Some(WorkerTool {
+        method: ident,
+        tool_name,
+        description,
+        is_async: sig.asyncness.is_some(),
+        args,
+        answer,
+        output,
+        output_span,
+        value_ty,
+        valid,
+    })
+}
+
+/// Whether the method takes `&self` first, as a tool must; when not, it is reported.
+fn check_receiver(sig: &Signature, errors: &mut Errors) -> bool {
     match sig.inputs.first() {
         Some(FnArg::Receiver(receiver))
             if receiver.reference.is_some()
                 && receiver.mutability.is_none()
-                && receiver.colon_token.is_none() => {}
+                && receiver.colon_token.is_none() =>
+        {
+            true
+        }
         Some(FnArg::Receiver(receiver)) => {
             errors.at(
                 receiver,
                 "tool methods take `&self` (calls run concurrently); keep mutable state behind a Mutex",
             );
-            strip_param_attributes(method);
-            return None;
+            false
         }
         _ => {
             errors.at(
-                &ident,
+                &sig.ident,
                 "a `pub fn` in a #[worker_tools] block is a tool and takes `&self`; add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
             );
-            strip_param_attributes(method);
-            return None;
+            false
         }
     }
+}
+
+/// Whether the method has no generic parameters and is not `unsafe`; what it has is reported.
+fn check_not_generic_or_unsafe(sig: &Signature, errors: &mut Errors) -> bool {
     let mut valid = true;
     for param in &sig.generics.params {
         errors.at(
@@ -127,7 +164,13 @@ fn parse_method(
         );
         valid = false;
     }
+    valid
+}
 
+/// The arguments after `&self`, their `#[param(...)]` removed, each wire name once and one
+/// `rest` at most; whether all of them are usable.
+fn parse_args(sig: &mut Signature, errors: &mut Errors) -> (Vec<WorkerArg>, bool) {
+    let mut valid = true;
     let mut args = Vec::new();
     let mut wire_names = Unique::new();
     let mut has_rest = false;
@@ -162,38 +205,30 @@ fn parse_method(
         }
         args.push(arg);
     }
+    (args, valid)
+}
 
-    let (answer, output_span, output) = match &sig.output {
+/// How the method answers, where errors about the answer point, and the return type (`None`,
+/// reported, when there is none).
+fn parse_answer(
+    sig: &Signature,
+    marked_streaming: bool,
+    errors: &mut Errors,
+) -> (AnswerShape, Span, Option<Type>) {
+    match &sig.output {
         ReturnType::Default => {
             errors.push(syn::Error::new(
                 sig.paren_token.span.join(),
                 "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, ToolError>`",
             ));
-            valid = false;
             (AnswerShape::Unary, sig.ident.span(), None)
         }
         ReturnType::Type(_, ty) => (
-            answer_shape(ty, options.streaming.is_some()),
+            answer_shape(ty, marked_streaming),
             ty.span(),
             Some((**ty).clone()),
         ),
-    };
-
-    let value_ty = output.as_ref().and_then(|ty| answered_type(ty, answer));
-    let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
-
-    Some(WorkerTool {
-        method: ident,
-        tool_name,
-        description,
-        is_async: sig.asyncness.is_some(),
-        args,
-        answer,
-        output,
-        output_span,
-        value_ty,
-        valid,
-    })
+    }
 }
 
 fn parse_arg(
@@ -202,33 +237,10 @@ fn parse_arg(
     errors: &mut Errors,
 ) -> Option<WorkerArg> {
     let ty = (*pat_type.ty).clone();
-    let ident = match &*pat_type.pat {
-        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
-        other => {
-            errors.at(
-                other,
-                "use a plain name for each argument: it is the parameter's name on the wire",
-            );
-            return None;
-        }
-    };
-
+    let ident = arg_ident(&pat_type.pat, errors)?;
     if let Type::Reference(reference) = &ty {
-        // Only the call's context can be borrowed. Whether the type is the context (under any
-        // name) is for the compiler to say; what plainly is not is refused here.
-        if reference.mutability.is_some() || !could_be_context(&reference.elem) {
-            errors.at(
-                reference,
-                "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`; only the call's context is borrowed (`ctx: &ToolContext`)",
-            );
-            return None;
-        }
-        reject_param_options(&options, errors);
-        return Some(WorkerArg {
-            ident,
-            source: ArgSource::Borrowed(reference.elem.clone()),
-            ty,
-        });
+        let source = borrowed_source(reference, &options, errors)?;
+        return Some(WorkerArg { ident, source, ty });
     }
     if let Some(found) = naming::find_impl_trait(&ty) {
         errors.at(
@@ -237,12 +249,82 @@ fn parse_arg(
         );
         return None;
     }
+    let parameter = parameter(&ident, &ty, &pat_type.pat, options, errors)?;
+    Some(WorkerArg {
+        ident,
+        ty,
+        source: ArgSource::Parameter(Box::new(parameter)),
+    })
+}
 
-    let (wire_name, _) = naming::wire_name(&ident, options.rename.as_ref(), errors);
-    let classified = classify(&ty);
-    let optional_inner = option_inner(&ty).cloned();
-    let value_ty = optional_inner.clone().unwrap_or_else(|| ty.clone());
+/// The argument's name: a plain name is required (`mut` is allowed).
+fn arg_ident(pat: &Pat, errors: &mut Errors) -> Option<Ident> {
+    match pat {
+        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => Some(pat.ident.clone()),
+        other => {
+            errors.at(
+                other,
+                "use a plain name for each argument: it is the parameter's name on the wire",
+            );
+            None
+        }
+    }
+}
 
+/// A borrowed argument: only the call's context can be borrowed. Whether the type is the
+/// context (under any name) is for the compiler to say; what plainly is not is refused here.
+fn borrowed_source(
+    reference: &syn::TypeReference,
+    options: &attrs::WorkerParamOptions,
+    errors: &mut Errors,
+) -> Option<ArgSource> {
+    if reference.mutability.is_some() || !could_be_context(&reference.elem) {
+        errors.at(
+            reference,
+            "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`; only the call's context is borrowed (`ctx: &ToolContext`)",
+        );
+        return None;
+    }
+    reject_param_options(options, errors);
+    Some(ArgSource::Borrowed(reference.elem.clone()))
+}
+
+/// A parameter of the call: its wire name, how it is taken, and its registered host type.
+fn parameter(
+    ident: &Ident,
+    ty: &Type,
+    pat: &Pat,
+    options: attrs::WorkerParamOptions,
+    errors: &mut Errors,
+) -> Option<Parameter> {
+    let (wire_name, _) = naming::wire_name(ident, options.rename.as_ref(), errors);
+    let classified = classify(ty);
+    let optional_inner = option_inner(ty).cloned();
+    let optional = optional_inner.is_some();
+    let value_ty = optional_inner.unwrap_or_else(|| ty.clone());
+
+    check_one_source(&options, pat, errors);
+    let (binary, rest) = (options.binary.is_some(), options.rest.is_some());
+    let taking = taking(options.default, binary, rest, ty, optional, errors)?;
+    let type_name = match naming::declared_kind(options.kind.as_ref(), errors) {
+        Some(kind) => kind.host_type_name().to_owned(),
+        None => host_type_name(&taking, classified.kind).to_owned(),
+    };
+    Some(Parameter {
+        wire_name,
+        type_name,
+        value_ty,
+        taking,
+        description: options
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .unwrap_or_default(),
+    })
+}
+
+/// `default`, `binary` and `rest` say where the value comes from: one at most.
+fn check_one_source(options: &attrs::WorkerParamOptions, pat: &Pat, errors: &mut Errors) {
     let sources = [
         options.default.is_some(),
         options.binary.is_some(),
@@ -250,51 +332,50 @@ fn parse_arg(
     ];
     if sources.iter().filter(|given| **given).count() > 1 {
         errors.at(
-            &pat_type.pat,
+            pat,
             "`default`, `binary` and `rest` exclude each other; keep one",
         );
     }
-    let mut type_name = classified.kind.host_type_name().to_owned();
-    let taking = if let Some(default) = options.default {
-        if optional_inner.is_some() {
+}
+
+/// How the parameter is taken (`default` first, then `binary`, then `rest`); a default on an
+/// `Option` is refused.
+fn taking(
+    default: Option<syn::Expr>,
+    binary: bool,
+    rest: bool,
+    ty: &Type,
+    optional: bool,
+    errors: &mut Errors,
+) -> Option<Taking> {
+    Some(if let Some(default) = default {
+        if optional {
             errors.at(
-                &ty,
+                ty,
                 "an argument with a default is not an `Option`: the default fills it in; take the value's type, or remove `default`",
             );
             return None;
         }
         Taking::Default(default)
-    } else if options.binary.is_some() {
-        type_name = snakepit_bridge_spec::BYTES_TYPE.to_owned();
-        Taking::Binary {
-            optional: optional_inner.is_some(),
-        }
-    } else if options.rest.is_some() {
-        type_name = ValueKind::Any.host_type_name().to_owned();
+    } else if binary {
+        Taking::Binary { optional }
+    } else if rest {
         Taking::Rest
-    } else if optional_inner.is_some() {
+    } else if optional {
         Taking::Optional
     } else {
         Taking::Required
-    };
-    if let Some(kind) = naming::declared_kind(options.kind.as_ref(), errors) {
-        type_name = kind.host_type_name().to_owned();
-    }
-    Some(WorkerArg {
-        ident,
-        ty,
-        source: ArgSource::Parameter(Box::new(Parameter {
-            wire_name,
-            type_name,
-            value_ty,
-            taking,
-            description: options
-                .description
-                .as_ref()
-                .map(LitStr::value)
-                .unwrap_or_default(),
-        })),
     })
+}
+
+/// The host type registered for a parameter taken so, of `kind` (unless `kind = "..."` says
+/// otherwise): bytes for `binary`, any for `rest`.
+fn host_type_name(taking: &Taking, kind: ValueKind) -> &'static str {
+    match taking {
+        Taking::Binary { .. } => snakepit_bridge_spec::BYTES_TYPE,
+        Taking::Rest => ValueKind::Any.host_type_name(),
+        _ => kind.host_type_name(),
+    }
 }
 
 /// Whether a borrowed argument's type may be the call's context: a plain path (the context
