@@ -50,6 +50,8 @@
 //!   `testkit::host::EmbeddedHost` is a real gRPC server with a snakepit host's behaviour, and
 //!   `testkit::launcher::Launcher` starts and drives a worker as a snakepit pool does.
 //! - [`proto`] holds the wire types, for raw calls.
+//! - [`guide`] holds the guides: a worker in a pool and in production, testing without
+//!   Elixir, the session context and the wire's rules, the build-time check.
 //!
 //! # Features
 //!
@@ -64,10 +66,10 @@
 //!
 //! ```toml
 //! [dependencies]
-//! snakepit-bridge = "0.1"
+//! snakepit-bridge = { path = "../snakepit-bridge" }   # not on crates.io yet: a path or git dependency
 //!
 //! [dev-dependencies]
-//! snakepit-bridge = { version = "0.1", features = ["testkit"] }
+//! snakepit-bridge = { path = "../snakepit-bridge", features = ["testkit"] }
 //! ```
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -124,6 +126,13 @@ pub mod worker {
     #![doc = include_str!("worker.md")]
     pub use snakepit_bridge_worker::*;
 }
+
+pub mod guide;
+
+// The README's Rust examples compile as doc tests, so that none of them rots.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
 
 #[doc(hidden)]
 pub mod __private {
