@@ -125,7 +125,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
     );
     if let Ok(path) = std::env::var("SNAKEPIT_READY_FILE") {
-        snakepit_bridge::worker::write_ready_file(std::path::Path::new(&path), port)?;
+        // By hand, as snakepit's host reads it (`read_ready_file/1` of
+        // lib/snakepit/worker/process_manager.ex): the port as text, renamed into place whole.
+        let temporary = format!("{path}.tmp");
+        std::fs::write(&temporary, port.to_string())?;
+        std::fs::rename(&temporary, &path)?;
     }
     server.await??;
     Ok(())

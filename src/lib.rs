@@ -139,7 +139,24 @@ pub mod __private {
     pub use snakepit_bridge_runtime::__private::*;
 }
 
-/// Tool-name rules and suggestions shared by the runtime and the macros.
+/// The protocol's rules that a user of the bridge names: the manifest of a tool list and how
+/// two lists differ, tool names, the checks of a call against a tool, exact JSON (integers
+/// beyond 64 bits, non-finite floats), the error JSON a tool's failure travels in, the
+/// `grpc-timeout` header and the heartbeat settings. Every side of the wire (the client, the
+/// worker, the testkit's host, the macros and the CLI) applies these same functions.
+///
+/// The plumbing between the crates (wire keys, launch details, the lane's frames) stays in the
+/// rules crate, `snakepit-bridge-spec`, outside this API.
 pub mod spec {
-    pub use snakepit_bridge_spec::*;
+    pub use snakepit_bridge_spec::{
+        accepted_kinds, check_call, closest_name, compare_tools, decode_exact, did_you_mean,
+        elixir_error_module, encode_grpc_timeout, host_type_names, is_compatible,
+        message_without_position, parse_grpc_timeout, read_error_json, snapshot_command,
+        to_finite_json, tool_drift, validate_tool_name, write_error_json, CallProblem,
+        DeclaredParameter, DeclaredTool, ErrorJson, ExactJsonError, FiniteJsonError,
+        HeartbeatConfig, HostParameter, HostTool, JsonPath, Manifest, ManifestError, Mismatch,
+        MismatchKind, NonFinite, PathSegment, ToolDrift, ToolNameError, TranslatedError, ValueKind,
+        WideInteger, BYTES_TYPE, MANIFEST_FORMAT_VERSION, MAX_TOOL_NAME_BYTES,
+        TRANSLATED_ERROR_TYPES,
+    };
 }

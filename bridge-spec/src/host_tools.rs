@@ -59,7 +59,7 @@ impl HostTool {
     ///
     /// Each parameter's `default` comes out of its validation, a `bytes` parameter is
     /// `binary`, and the metadata the registration itself adds
-    /// ([`REGISTRATION_METADATA_KEYS`]) is dropped; other metadata is kept. A registration
+    /// (`adapter_class`, `module`, `supports_streaming`) is dropped; other metadata is kept. A registration
     /// cannot carry the JSON Schemas of parameters and results nor `extra_parameters` (a
     /// `**kwargs` / `#[param(rest)]` parameter registers as an ordinary `any` parameter), so
     /// those stay empty.

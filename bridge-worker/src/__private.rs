@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::output::{BoxFuture, Invocation, Outcome, ToolReturn};
+use crate::output::Outcome;
+pub use crate::output::ToolReturn;
 pub use crate::stream::{fallible_stream_outcome, stream_outcome};
 pub use snakepit_bridge_runtime::__private::{
     any_schema, SchemaProbe, SchemaViaAnything, SchemaViaJsonSchema,
@@ -20,7 +21,6 @@ pub use snakepit_bridge_runtime::__private::{
 
 use crate::{
     Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError,
-    ToolSet,
 };
 
 /// One parameter, as registered with the host; `rest` for a `#[param(rest)]` argument;
@@ -81,29 +81,6 @@ fn known_schema(schema: Value) -> Option<Value> {
         _ => false,
     };
     (!says_nothing).then_some(schema)
-}
-
-/// The error for a tool `T` does not serve, worded as snakepit's Python worker words it
-/// (`AttributeError`), with the tools it does serve.
-pub fn unknown_tool<T: ToolSet>(name: &str) -> ToolError {
-    let tools = crate::toolset::built::<T>();
-    let names: Vec<&str> = tools
-        .definitions
-        .iter()
-        .map(|tool| tool.name.as_str())
-        .collect();
-    let type_name = T::type_name().rsplit("::").next().unwrap_or_default();
-    let hint = snakepit_bridge_spec::did_you_mean(snakepit_bridge_spec::closest_name(
-        name,
-        names.iter().copied(),
-    ));
-    ToolError::new(
-        "AttributeError",
-        format!(
-            "Tool '{name}' not found in {type_name}{hint} (tools: {})",
-            names.join(", ")
-        ),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------

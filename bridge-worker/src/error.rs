@@ -39,6 +39,31 @@ impl ToolError {
         }
     }
 
+    /// The failure of a call to a tool `T` does not serve, worded as snakepit's Python worker
+    /// words it (`AttributeError`), with the closest name and the tools `T` serves: what a
+    /// hand-written [`ToolSet::invoke`](crate::ToolSet::invoke) answers for a name it does not
+    /// know.
+    pub fn unknown_tool<T: crate::ToolSet>(name: &str) -> Self {
+        let tools = crate::toolset::built::<T>();
+        let names: Vec<&str> = tools
+            .definitions
+            .iter()
+            .map(|tool| tool.name.as_str())
+            .collect();
+        let type_name = T::type_name().rsplit("::").next().unwrap_or_default();
+        let hint = snakepit_bridge_spec::did_you_mean(snakepit_bridge_spec::closest_name(
+            name,
+            names.iter().copied(),
+        ));
+        ToolError::new(
+            "AttributeError",
+            format!(
+                "Tool '{name}' not found in {type_name}{hint} (tools: {})",
+                names.join(", ")
+            ),
+        )
+    }
+
     /// A failure raised outside the tool's code, where the tool's name is not known: the
     /// message sent to the host is prefixed with it.
     pub(crate) fn outside_the_tool(mut self) -> Self {

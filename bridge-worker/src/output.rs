@@ -11,7 +11,7 @@ use snakepit_bridge_spec::{to_finite_json, FiniteJsonError};
 use crate::stream::ChunkStream;
 use crate::ToolError;
 
-/// The outcome of one tool call.
+/// The outcome of one tool call: what an [`Invocation`] ends with.
 pub type Outcome = Result<Answer, ToolError>;
 
 /// A tool's answer.
@@ -159,13 +159,15 @@ impl<T: IntoToolOutput, E: Into<ToolError>> ToolReturn for Result<T, E> {
 }
 
 /// A boxed, sendable future.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// How a tool call runs: an `async fn` tool as a task, a plain `fn` tool on a blocking thread
-/// (so that it never holds up heartbeats or other calls).
+/// (so that it never holds up heartbeats or other calls). [`ToolSet::invoke`](crate::ToolSet::invoke)
+/// returns it, once the call's parameters are decoded; the worker runs it under the call's
+/// deadline.
 pub enum Invocation {
     /// An `async fn` tool.
-    Async(BoxFuture<Outcome>),
+    Async(Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>),
     /// A plain `fn` tool.
     Blocking(Box<dyn FnOnce() -> Outcome + Send + 'static>),
 }

@@ -12,7 +12,7 @@ use snakepit_bridge_spec::launch::{
 /// Writes `port` as decimal text to `path` atomically: a `<path>.tmp` written and synced, then
 /// renamed onto `path`. The host accepts a partly written file as a port ("50" of "50123"), so
 /// it must never see one.
-pub fn write_ready_file(path: &Path, port: u16) -> std::io::Result<()> {
+pub(crate) fn write_ready_file(path: &Path, port: u16) -> std::io::Result<()> {
     let temporary = temporary_path(path);
     let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
@@ -36,7 +36,7 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// The pool worker id snakepit put in the ready file's name
 /// (`snakepit_ready_<worker id>_<unique int>`), which it passes nowhere else. The host routes
 /// registered tools by this id, so registering under it lets the host call them.
-pub fn worker_id_from_ready_file(path: &Path) -> Option<String> {
+pub(crate) fn worker_id_from_ready_file(path: &Path) -> Option<String> {
     worker_id_from_ready_file_name(path.file_name()?.to_str()?).map(str::to_owned)
 }
 

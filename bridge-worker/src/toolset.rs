@@ -19,6 +19,57 @@ use crate::ToolError;
 
 /// A set of tools a worker serves. `#[worker_tools]` on an `impl` block implements it; the
 /// worker runtime calls [`invoke`](Self::invoke) for each `ExecuteTool`.
+///
+/// Written by hand, it takes the parameters from the [`ToolCall`], refuses the ones no
+/// parameter took ([`ToolCall::finish`]), and answers an [`Invocation`]: the same checks and
+/// errors as the macro's.
+///
+/// ```
+/// use std::sync::Arc;
+/// use serde_json::json;
+/// use snakepit_bridge::worker::{
+///     run_tool, Answer, IntoToolOutput, Invocation, ParameterDefinition, ToolCall,
+///     ToolDefinition, ToolError, ToolSet,
+/// };
+///
+/// struct Adder;
+///
+/// impl ToolSet for Adder {
+///     fn tool_definitions() -> Vec<ToolDefinition> {
+///         vec![ToolDefinition::new("add", "Adds two integers.")
+///             .with_parameter(ParameterDefinition::new("a", "integer"))
+///             .with_parameter(ParameterDefinition::new("b", "integer").with_default(json!(0)))]
+///     }
+///
+///     fn type_name() -> &'static str {
+///         "my_worker::Adder"
+///     }
+///
+///     fn invoke(self: &Arc<Self>, mut call: ToolCall) -> Result<Invocation, ToolError> {
+///         match call.tool_name() {
+///             "add" => {
+///                 let a: i64 = call.required("a")?;
+///                 let b: i64 = call.or_default("b", || 0)?;
+///                 call.finish()?;
+///                 Ok(Invocation::future(async move {
+///                     (a + b).into_tool_output().map(Answer::Value)
+///                 }))
+///             }
+///             other => Err(ToolError::unknown_tool::<Self>(other)),
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let tools = Arc::new(Adder);
+/// let answer = run_tool(&tools, ToolCall::for_test("add", json!({"a": 2}), [])).await;
+/// assert_eq!(answer.unwrap().json().unwrap(), json!(2));
+///
+/// let unknown = run_tool(&tools, ToolCall::for_test("ad", json!({}), [])).await.unwrap_err();
+/// assert!(unknown.message().contains("did you mean `add`?"), "{}", unknown.message());
+/// # }
+/// ```
 pub trait ToolSet: Send + Sync + 'static {
     /// The tools, as registered with the host.
     ///
@@ -35,8 +86,10 @@ pub trait ToolSet: Send + Sync + 'static {
     fn invoke(self: &Arc<Self>, call: ToolCall) -> Result<Invocation, ToolError>;
 }
 
-/// One tool as data.
+/// One tool as data. `#[worker_tools]` builds them from the methods; a hand-written
+/// [`ToolSet`] builds them with [`ToolDefinition::new`] and the `with_` methods.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolDefinition {
     /// The tool's name.
     pub name: String,
@@ -54,8 +107,9 @@ pub struct ToolDefinition {
     pub result_schema: Option<Value>,
 }
 
-/// One parameter of a tool.
+/// One parameter of a tool, built with [`ParameterDefinition::new`] and the `with_` methods.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ParameterDefinition {
     /// The name on the wire.
     pub name: String,
@@ -79,6 +133,47 @@ pub struct ParameterDefinition {
 }
 
 impl ToolDefinition {
+    /// A unary tool `name` (served by the method of the same name) that takes no parameters
+    /// and says what it does in `description`.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        let name = name.into();
+        ToolDefinition {
+            method: name.clone(),
+            name,
+            description: description.into(),
+            parameters: Vec::new(),
+            streaming: false,
+            extra_parameters: false,
+            result_schema: None,
+        }
+    }
+
+    /// Adds a parameter, after those added before it.
+    pub fn with_parameter(mut self, parameter: ParameterDefinition) -> Self {
+        self.extra_parameters |= parameter.rest;
+        self.parameters.push(parameter);
+        self
+    }
+
+    /// Marks the tool streaming (`ExecuteStreamingTool`): its [`Invocation`] answers
+    /// [`Answer::Stream`](crate::Answer::Stream).
+    pub fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
+
+    /// Names the Rust method that serves the tool, when it is not the tool's name.
+    pub fn with_method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// The JSON Schema of the tool's result.
+    pub fn with_result_schema(mut self, schema: Value) -> Self {
+        self.result_schema = Some(schema);
+        self
+    }
+
     /// The tool as the host is told of it: the entry of the worker's manifest, and what
     /// [`to_registration`](Self::to_registration) sends.
     pub fn to_host_tool(&self) -> HostTool {
@@ -128,6 +223,64 @@ impl ToolDefinition {
             ]),
             supports_streaming: tool.supports_streaming,
         }
+    }
+}
+
+impl ParameterDefinition {
+    /// A required parameter `name` of host type `type_name` (`string`, `integer`, `float`,
+    /// `boolean`, `list`, `map`, `any`: the names of
+    /// [`host_type_names`](snakepit_bridge_spec::host_type_names)).
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        ParameterDefinition {
+            name: name.into(),
+            type_name: type_name.into(),
+            required: true,
+            default: None,
+            binary: false,
+            rest: false,
+            description: String::new(),
+            schema: None,
+        }
+    }
+
+    /// A parameter the call may leave out.
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    /// A parameter the call may leave out, which then takes `default`.
+    pub fn with_default(mut self, default: Value) -> Self {
+        self.required = false;
+        self.default = Some(default);
+        self
+    }
+
+    /// A parameter that comes in `binary_parameters` (host type `bytes`).
+    pub fn binary(mut self) -> Self {
+        self.binary = true;
+        self.type_name = snakepit_bridge_spec::BYTES_TYPE.to_owned();
+        self
+    }
+
+    /// A parameter that takes every parameter no other one takes (Python's `**kwargs`); it is
+    /// never required.
+    pub fn rest(mut self) -> Self {
+        self.rest = true;
+        self.required = false;
+        self
+    }
+
+    /// What the parameter means.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The JSON Schema of the parameter's value.
+    pub fn with_schema(mut self, schema: Value) -> Self {
+        self.schema = Some(schema);
+        self
     }
 }
 

@@ -11,10 +11,9 @@ use serde_json::json;
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::CleanupSessionRequest;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
-use snakepit_bridge::worker::__private::{unknown_tool, Invocation};
 use snakepit_bridge::worker::{
-    Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolDefinition, ToolError, ToolSet,
-    Worker, WorkerHandle,
+    Answer, IntoToolOutput, Invocation, ParameterDefinition, ToolCall, ToolDefinition, ToolError,
+    ToolSet, Worker, WorkerHandle,
 };
 use tonic::transport::Channel;
 
@@ -29,24 +28,9 @@ struct CountedTools;
 impl ToolSet for CountedTools {
     fn tool_definitions() -> Vec<ToolDefinition> {
         DEFINITIONS_BUILT.fetch_add(1, Ordering::SeqCst);
-        vec![ToolDefinition {
-            name: "ping".into(),
-            method: "ping".into(),
-            description: "Echoes.".into(),
-            parameters: vec![ParameterDefinition {
-                name: "message".into(),
-                type_name: "string".into(),
-                required: true,
-                default: None,
-                binary: false,
-                rest: false,
-                description: String::new(),
-                schema: Some(json!({"type": "string"})),
-            }],
-            streaming: false,
-            extra_parameters: false,
-            result_schema: None,
-        }]
+        vec![ToolDefinition::new("ping", "Echoes.").with_parameter(
+            ParameterDefinition::new("message", "string").with_schema(json!({"type": "string"})),
+        )]
     }
 
     fn type_name() -> &'static str {
@@ -58,7 +42,7 @@ impl ToolSet for CountedTools {
             "ping" => Ok(Invocation::future(async {
                 json!("pong").into_tool_output().map(Answer::Value)
             })),
-            other => Err(unknown_tool::<Self>(other)),
+            other => Err(ToolError::unknown_tool::<Self>(other)),
         }
     }
 }

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::{ExecuteToolRequest, HeartbeatRequest};
-// `run_tool`'s answer is plumbing, named under `__private`.
-use snakepit_bridge::worker::Answer;
-use snakepit_bridge::worker::{run_tool, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet};
+use snakepit_bridge::worker::{
+    run_tool, Answer, BinaryResult, ToolCall, ToolContext, ToolError, ToolSet,
+};
 use snakepit_bridge::worker_tools;
 use tokio_stream::Stream;
 
@@ -463,4 +463,42 @@ async fn a_tool_sees_the_callers_grpc_timeout_as_its_deadline() {
         b"null",
         "no grpc-timeout, no deadline"
     );
+}
+
+#[test]
+fn hand_built_definitions_register_as_the_macro_s_do() {
+    use snakepit_bridge::worker::{ParameterDefinition, ToolDefinition};
+
+    // The schemas come from schemars through the macro's probes; the rest is the builders'.
+    let without_schemas = |mut tool: ToolDefinition| {
+        tool.result_schema = None;
+        for parameter in &mut tool.parameters {
+            parameter.schema = None;
+        }
+        tool.to_host_tool()
+    };
+    let by_macro = |name: &str| {
+        Tools::tool_definitions()
+            .into_iter()
+            .find(|tool| tool.name == name)
+            .map(without_schemas)
+            .unwrap()
+    };
+    let by_hand = [
+        ToolDefinition::new("count", "Streams the numbers from 1 to `n`.")
+            .streaming()
+            .with_parameter(ParameterDefinition::new("n", "integer")),
+        ToolDefinition::new("maybe_bytes", "").with_parameter(
+            ParameterDefinition::new("data", "bytes")
+                .binary()
+                .optional(),
+        ),
+        ToolDefinition::new("type", "")
+            .with_method("r#type")
+            .with_parameter(ParameterDefinition::new("in", "integer")),
+    ];
+    for tool in by_hand {
+        let name = tool.name.clone();
+        assert_eq!(without_schemas(tool), by_macro(&name), "tool `{name}`");
+    }
 }

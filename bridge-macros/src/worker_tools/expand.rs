@@ -46,7 +46,7 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     let self_ty = &model.item.self_ty;
     let valid = || model.tools.iter().filter(|tool| tool.valid);
     let definitions = valid().map(|tool| definition(tool, &p));
-    let arms = valid().map(|tool| arm(tool, &p));
+    let arms = valid().map(|tool| arm(tool, k, &p));
     quote! {
         impl #k::ToolSet for #self_ty {
             fn tool_definitions() -> ::std::vec::Vec<#k::ToolDefinition> {
@@ -67,13 +67,13 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
             fn invoke(
                 self: &::std::sync::Arc<Self>,
                 mut __call: #k::ToolCall,
-            ) -> ::std::result::Result<#p::Invocation, #k::ToolError> {
+            ) -> ::std::result::Result<#k::Invocation, #k::ToolError> {
                 #[allow(unused_imports)]
                 use #p::{ArgIsContext as _, ArgIsParameter as _};
                 match __call.tool_name() {
                     #(#arms)*
                     __other => ::std::result::Result::Err(
-                        #p::unknown_tool::<Self>(__other),
+                        #k::ToolError::unknown_tool::<Self>(__other),
                     ),
                 }
             }
@@ -167,7 +167,8 @@ fn default_value(expr: &syn::Expr) -> TokenStream {
     }
 }
 
-fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
+/// The `match` arm of one tool: `k` is the worker crate's path, `p` its `__private`.
+fn arm(tool: &WorkerTool, k: &TokenStream, p: &TokenStream) -> TokenStream {
     let name = &tool.tool_name;
     let method = &tool.method;
     let (takes, passes): (Vec<_>, Vec<_>) = tool.args.iter().map(|arg| take_arg(arg, p)).unzip();
@@ -178,9 +179,9 @@ fn arm(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
     };
     let outcome = outcome(tool, &call, p);
     let invocation = if tool.is_async {
-        quote!(#p::Invocation::future(async move { #outcome }))
+        quote!(#k::Invocation::future(async move { #outcome }))
     } else {
-        quote!(#p::Invocation::blocking(move || #outcome))
+        quote!(#k::Invocation::blocking(move || #outcome))
     };
     quote! {
         #name => {
