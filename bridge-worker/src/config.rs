@@ -76,17 +76,6 @@ impl LogLevel {
             _ => return None,
         })
     }
-
-    /// The `tracing` filter directive for this level.
-    pub fn directive(self) -> &'static str {
-        match self {
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warning => "warn",
-            LogLevel::Error => "error",
-            LogLevel::None => "off",
-        }
-    }
 }
 
 impl WorkerConfig {
@@ -606,7 +595,11 @@ mod tests {
     #[test]
     fn log_levels() {
         assert_eq!(LogLevel::parse("ERROR"), Some(LogLevel::Error));
-        assert_eq!(LogLevel::parse("none").unwrap().directive(), "off");
+        assert_eq!(LogLevel::parse("none"), Some(LogLevel::None));
+        // Every name snakepit sends (SNAKEPIT_LOG_LEVEL) is read.
+        for name in snakepit_bridge_spec::launch::LOG_LEVEL_NAMES {
+            assert!(LogLevel::parse(name).is_some(), "{name}");
+        }
         assert_eq!(LogLevel::parse("loud"), None);
     }
 }

@@ -25,9 +25,9 @@ use snakepit_bridge_spec::{write_error_json, ErrorJson};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolError {
     error: ErrorJson,
-    /// Raised where the tool is not known (its result could not be sent): the message sent
-    /// to the host starts with the tool's name.
-    names_no_tool: bool,
+    /// Raised outside the tool's code, which does not know the tool's name (its result could
+    /// not be sent, ...): the message sent to the host starts with the tool's name.
+    raised_outside_the_tool: bool,
 }
 
 impl ToolError {
@@ -35,7 +35,7 @@ impl ToolError {
     pub fn new(type_name: impl Into<String>, message: impl Into<String>) -> Self {
         ToolError {
             error: ErrorJson::new(type_name, message),
-            names_no_tool: false,
+            raised_outside_the_tool: false,
         }
     }
 
@@ -67,7 +67,7 @@ impl ToolError {
     /// A failure raised outside the tool's code, where the tool's name is not known: the
     /// message sent to the host is prefixed with it.
     pub(crate) fn outside_the_tool(mut self) -> Self {
-        self.names_no_tool = true;
+        self.raised_outside_the_tool = true;
         self
     }
 
@@ -122,7 +122,7 @@ impl ToolError {
     /// ([`write_error_json`]: `tool_name` and `session_id` join the context). A failure raised
     /// outside the tool's code (its result could not be sent) names the tool in its message.
     pub fn to_error_message(&self, tool: &str, session: &str) -> String {
-        if self.names_no_tool {
+        if self.raised_outside_the_tool {
             let mut error = self.error.clone();
             error.message = format!("tool `{tool}`: {}", error.message);
             write_error_json(&error, tool, session)
