@@ -381,24 +381,7 @@ impl<T: ToolSet> Worker<T> {
     /// each returns [`WorkerError::NotServed`], whose
     /// [`exit_code`](NotServed::exit_code) is the one to exit with.
     pub async fn serve(mut self) -> Result<StopReason, WorkerError> {
-        if let Some(code) = crate::toolset::describe_if_asked::<T>() {
-            if code != ExitCode::SUCCESS {
-                return Err(WorkerError::Config(
-                    "could not write the tool manifest to stdout".to_owned(),
-                ));
-            }
-            return Err(WorkerError::NotServed(NotServed::Described));
-        }
-        if self.config.is_none() {
-            if let Some(code) = crate::config::explain_if_run_by_hand::<T>() {
-                let not_served = if code == ExitCode::SUCCESS {
-                    NotServed::Help
-                } else {
-                    NotServed::ByHand
-                };
-                return Err(WorkerError::NotServed(not_served));
-            }
-        }
+        self.answer_if_not_served()?;
         let config = match self.config.take() {
             Some(config) => config,
             None => WorkerConfig::from_process().map_err(WorkerError::Config)?,
@@ -411,51 +394,20 @@ impl<T: ToolSet> Worker<T> {
             watch_stdin(&stop);
         }
 
-        let link = match &config.elixir_address {
-            Some(address) => {
-                HostLink::connect(address, self.connect_retries, self.host_options.as_ref())
-                    .await
-                    .map_err(|source| WorkerError::HostUnreachable {
-                        address: address.clone(),
-                        source,
-                    })?
-            }
-            None => {
-                tracing::warn!("no --elixir-address: the worker runs without a host; calls back into Elixir will fail");
-                HostLink::standalone()
-            }
-        };
+        let link = connect_host(&config, self.connect_retries, self.host_options.as_ref()).await?;
         let link = Arc::new(link);
         let _ = self.handle.inner.link.set(link.clone());
-
         let worker_id = config
             .ready_file
             .as_deref()
             .and_then(worker_id_from_ready_file)
             .unwrap_or_else(|| format!("rust-{}", std::process::id()));
-        let limit = self.startup_timeout;
-        let tools = tokio::time::timeout(limit, self.start(&config, &link, &worker_id))
-            .await
-            .map_err(|_| WorkerError::Start {
-                source: format!(
-                    "the tools' building and the start-up hooks did not finish within {limit:?} \
-                     (snakepit stops waiting for a worker after 30 s); make them faster or raise \
-                     `Worker::startup_timeout`"
-                )
-                .into(),
-            })??;
-
-        let address = SocketAddr::from(([127, 0, 0, 1], config.port));
-        let listener = match self.listener.take() {
-            Some(listener) => listener
-                .set_nonblocking(true)
-                .and_then(|()| tokio::net::TcpListener::from_std(listener)),
-            None => tokio::net::TcpListener::bind(address).await,
-        }
-        .map_err(|source| WorkerError::Bind { address, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| WorkerError::Bind { address, source })?;
+        let tools = self.start_in_time(&config, &link, &worker_id).await?;
+        let listener = self.bind(config.port).await?;
+        let bound = listener.local_addr().map_err(|source| WorkerError::Bind {
+            address: SocketAddr::from(([127, 0, 0, 1], config.port)),
+            source,
+        })?;
 
         // One heartbeat task for every session (see `Heartbeats`).
         let heartbeats = Arc::new(Heartbeats::start(
@@ -481,54 +433,81 @@ impl<T: ToolSet> Worker<T> {
                 stop.clone(),
             )
         });
-        let service = BridgeServiceServer::from_arc(service)
-            .max_decoding_message_size(MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(MAX_MESSAGE_SIZE);
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let (drain, draining) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = draining.await;
-                }),
-        );
+        let (drain, server) = serve_grpc(service, listener);
         let reaper = release_idle_sessions(link.clone(), self.session_idle_timeout);
-
         // The listener accepts from here on: now the host may read the port.
-        if let Some(path) = &config.ready_file {
-            write_ready_file(path, bound.port()).map_err(|source| WorkerError::ReadyFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-            // The host re-reads the ready file whenever the worker prints, and otherwise every
-            // 50 ms: one line gets the worker into the pool at once. (Output is only logged.)
-            announce_ready(bound);
-        } else if config.log_level != crate::config::LogLevel::None {
-            // Started by hand (`EXE --port 50051`), where the default log level prints
-            // nothing: say once where it listens.
-            announce_listening(bound, crate::toolset::built::<T>().definitions.len());
-        }
-        tracing::info!(address = %bound, tools = crate::toolset::built::<T>().definitions.len(), "worker serving");
+        announce::<T>(&config, bound)?;
 
         let reason = stop.stopped().await;
         tracing::info!(%reason, "worker stopping");
         let _ = drain.send(());
-        let lane_drained = async {
-            if let Some(lane) = &lane {
-                lane.drain(self.shutdown_grace).await;
+        drain_calls(self.shutdown_grace, server, lane).await;
+        self.run_shutdown_hooks(&reason).await;
+        reaper.abort();
+        heartbeats.stop();
+        link.release_all();
+        Ok(reason)
+    }
+
+    /// `--snakepit-describe`, and (with no configuration given in code) `--help` or a run by
+    /// hand: what to print is printed, and the worker does not serve.
+    fn answer_if_not_served(&self) -> Result<(), WorkerError> {
+        if let Some(code) = crate::toolset::describe_if_asked::<T>() {
+            if code != ExitCode::SUCCESS {
+                return Err(WorkerError::Config(
+                    "could not write the tool manifest to stdout".to_owned(),
+                ));
             }
-        };
-        let (served, ()) = tokio::join!(
-            tokio::time::timeout(self.shutdown_grace, server),
-            lane_drained
-        );
-        if served.is_err() {
-            tracing::warn!(grace = ?self.shutdown_grace, "calls still in flight after the grace period; stopping anyway");
+            return Err(WorkerError::NotServed(NotServed::Described));
         }
-        drop(lane);
-        // One deadline for all the hooks: a stop takes at most twice the grace period (4 s by
-        // default), inside the 6 s snakepit waits before SIGKILL.
+        if self.config.is_none() {
+            if let Some(code) = crate::config::explain_if_run_by_hand::<T>() {
+                let not_served = if code == ExitCode::SUCCESS {
+                    NotServed::Help
+                } else {
+                    NotServed::ByHand
+                };
+                return Err(WorkerError::NotServed(not_served));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`start`](Self::start) within the start-up timeout.
+    async fn start_in_time(
+        &mut self,
+        config: &WorkerConfig,
+        link: &Arc<HostLink>,
+        worker_id: &str,
+    ) -> Result<Arc<T>, WorkerError> {
+        let limit = self.startup_timeout;
+        tokio::time::timeout(limit, self.start(config, link, worker_id))
+            .await
+            .map_err(|_| WorkerError::Start {
+                source: format!(
+                    "the tools' building and the start-up hooks did not finish within {limit:?} \
+                     (snakepit stops waiting for a worker after 30 s); make them faster or raise \
+                     `Worker::startup_timeout`"
+                )
+                .into(),
+            })?
+    }
+
+    /// The listener given in code, or one bound on `127.0.0.1:port`.
+    async fn bind(&mut self, port: u16) -> Result<tokio::net::TcpListener, WorkerError> {
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        match self.listener.take() {
+            Some(listener) => listener
+                .set_nonblocking(true)
+                .and_then(|()| tokio::net::TcpListener::from_std(listener)),
+            None => tokio::net::TcpListener::bind(address).await,
+        }
+        .map_err(|source| WorkerError::Bind { address, source })
+    }
+
+    /// The shutdown hooks, with one deadline for all: a stop takes at most twice the grace
+    /// period (4 s by default), inside the 6 s snakepit waits before SIGKILL.
+    async fn run_shutdown_hooks(&mut self, reason: &StopReason) {
         let hooks_deadline = tokio::time::Instant::now() + self.shutdown_grace;
         for hook in self.shutdown_hooks.drain(..) {
             if tokio::time::timeout_at(hooks_deadline, hook(reason.clone()))
@@ -538,10 +517,6 @@ impl<T: ToolSet> Worker<T> {
                 tracing::warn!(grace = ?self.shutdown_grace, "the shutdown hooks did not finish within the grace period; stopping anyway");
             }
         }
-        reaper.abort();
-        heartbeats.stop();
-        link.release_all();
-        Ok(reason)
     }
 
     /// Builds the tools and runs the start-up hooks.
@@ -579,6 +554,90 @@ impl<T: ToolSet> Worker<T> {
 /// Never called: stands in for the tools taken out of the worker once built.
 fn unreachable_build<T>() -> BoxFuture<Result<T, BoxError>> {
     Box::pin(async { Err("the worker's tools were already built".into()) })
+}
+
+/// The link to the host at `--elixir-address`, or none when there is no address.
+async fn connect_host(
+    config: &WorkerConfig,
+    retries: ConnectRetries,
+    options: Option<&ContextOptions>,
+) -> Result<HostLink, WorkerError> {
+    match &config.elixir_address {
+        Some(address) => HostLink::connect(address, retries, options)
+            .await
+            .map_err(|source| WorkerError::HostUnreachable {
+                address: address.clone(),
+                source,
+            }),
+        None => {
+            tracing::warn!("no --elixir-address: the worker runs without a host; calls back into Elixir will fail");
+            Ok(HostLink::standalone())
+        }
+    }
+}
+
+/// Waits for the calls in flight on both lanes, at most `grace`.
+async fn drain_calls(
+    grace: Duration,
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    lane: Option<crate::lane::Lane>,
+) {
+    let lane_drained = async {
+        if let Some(lane) = &lane {
+            lane.drain(grace).await;
+        }
+    };
+    let (served, ()) = tokio::join!(tokio::time::timeout(grace, server), lane_drained);
+    if served.is_err() {
+        tracing::warn!(
+            ?grace,
+            "calls still in flight after the grace period; stopping anyway"
+        );
+    }
+}
+
+/// Serves the worker's gRPC service on `listener` until `drain` is sent (or dropped).
+fn serve_grpc<T: ToolSet>(
+    service: Arc<WorkerService<T>>,
+    listener: tokio::net::TcpListener,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+) {
+    let service = BridgeServiceServer::from_arc(service)
+        .max_decoding_message_size(MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let (drain, draining) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(incoming, async {
+                let _ = draining.await;
+            }),
+    );
+    (drain, server)
+}
+
+/// Tells the host (the ready file) or the person who started the worker (one line on stderr)
+/// where it listens.
+fn announce<T: ToolSet>(config: &WorkerConfig, bound: SocketAddr) -> Result<(), WorkerError> {
+    let tools = crate::toolset::built::<T>().definitions.len();
+    if let Some(path) = &config.ready_file {
+        write_ready_file(path, bound.port()).map_err(|source| WorkerError::ReadyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // The host re-reads the ready file whenever the worker prints, and otherwise every
+        // 50 ms: one line gets the worker into the pool at once. (Output is only logged.)
+        announce_ready(bound);
+    } else if config.log_level != crate::config::LogLevel::None {
+        // Started by hand (`EXE --port 50051`), where the default log level prints
+        // nothing: say once where it listens.
+        announce_listening(bound, tools);
+    }
+    tracing::info!(address = %bound, tools, "worker serving");
+    Ok(())
 }
 
 /// The launch steps before anything serves, shared by every way of running a worker.

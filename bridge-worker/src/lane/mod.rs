@@ -7,4 +7,4 @@
 mod codec;
 mod server;
 
-pub(crate) use server::offer;
+pub(crate) use server::{offer, Lane};
