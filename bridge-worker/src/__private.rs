@@ -19,6 +19,7 @@ pub use snakepit_bridge_runtime::__private::{
     any_schema, SchemaProbe, SchemaViaAnything, SchemaViaJsonSchema,
 };
 
+use crate::toolset::known_schema;
 use crate::{
     Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError,
 };
@@ -68,19 +69,6 @@ pub fn tool(
         extra_parameters,
         result_schema: result_schema.and_then(known_schema),
     }
-}
-
-/// A schema worth writing down: one that accepts anything (`true`, or `serde_json::Value`'s,
-/// which holds only a title) says nothing.
-fn known_schema(schema: Value) -> Option<Value> {
-    let says_nothing = match &schema {
-        Value::Bool(accepts_all) => *accepts_all,
-        Value::Object(map) => map
-            .keys()
-            .all(|key| matches!(key.as_str(), "$schema" | "title" | "description")),
-        _ => false,
-    };
-    (!says_nothing).then_some(schema)
 }
 
 // ---------------------------------------------------------------------------------------------

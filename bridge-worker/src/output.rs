@@ -165,6 +165,7 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 /// (so that it never holds up heartbeats or other calls). [`ToolSet::invoke`](crate::ToolSet::invoke)
 /// returns it, once the call's parameters are decoded; the worker runs it under the call's
 /// deadline.
+#[non_exhaustive]
 pub enum Invocation {
     /// An `async fn` tool.
     Async(Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>),

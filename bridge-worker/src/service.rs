@@ -1,7 +1,6 @@
 //! The worker's side of `BridgeService`: what the host calls on a worker (snakepit v0.13.0's
 //! `lib/snakepit/grpc_worker.ex`), answered as snakepit's Python worker answers it.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use crate::heartbeat::{Heartbeats, StopSwitch};
 use crate::host_link::{host_reason, HostLink};
 use crate::output::{Answer, Invocation, Outcome};
 use crate::stream::ChunkStream;
-use crate::telemetry::{CallTelemetry, TelemetryHub};
+use crate::telemetry::{CallTelemetry, TelemetryBatches, TelemetryHub};
 use crate::toolset::{registration_request, ToolSet};
 use crate::ToolError;
 
@@ -591,88 +590,14 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             }
             drop(ended);
         });
-        Ok(Response::new(Box::pin(TelemetryEvents {
-            events: tokio_stream::wrappers::BroadcastStream::new(events),
-            end,
-            hub: self.telemetry.clone(),
-            window: None,
-            held: None,
-        })))
+        Ok(Response::new(Box::pin(
+            TelemetryBatches::new(events, end, self.telemetry.clone()).map(Ok),
+        )))
     }
 }
 
 /// How long a new telemetry stream waits for the host's first control before it is answered.
 const FIRST_CONTROL_WAIT: Duration = Duration::from_secs(1);
-
-/// How long a telemetry stream gathers events before sending them together: one write for
-/// every event in the window instead of one each, which keeps telemetry off the calls' path.
-/// Each write wakes snakepit's `GrpcStream` process in the BEAM; in a real pool of 2 on 2 cores
-/// (BENCHMARKS.md, "Telemetry in a real pool") 50 ms gave 1.03x and 1.05x the floor worker's
-/// throughput where 5 ms gave 0.90x and 0.93x. An event's timestamp and duration are taken when
-/// it happens, so only its arrival in Elixir waits.
-const TELEMETRY_BATCH: Duration = Duration::from_millis(50);
-
-/// A telemetry stream's events, until the host closes its side or the worker stops, sent in
-/// batches (an event waits at most [`TELEMETRY_BATCH`]).
-struct TelemetryEvents {
-    events: tokio_stream::wrappers::BroadcastStream<proto::TelemetryEvent>,
-    end: tokio::sync::oneshot::Receiver<()>,
-    hub: Arc<TelemetryHub>,
-    /// The batch under way: events are read (and sent, as one write) once it is over.
-    window: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// The batch's first event, read to open it.
-    held: Option<proto::TelemetryEvent>,
-}
-
-impl Stream for TelemetryEvents {
-    type Item = Result<proto::TelemetryEvent, Status>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        use std::task::Poll;
-        use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-        if Pin::new(&mut self.end).poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        if let Some(window) = &mut self.window {
-            if window.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-        // The batch's time is over (or there is none): send what it gathered.
-        if let Some(event) = self.held.take() {
-            return Poll::Ready(Some(Ok(event)));
-        }
-        loop {
-            match Pin::new(&mut self.events).poll_next(cx) {
-                Poll::Ready(Some(Ok(event))) => {
-                    if self.window.is_some() {
-                        return Poll::Ready(Some(Ok(event)));
-                    }
-                    // The first event of a batch waits for the others.
-                    let mut window = Box::pin(tokio::time::sleep(TELEMETRY_BATCH));
-                    if window.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Some(Ok(event)));
-                    }
-                    self.window = Some(window);
-                    self.held = Some(event);
-                    return Poll::Pending;
-                }
-                Poll::Ready(Some(Err(BroadcastStreamRecvError::Lagged(missed)))) => {
-                    self.hub.note_dropped(missed)
-                }
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => {
-                    // The batch is sent; the next event opens a new one.
-                    self.window = None;
-                    return Poll::Pending;
-                }
-            }
-        }
-    }
-}
 
 fn not_served(rpc: &str) -> Status {
     Status::unimplemented(format!(

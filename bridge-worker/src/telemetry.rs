@@ -85,6 +85,9 @@ pub const MEASUREMENT_KEYS: &[&str] = &[
     "python_pid",
 ];
 
+mod batches;
+pub(crate) use batches::TelemetryBatches;
+
 /// Events waiting for a slow host before new ones are dropped (Python's `max_buffer`).
 const BUFFER: usize = 1024;
 
@@ -284,6 +287,9 @@ pub(crate) struct TelemetryHub {
     plain: AtomicBool,
     controls: RwLock<Controls>,
     dropped: AtomicU64,
+    /// Told when the channel is half full, so that an open batch goes out before its window
+    /// ends rather than let the channel overflow (see `batches`).
+    half_full: Arc<tokio::sync::Notify>,
 }
 
 impl TelemetryHub {
@@ -297,6 +303,7 @@ impl TelemetryHub {
                 ..Controls::default()
             }),
             dropped: AtomicU64::new(0),
+            half_full: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -308,6 +315,11 @@ impl TelemetryHub {
     /// A new stream's events.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<proto::TelemetryEvent> {
         self.events.subscribe()
+    }
+
+    /// How many events wait in the channel for its slowest stream.
+    pub(crate) fn queued(&self) -> usize {
+        self.events.len()
     }
 
     /// Events dropped because a stream fell behind.
@@ -384,6 +396,9 @@ impl TelemetryHub {
         };
         // No receiver left is not an error: the stream closed meanwhile.
         let _ = self.events.send(event);
+        if self.events.len() >= BUFFER / 2 {
+            self.half_full.notify_one();
+        }
     }
 
     /// The events of one call, if any go out now.

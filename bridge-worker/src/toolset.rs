@@ -168,9 +168,9 @@ impl ToolDefinition {
         self
     }
 
-    /// The JSON Schema of the tool's result.
+    /// The JSON Schema of the tool's result; one that accepts anything is left out.
     pub fn with_result_schema(mut self, schema: Value) -> Self {
-        self.result_schema = Some(schema);
+        self.result_schema = known_schema(schema);
         self
     }
 
@@ -256,18 +256,23 @@ impl ParameterDefinition {
         self
     }
 
-    /// A parameter that comes in `binary_parameters` (host type `bytes`).
+    /// A parameter that comes in `binary_parameters`, of host type `bytes` (whatever type
+    /// [`new`](Self::new) was given).
     pub fn binary(mut self) -> Self {
         self.binary = true;
         self.type_name = snakepit_bridge_spec::BYTES_TYPE.to_owned();
         self
     }
 
-    /// A parameter that takes every parameter no other one takes (Python's `**kwargs`); it is
-    /// never required.
+    /// A parameter that takes every parameter no other one takes (Python's `**kwargs`): of
+    /// type `any`, and registered as required, as snakepit's Python worker and
+    /// `#[param(rest)]` register it.
     pub fn rest(mut self) -> Self {
         self.rest = true;
-        self.required = false;
+        self.required = true;
+        self.type_name = snakepit_bridge_spec::ValueKind::Any
+            .host_type_name()
+            .to_owned();
         self
     }
 
@@ -277,11 +282,25 @@ impl ParameterDefinition {
         self
     }
 
-    /// The JSON Schema of the parameter's value.
+    /// The JSON Schema of the parameter's value; one that accepts anything (`true`, or only a
+    /// title) is left out, as `#[worker_tools]` leaves it out.
     pub fn with_schema(mut self, schema: Value) -> Self {
-        self.schema = Some(schema);
+        self.schema = known_schema(schema);
         self
     }
+}
+
+/// A schema worth writing down: one that accepts anything (`true`, or `serde_json::Value`'s,
+/// which holds only a title) says nothing.
+pub(crate) fn known_schema(schema: Value) -> Option<Value> {
+    let says_nothing = match &schema {
+        Value::Bool(accepts_all) => *accepts_all,
+        Value::Object(map) => map
+            .keys()
+            .all(|key| matches!(key.as_str(), "$schema" | "title" | "description")),
+        _ => false,
+    };
+    (!says_nothing).then_some(schema)
 }
 
 /// A parameter's `ParameterSpec`: the default goes in `validation_json`, as Python's worker

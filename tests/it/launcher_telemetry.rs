@@ -25,7 +25,7 @@ async fn launch() -> (EmbeddedHost, LaunchedWorker) {
     (host, worker)
 }
 
-/// Generous: the events of a call leave the worker within milliseconds.
+/// Generous: the events of a call leave the worker within one batch window (50 ms).
 const WAIT: Duration = Duration::from_secs(10);
 
 fn name(event: &TelemetryEvent) -> String {

@@ -477,9 +477,22 @@ fn hand_built_definitions_register_as_the_macro_s_do() {
         }
         tool.to_host_tool()
     };
+    struct Rest;
+    #[worker_tools]
+    impl Rest {
+        /// Counts the options.
+        pub fn options(
+            &self,
+            label: Option<String>,
+            #[param(rest)] options: serde_json::Map<String, Value>,
+        ) -> Res<usize> {
+            Ok(label.map_or(0, |_| 1) + options.len())
+        }
+    }
     let by_macro = |name: &str| {
         Tools::tool_definitions()
             .into_iter()
+            .chain(Rest::tool_definitions())
             .find(|tool| tool.name == name)
             .map(without_schemas)
             .unwrap()
@@ -493,6 +506,9 @@ fn hand_built_definitions_register_as_the_macro_s_do() {
                 .binary()
                 .optional(),
         ),
+        ToolDefinition::new("options", "Counts the options.")
+            .with_parameter(ParameterDefinition::new("label", "string").optional())
+            .with_parameter(ParameterDefinition::new("options", "map").rest()),
         ToolDefinition::new("type", "")
             .with_method("r#type")
             .with_parameter(ParameterDefinition::new("in", "integer")),
