@@ -107,7 +107,6 @@ pub const READY_FILE_TEMPORARY_SUFFIX: &str = ".tmp";
 /// `System.tmp_dir()`).
 ///
 /// ```
-/// # mod snakepit_bridge { pub mod spec { pub use snakepit_bridge_spec::*; } }
 /// use snakepit_bridge_spec::launch::{ready_file_name, worker_id_from_ready_file_name};
 /// let name = ready_file_name("default_worker_1/x", 87);
 /// assert_eq!(name, "snakepit_ready_default_worker_1_x_87");
