@@ -2,16 +2,17 @@
 //! dependencies instead of one per file. Each module is what was a test binary of its own; run
 //! one with `cargo test --test it MODULE::` (for example `cargo test --test it faults::`).
 //!
-//! Beside it, two binaries of their own: `tests/ui.rs` (trybuild's suite, which sets process
-//! environment variables for the cargo it runs) and `tests/worker_telemetry.rs` (it installs the
-//! process's global `tracing` subscriber, which a worker served in any other test would take
-//! first).
+//! Beside it, a binary of its own: `tests/worker_telemetry.rs` (it installs the process's global
+//! `tracing` subscriber, which a worker served in any other test would take first). The compile
+//! errors of the attributes are pinned by `snakepit-bridge-macros`' UI suite
+//! (`bridge-macros/tests/ui.rs`), and the uses that must compile are here (`compiles`).
 //!
 //! A test here shares its process with every other: it sets no environment variable of the
 //! process, installs no global subscriber or panic hook, and a test that changes state others
 //! read (the real host's demo session) keeps that state to itself (`real_host::own`).
 
 mod common;
+mod compiles;
 
 mod blocking_api;
 mod broken_server;
@@ -23,7 +24,6 @@ mod host_conformance;
 mod launcher_any_host;
 mod launcher_startup_panic;
 mod launcher_telemetry;
-mod manifest_rebuild;
 mod real_host;
 mod round_trip_properties;
 mod security;
