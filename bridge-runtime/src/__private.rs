@@ -7,7 +7,6 @@ use serde_json::Value;
 pub use crate::caller::{BlockingToolCaller, ToolCaller};
 pub use crate::codec::{ParameterError, Parameters, ToolResponse};
 pub use crate::declaration::DeclaredTools;
-pub use crate::support::{correlation_id_of, error_chain, panic_message, timestamp_now, wait_on};
 pub use crate::Error;
 /// schemars, which the facade re-exports as `snakepit_bridge::schemars`.
 pub use schemars;

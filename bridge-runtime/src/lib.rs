@@ -41,7 +41,7 @@ mod error;
 mod options;
 pub mod proto;
 mod rpc;
-mod support;
+pub mod support;
 mod tool_list;
 
 #[doc(hidden)]

@@ -1,5 +1,7 @@
-//! Small pieces every side of the bridge needs (the client, the worker runtime and the snakepit
-//! emulator), each written once. Reached through [`crate::__private`]: not a public API.
+//! Small pieces every side of the bridge needs, each written once: the client here, the worker
+//! runtime (`snakepit-bridge-worker`) and the snakepit emulator (`snakepit-bridge-testkit`) call
+//! them. The facade `snakepit-bridge` does not re-export them: a user of the bridge does not
+//! need them, and the macros' support is the hidden `__private` module, apart from this.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -238,7 +238,7 @@ fn from_std_error(error: Box<dyn StdError + Send + Sync>) -> ToolError {
     match error.downcast::<ToolError>() {
         Ok(error) => *error,
         Err(error) => {
-            ToolError::runtime_error(snakepit_bridge_runtime::__private::error_chain(&*error))
+            ToolError::runtime_error(snakepit_bridge_runtime::support::error_chain(&*error))
         }
     }
 }

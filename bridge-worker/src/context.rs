@@ -291,7 +291,7 @@ impl BlockingToolCaller for BlockingElixir {
         let ctx = self.tool.clone();
         let tool = tool.to_owned();
         let call = async move { ctx.call_back(tool, parameters).await };
-        snakepit_bridge_runtime::__private::wait_on(&self.handle, call).unwrap_or_else(|| {
+        snakepit_bridge_runtime::support::wait_on(&self.handle, call).unwrap_or_else(|| {
             Err(Error::NoHost {
                 reason: "the worker's runtime stopped during the call; the worker is shutting down"
                     .to_owned(),

@@ -252,7 +252,7 @@ async fn send(
 ) -> (Beat, bool) {
     let request = proto::HeartbeatRequest {
         session_id: beat.session.clone(),
-        client_time: snakepit_bridge_runtime::__private::timestamp_now(),
+        client_time: snakepit_bridge_runtime::support::timestamp_now(),
     };
     // Any answer counts, `session_valid` included or not, as in snakepit's worker; with the
     // context's options (a host that checks a token refuses a heartbeat without it).

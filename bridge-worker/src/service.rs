@@ -5,8 +5,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use snakepit_bridge_runtime::__private::{correlation_id_of, panic_message, timestamp_now};
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::support::{correlation_id_of, panic_message, timestamp_now};
 use snakepit_bridge_runtime::{json_any, proto, Error};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, StreamExt};

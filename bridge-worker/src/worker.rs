@@ -360,10 +360,10 @@ impl<T: ToolSet> Worker<T> {
             // What to print was printed already.
             Err(WorkerError::NotServed(not_served)) => ExitCode::from(not_served.exit_code()),
             Err(error) => {
-                tracing::error!(error = %snakepit_bridge_runtime::__private::error_chain(&error), "worker failed to start");
+                tracing::error!(error = %snakepit_bridge_runtime::support::error_chain(&error), "worker failed to start");
                 crate::logging::print_line(&format!(
                     "snakepit worker: {}",
-                    snakepit_bridge_runtime::__private::error_chain(&error)
+                    snakepit_bridge_runtime::support::error_chain(&error)
                 ));
                 ExitCode::from(1)
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost, ToolOutput};
+use snakepit_bridge::testkit::host::{ElixirTool, ElixirToolOutput, EmbeddedHost};
 use snakepit_bridge::{Error, SessionContext, CORRELATION_HEADER};
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -134,7 +134,7 @@ async fn the_raw_call_returns_metadata_and_execution_time() {
 #[tokio::test]
 async fn binary_results_arrive_in_binary_result() {
     let tool = ElixirTool::new("render", |_| {
-        Ok(ToolOutput::Binary {
+        Ok(ElixirToolOutput::Binary {
             data: vec![0x89, b'P', b'N', b'G', 0].into(),
             info: json!({"format": "png"}),
         })
@@ -365,7 +365,7 @@ async fn parameters_that_are_not_an_object_are_an_error_naming_what_was_given() 
 #[tokio::test]
 async fn an_unencodable_result_carries_the_raw_text() {
     let tool = ElixirTool::new("term", |_| {
-        Ok(ToolOutput::Unencodable("%{pid: #PID<0.42.0>}".into()))
+        Ok(ElixirToolOutput::Unencodable("%{pid: #PID<0.42.0>}".into()))
     });
     let (_host, ctx) = common::host_and_context([tool]).await;
     match ctx.call_elixir_tool("term", json!({})).await.unwrap_err() {

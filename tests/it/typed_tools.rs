@@ -8,7 +8,7 @@ use crate::common::{demo_host_and_context, SESSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use snakepit_bridge::schemars::JsonSchema;
-use snakepit_bridge::testkit::host::{ElixirTool, EmbeddedHost, ToolOutput};
+use snakepit_bridge::testkit::host::{ElixirTool, ElixirToolOutput, EmbeddedHost};
 use snakepit_bridge::{
     elixir_tools, DeclaredTools, Error, MismatchKind, Parameters, SessionContext, ToolCaller,
     ToolResponse, ValueKind,
@@ -189,12 +189,12 @@ fn echo_host() -> EmbeddedHost {
     let tools = SHAPES.map(|shape| {
         ElixirTool::new(format!("echo_{shape}"), move |params| {
             if shape == "raw" {
-                return Ok(ToolOutput::Binary {
+                return Ok(ElixirToolOutput::Binary {
                     data: vec![1, 2, 3].into(),
                     info: Value::Object(params),
                 });
             }
-            Ok(ToolOutput::Json(Value::Object(params)))
+            Ok(ElixirToolOutput::Json(Value::Object(params)))
         })
     });
     futures_block_on(

@@ -12,17 +12,18 @@ use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 use super::elixir_terms::{
     container, inspect, inspect_limited, inspect_string, jason_check, jason_encode, INSPECT_LIMIT,
 };
-use super::tool::{ElixirTool, ToolOutput, ToolParams};
+use super::tool::{ElixirTool, ElixirToolOutput, ToolParams};
 
 /// `parse_json`, `calculate_fibonacci` and `process_list`, as snakepit's example registers them.
 pub fn demo_tools() -> Vec<ElixirTool> {
-    let tool =
-        |name: &str, description: &str, handler: fn(ToolParams) -> Result<ToolOutput, String>| {
-            ElixirTool::new(name, handler)
-                .description(description)
-                .metadata("description", description)
-                .metadata("exposed_to_python", "true")
-        };
+    let tool = |name: &str,
+                description: &str,
+                handler: fn(ToolParams) -> Result<ElixirToolOutput, String>| {
+        ElixirTool::new(name, handler)
+            .description(description)
+            .metadata("description", description)
+            .metadata("exposed_to_python", "true")
+    };
     vec![
         tool(
             "parse_json",
@@ -49,14 +50,14 @@ pub fn demo_tools() -> Vec<ElixirTool> {
 /// `Jason.decode(Map.get(params, "json_string", "{}"))`, then the map's keys and size. Jason
 /// takes any iodata (`IO.iodata_to_binary/1`: a string, or a list of bytes, strings and such
 /// lists), and raises `ArgumentError` for anything else.
-fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
+fn parse_json(params: ToolParams) -> Result<ElixirToolOutput, String> {
     let bytes = match params.get("json_string") {
         None => b"{}".to_vec(),
         Some(value) => iodata(value).ok_or_else(|| NOT_IODATA.to_owned())?,
     };
     if let Err(error) = jason_check(&bytes) {
         let answer = json!({"success": false, "error": format!("Failed to parse JSON: {}", error.inspect())});
-        return Ok(ToolOutput::JsonText(jason_encode(&answer)));
+        return Ok(ElixirToolOutput::JsonText(jason_encode(&answer)));
     }
     // Jason keeps integers exact; a `Value` cannot hold one wider than 64 bits, so such an
     // integer fails the call, naming it, rather than coming back rounded.
@@ -77,7 +78,7 @@ fn parse_json(params: ToolParams) -> Result<ToolOutput, String> {
         "size": map.len(),
         "data": parsed,
     });
-    Ok(ToolOutput::JsonText(jason_encode(&answer)))
+    Ok(ElixirToolOutput::JsonText(jason_encode(&answer)))
 }
 
 /// `Exception.message/1` of the `ArgumentError` that `IO.iodata_to_binary/1` raises.
@@ -109,7 +110,7 @@ fn iodata(value: &Value) -> Option<Vec<u8>> {
 /// `fibonacci_sequence(Map.get(params, "n", 10))`: `[]` for `n <= 0` (in Elixir's term order,
 /// so only numbers), `[0]`, `[0, 1]`, else `Enum.reduce(3..n, ...)`, whose range refuses
 /// anything but an integer. Integers have no size limit.
-fn calculate_fibonacci(params: ToolParams) -> Result<ToolOutput, String> {
+fn calculate_fibonacci(params: ToolParams) -> Result<ElixirToolOutput, String> {
     let n = params.get("n").cloned().unwrap_or(json!(10));
     let sequence: Vec<BigUint> = match &n {
         Value::Number(number) if number.as_f64().is_some_and(|f| f <= 0.0) => Vec::new(),
@@ -137,7 +138,7 @@ fn calculate_fibonacci(params: ToolParams) -> Result<ToolOutput, String> {
         .iter()
         .fold(BigUint::from(0), |sum, term| sum.add(term));
     let terms: Vec<String> = sequence.iter().map(BigUint::to_string).collect();
-    Ok(ToolOutput::JsonText(format!(
+    Ok(ElixirToolOutput::JsonText(format!(
         "{{\"n\":{},\"sequence\":[{}],\"sum\":{sum}}}",
         jason_encode(&n),
         terms.join(",")
@@ -148,13 +149,13 @@ fn calculate_fibonacci(params: ToolParams) -> Result<ToolOutput, String> {
 /// unknown operation gives a result the host cannot encode, so its printed form is sent.
 /// `Enum` takes a map too (its `{key, value}` pairs, which Jason cannot encode either) and
 /// raises `Protocol.UndefinedError` for anything else but a list.
-fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
+fn process_list(params: ToolParams) -> Result<ElixirToolOutput, String> {
     let list = params.get("list").cloned().unwrap_or(json!([]));
     let operation = params.get("operation").cloned().unwrap_or(json!("sum"));
     // `%{list: ..., operation: ..., result: ...}` printed: its entries take one item each of
     // inspect's limit, so the list is shown with 49 left.
     let printed = |result: String| {
-        ToolOutput::Unencodable(format!(
+        ElixirToolOutput::Unencodable(format!(
             "%{{list: {}, operation: {}, result: {result}}}",
             inspect_limited(&list, INSPECT_LIMIT - 1),
             inspect_limited(&operation, INSPECT_LIMIT - 2)
@@ -199,7 +200,7 @@ fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
         operation: Value,
         result: Outcome,
     }
-    ToolOutput::json(&Answer {
+    ElixirToolOutput::json(&Answer {
         list,
         operation,
         result,
@@ -211,8 +212,8 @@ fn process_list(params: ToolParams) -> Result<ToolOutput, String> {
 fn process_map(
     map: &serde_json::Map<String, Value>,
     op: &str,
-    printed: impl Fn(String) -> ToolOutput,
-) -> Result<ToolOutput, String> {
+    printed: impl Fn(String) -> ElixirToolOutput,
+) -> Result<ElixirToolOutput, String> {
     let pair = |(key, value): (&String, &Value), left: usize| {
         format!(
             "{{{}, {}}}",
@@ -223,7 +224,7 @@ fn process_map(
     // The result is the map's third entry.
     let left = INSPECT_LIMIT - 3;
     let answer = |result: Value| {
-        Ok(ToolOutput::JsonText(format!(
+        Ok(ElixirToolOutput::JsonText(format!(
             "{{\"list\":{{}},\"operation\":{},\"result\":{}}}",
             jason_encode(&json!(op)),
             jason_encode(&result)
@@ -439,11 +440,11 @@ impl std::fmt::Display for BigUint {
 mod tests {
     use super::*;
 
-    type Handler = fn(ToolParams) -> Result<ToolOutput, String>;
+    type Handler = fn(ToolParams) -> Result<ElixirToolOutput, String>;
 
     fn run(handler: Handler, params: Value) -> Result<String, String> {
         handler(params.as_object().cloned().unwrap()).map(|output| match output {
-            ToolOutput::JsonText(text) | ToolOutput::Unencodable(text) => text,
+            ElixirToolOutput::JsonText(text) | ElixirToolOutput::Unencodable(text) => text,
             other => panic!("{other:?}"),
         })
     }

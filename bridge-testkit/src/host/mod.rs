@@ -44,7 +44,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use demo::demo_tools;
-pub use tool::{ElixirTool, IntoToolOutput, ToolOutput, ToolParams};
+pub use tool::{ElixirTool, ElixirToolOutput, IntoElixirToolOutput, ToolParams};
 
 use service::{HostService, HostState};
 use sessions::SessionStore;

@@ -10,11 +10,11 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::elixir_terms::{inspect_string, jason_check, jason_encode};
 use super::sessions::SessionStore;
-use super::tool::{ToolOutput, ToolParams};
+use super::tool::{ElixirToolOutput, ToolParams};
 use super::RecordedCall;
-use snakepit_bridge_runtime::__private::{correlation_id_of, panic_message};
 use snakepit_bridge_runtime::proto;
 use snakepit_bridge_runtime::proto::bridge_service_server::BridgeService;
+use snakepit_bridge_runtime::support::{correlation_id_of, panic_message};
 use snakepit_bridge_runtime::{json_any, JSON_TYPE_URL};
 use snakepit_bridge_spec::{decode_exact, ExactJsonError};
 
@@ -161,19 +161,19 @@ fn decode_parameters(parameters: &HashMap<String, prost_types::Any>) -> Result<T
 }
 
 /// The result bytes and binary result of `output`, as `encode_tool_result/1` writes them.
-fn encode_output(output: ToolOutput) -> (Vec<u8>, prost::bytes::Bytes) {
+fn encode_output(output: ElixirToolOutput) -> (Vec<u8>, prost::bytes::Bytes) {
     match output {
         // Written as the host's encoder (Jason) writes JSON: compact, keys sorted, Erlang floats.
-        ToolOutput::Json(value) => (jason_encode(&value).into_bytes(), Default::default()),
-        ToolOutput::Binary { data, info } => (jason_encode(&info).into_bytes(), data),
-        ToolOutput::Unencodable(text) | ToolOutput::JsonText(text) => {
+        ElixirToolOutput::Json(value) => (jason_encode(&value).into_bytes(), Default::default()),
+        ElixirToolOutput::Binary { data, info } => (jason_encode(&info).into_bytes(), data),
+        ElixirToolOutput::Unencodable(text) | ElixirToolOutput::JsonText(text) => {
             (text.into_bytes(), Default::default())
         }
     }
 }
 
 #[cfg(test)]
-fn success(output: ToolOutput, elapsed_ms: i64) -> proto::ExecuteElixirToolResponse {
+fn success(output: ElixirToolOutput, elapsed_ms: i64) -> proto::ExecuteElixirToolResponse {
     let (result, binary_result) = encode_output(output);
     proto::ExecuteElixirToolResponse {
         result: Some(json_any(result)),
@@ -651,7 +651,10 @@ mod tests {
 
     #[test]
     fn success_reports_the_execution_time_as_snakepit_does() {
-        let response = success(ToolOutput::Json(serde_json::json!({"b": 1, "a": 2})), 7);
+        let response = success(
+            ElixirToolOutput::Json(serde_json::json!({"b": 1, "a": 2})),
+            7,
+        );
         assert!(response.success);
         assert_eq!(response.metadata["execution_time"], "7");
         assert_eq!(response.execution_time_ms, 7);
@@ -804,7 +807,7 @@ mod tests {
     #[test]
     fn binary_output_goes_to_binary_result() {
         let response = success(
-            ToolOutput::Binary {
+            ElixirToolOutput::Binary {
                 data: vec![0, 159, 255].into(),
                 info: serde_json::json!({}),
             },

@@ -20,7 +20,7 @@ pub type ToolParams = serde_json::Map<String, Value>;
 /// What a tool returns.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum ToolOutput {
+pub enum ElixirToolOutput {
     /// A JSON result (what an Elixir tool's encodable return value becomes).
     Json(Value),
     /// Binary data, sent in `binary_result`, with `info` as the JSON `result` (`{}` if none).
@@ -38,13 +38,13 @@ pub enum ToolOutput {
     JsonText(String),
 }
 
-impl From<Value> for ToolOutput {
+impl From<Value> for ElixirToolOutput {
     fn from(value: Value) -> Self {
-        ToolOutput::Json(value)
+        ElixirToolOutput::Json(value)
     }
 }
 
-impl ToolOutput {
+impl ElixirToolOutput {
     /// `value` as JSON, written as the host's encoder (Jason) writes it: compact, floats as
     /// Erlang prints them, integers exact at any width (an `i128` field included).
     ///
@@ -54,13 +54,13 @@ impl ToolOutput {
     ///
     /// ```
     /// # mod snakepit_bridge { pub use snakepit_bridge_runtime::*; pub mod testkit { pub use snakepit_bridge_testkit::{host, launcher}; } }
-    /// use snakepit_bridge::testkit::host::ToolOutput;
-    /// let output = ToolOutput::json(&(1u128 << 70, 2.0)).unwrap();
-    /// assert_eq!(output, ToolOutput::JsonText("[1180591620717411303424,2.0]".into()));
-    /// let nan = ToolOutput::json(&[1.0, f64::NAN]).unwrap_err();
+    /// use snakepit_bridge::testkit::host::ElixirToolOutput;
+    /// let output = ElixirToolOutput::json(&(1u128 << 70, 2.0)).unwrap();
+    /// assert_eq!(output, ElixirToolOutput::JsonText("[1180591620717411303424,2.0]".into()));
+    /// let nan = ElixirToolOutput::json(&[1.0, f64::NAN]).unwrap_err();
     /// assert!(nan.contains("NaN float at `[1]`"), "{nan}");
     /// ```
-    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<ToolOutput, String> {
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<ElixirToolOutput, String> {
         let text = jason_encode_serialize(value)?;
         if holds_null(text.as_bytes()) {
             if let Some(found) = find_non_finite(value) {
@@ -70,32 +70,35 @@ impl ToolOutput {
                 ));
             }
         }
-        Ok(ToolOutput::JsonText(text))
+        Ok(ElixirToolOutput::JsonText(text))
     }
 }
 
-/// What a tool's handler returns: a [`ToolOutput`], or any `Serialize` value (a
-/// `serde_json::Value`, a struct, a number, ...), written by [`ToolOutput::json`].
-pub trait IntoToolOutput {
+/// What a tool's handler returns: a [`ElixirToolOutput`], or any `Serialize` value (a
+/// `serde_json::Value`, a struct, a number, ...), written by [`ElixirToolOutput::json`].
+pub trait IntoElixirToolOutput {
     /// The output, or why the value cannot be sent (a NaN or infinite float, by its path).
-    fn into_tool_output(self) -> Result<ToolOutput, String>;
+    fn into_tool_output(self) -> Result<ElixirToolOutput, String>;
 }
 
-impl IntoToolOutput for ToolOutput {
-    fn into_tool_output(self) -> Result<ToolOutput, String> {
+impl IntoElixirToolOutput for ElixirToolOutput {
+    fn into_tool_output(self) -> Result<ElixirToolOutput, String> {
         Ok(self)
     }
 }
 
-impl<T: Serialize> IntoToolOutput for T {
-    fn into_tool_output(self) -> Result<ToolOutput, String> {
-        ToolOutput::json(&self)
+impl<T: Serialize> IntoElixirToolOutput for T {
+    fn into_tool_output(self) -> Result<ElixirToolOutput, String> {
+        ElixirToolOutput::json(&self)
     }
 }
 
 /// The handler's answer, its result written as the host writes it; a result that cannot be
 /// sent fails the call, naming the tool.
-fn finish<O: IntoToolOutput>(tool: &str, answer: Result<O, String>) -> Result<ToolOutput, String> {
+fn finish<O: IntoElixirToolOutput>(
+    tool: &str,
+    answer: Result<O, String>,
+) -> Result<ElixirToolOutput, String> {
     answer.and_then(|output| {
         output.into_tool_output().map_err(|reason| {
             format!("tool `{tool}` returned a result the host cannot send: {reason}")
@@ -104,7 +107,7 @@ fn finish<O: IntoToolOutput>(tool: &str, answer: Result<O, String>) -> Result<To
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type Handler = Arc<dyn Fn(ToolParams) -> BoxFuture<Result<ToolOutput, String>> + Send + Sync>;
+type Handler = Arc<dyn Fn(ToolParams) -> BoxFuture<Result<ElixirToolOutput, String>> + Send + Sync>;
 
 /// A tool the embedded host exposes: its spec (name, description, parameters) and its handler.
 ///
@@ -145,7 +148,7 @@ impl ElixirTool {
     pub fn new<F, O>(name: impl Into<String>, handler: F) -> Self
     where
         F: Fn(ToolParams) -> Result<O, String> + Send + Sync + 'static,
-        O: IntoToolOutput,
+        O: IntoElixirToolOutput,
     {
         let name = name.into();
         let handler = Arc::new(handler);
@@ -165,7 +168,7 @@ impl ElixirTool {
     where
         F: Fn(ToolParams) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, String>> + Send + 'static,
-        O: IntoToolOutput,
+        O: IntoElixirToolOutput,
     {
         let name = name.into();
         let tool: Arc<str> = name.as_str().into();
@@ -232,7 +235,7 @@ impl ElixirTool {
         &self.spec.name
     }
 
-    pub(crate) fn run(&self, params: ToolParams) -> BoxFuture<Result<ToolOutput, String>> {
+    pub(crate) fn run(&self, params: ToolParams) -> BoxFuture<Result<ElixirToolOutput, String>> {
         (self.handler)(params)
     }
 }

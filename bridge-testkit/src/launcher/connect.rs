@@ -27,7 +27,7 @@ pub(super) async fn connect(port: u16) -> Result<BridgeServiceClient<Channel>, S
             let channel = endpoint
                 .connect()
                 .await
-                .map_err(|error| snakepit_bridge_runtime::__private::error_chain(&error))?;
+                .map_err(|error| snakepit_bridge_runtime::support::error_chain(&error))?;
             let mut client = BridgeServiceClient::new(channel)
                 .max_decoding_message_size(usize::MAX)
                 .max_encoding_message_size(usize::MAX);

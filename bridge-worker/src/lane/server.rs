@@ -463,7 +463,7 @@ fn start_call<T: ToolSet>(
         // A panic outside the tool's own polling (which the service catches) answers the
         // caller instead of leaving it waiting.
         if let Err(panic) = ran {
-            let message = snakepit_bridge_runtime::__private::panic_message(&*panic);
+            let message = snakepit_bridge_runtime::support::panic_message(&*panic);
             let status = Status::internal(format!(
                 "the worker panicked while it ran tool `{tool}`: {message}"
             ));
