@@ -48,7 +48,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::HostTool;
+use crate::{HostParameter, HostTool};
 
 /// The command that writes a manifest, as every message that asks for one spells it.
 ///
@@ -240,111 +240,105 @@ pub fn tool_drift(recorded: &[HostTool], live: &[HostTool]) -> Vec<ToolDrift> {
         .collect()
 }
 
+/// What changed in a tool that both lists hold: its own fields, then each parameter's, then the
+/// parameters added.
 fn tool_changes(old: &HostTool, new: &HostTool) -> Vec<String> {
-    let mut changes = Vec::new();
-    if old.description != new.description {
-        changes.push(format!(
-            "description: {:?} -> {:?}",
-            old.description, new.description
-        ));
-    }
-    if old.supports_streaming != new.supports_streaming {
-        changes.push(format!(
-            "supports_streaming: {} -> {}",
-            old.supports_streaming, new.supports_streaming
-        ));
-    }
-    if old.extra_parameters != new.extra_parameters {
-        changes.push(format!(
-            "extra_parameters: {} -> {}",
-            old.extra_parameters, new.extra_parameters
-        ));
-    }
-    if old.result_schema != new.result_schema {
-        changes.push(format!(
+    let mut changes = Changes(Vec::new());
+    changes.note(&old.description, &new.description, |a, b| {
+        format!("description: {a:?} -> {b:?}")
+    });
+    changes.note(&old.supports_streaming, &new.supports_streaming, |a, b| {
+        format!("supports_streaming: {a} -> {b}")
+    });
+    changes.note(&old.extra_parameters, &new.extra_parameters, |a, b| {
+        format!("extra_parameters: {a} -> {b}")
+    });
+    changes.note(&old.result_schema, &new.result_schema, |a, b| {
+        format!(
             "result_schema: {} -> {}",
-            schema_text(old.result_schema.as_ref()),
-            schema_text(new.result_schema.as_ref())
-        ));
-    }
-    if old.metadata != new.metadata {
-        changes.push(format!(
-            "metadata: {:?} -> {:?}",
-            old.metadata, new.metadata
-        ));
-    }
+            schema_text(a.as_ref()),
+            schema_text(b.as_ref())
+        )
+    });
+    changes.note(&old.metadata, &new.metadata, |a, b| {
+        format!("metadata: {a:?} -> {b:?}")
+    });
     for param in &old.parameters {
-        let Some(now) = new.parameter(&param.name) else {
-            changes.push(format!("parameter `{}` removed", param.name));
-            continue;
-        };
-        let name = &param.name;
-        if param.type_name != now.type_name {
-            changes.push(format!(
-                "parameter `{name}`: type {} -> {}",
-                param.type_name, now.type_name
-            ));
-        }
-        if param.required != now.required {
-            let word = |required: bool| if required { "required" } else { "optional" };
-            changes.push(format!(
-                "parameter `{name}`: {} -> {}",
-                word(param.required),
-                word(now.required)
-            ));
-        }
-        if param.default != now.default {
-            changes.push(format!(
-                "parameter `{name}`: default {:?} -> {:?}",
-                param.default, now.default
-            ));
-        }
-        if param.description != now.description {
-            changes.push(format!(
-                "parameter `{name}`: description {:?} -> {:?}",
-                param.description, now.description
-            ));
-        }
-        if param.binary != now.binary {
-            changes.push(format!(
-                "parameter `{name}`: binary {} -> {}",
-                param.binary, now.binary
-            ));
-        }
-        if param.rest != now.rest {
-            changes.push(format!(
-                "parameter `{name}`: rest {} -> {}",
-                param.rest, now.rest
-            ));
-        }
-        if param.schema != now.schema {
-            changes.push(format!(
-                "parameter `{name}`: schema {} -> {}",
-                schema_text(param.schema.as_ref()),
-                schema_text(now.schema.as_ref())
-            ));
-        }
-        if param.validation != now.validation {
-            changes.push(format!(
-                "parameter `{name}`: validation {} -> {}",
-                param.validation, now.validation
-            ));
+        match new.parameter(&param.name) {
+            Some(now) => parameter_changes(&mut changes, param, now),
+            None => changes
+                .0
+                .push(format!("parameter `{}` removed", param.name)),
         }
     }
     for param in &new.parameters {
         if old.parameter(&param.name).is_none() {
-            let required = if param.required {
-                "required"
-            } else {
-                "optional"
-            };
-            changes.push(format!(
-                "parameter `{}` added ({}, {required})",
-                param.name, param.type_name
+            changes.0.push(format!(
+                "parameter `{}` added ({}, {})",
+                param.name,
+                param.type_name,
+                required_word(param.required)
             ));
         }
     }
-    changes
+    changes.0
+}
+
+/// What changed in a parameter that both versions of a tool hold.
+fn parameter_changes(changes: &mut Changes, old: &HostParameter, new: &HostParameter) {
+    let name = &old.name;
+    changes.note(&old.type_name, &new.type_name, |a, b| {
+        format!("parameter `{name}`: type {a} -> {b}")
+    });
+    changes.note(&old.required, &new.required, |a, b| {
+        format!(
+            "parameter `{name}`: {} -> {}",
+            required_word(*a),
+            required_word(*b)
+        )
+    });
+    changes.note(&old.default, &new.default, |a, b| {
+        format!("parameter `{name}`: default {a:?} -> {b:?}")
+    });
+    changes.note(&old.description, &new.description, |a, b| {
+        format!("parameter `{name}`: description {a:?} -> {b:?}")
+    });
+    changes.note(&old.binary, &new.binary, |a, b| {
+        format!("parameter `{name}`: binary {a} -> {b}")
+    });
+    changes.note(&old.rest, &new.rest, |a, b| {
+        format!("parameter `{name}`: rest {a} -> {b}")
+    });
+    changes.note(&old.schema, &new.schema, |a, b| {
+        format!(
+            "parameter `{name}`: schema {} -> {}",
+            schema_text(a.as_ref()),
+            schema_text(b.as_ref())
+        )
+    });
+    changes.note(&old.validation, &new.validation, |a, b| {
+        format!("parameter `{name}`: validation {a} -> {b}")
+    });
+}
+
+/// The lines of [`ToolDrift::Changed`], one per field that differs.
+struct Changes(Vec<String>);
+
+impl Changes {
+    /// Adds `line(old, new)` when the two differ.
+    fn note<T: PartialEq>(&mut self, old: &T, new: &T, line: impl FnOnce(&T, &T) -> String) {
+        if old != new {
+            self.0.push(line(old, new));
+        }
+    }
+}
+
+fn required_word(required: bool) -> &'static str {
+    if required {
+        "required"
+    } else {
+        "optional"
+    }
 }
 
 fn schema_text(schema: Option<&serde_json::Value>) -> String {

@@ -103,48 +103,7 @@ impl WorkerConfig {
             .or_else(|| ADDRESS_ENVS.iter().find_map(|name| env.get(*name).cloned()))
             .filter(|address| !address.trim().is_empty());
 
-        let mut heartbeat = HeartbeatConfig::default();
-        let flag_ms = |name: &str| -> Result<Option<Duration>, String> {
-            flag(name)
-                .map(|text| {
-                    text.parse::<u64>()
-                        .map(Duration::from_millis)
-                        .map_err(|_| format!("{name} {text:?} is not a number of milliseconds"))
-                })
-                .transpose()
-        };
-        if flags.contains_key(HEARTBEAT_ENABLED_FLAG) {
-            heartbeat.enabled = true;
-        }
-        if let Some(interval) = flag_ms(HEARTBEAT_INTERVAL_FLAG)? {
-            heartbeat.interval = interval;
-        }
-        if let Some(timeout) = flag_ms(HEARTBEAT_TIMEOUT_FLAG)? {
-            heartbeat.timeout = timeout;
-        }
-        if let Some(delay) = flag_ms(HEARTBEAT_INITIAL_DELAY_FLAG)? {
-            heartbeat.initial_delay = delay;
-        }
-        if let Some(text) = flag(HEARTBEAT_MAX_MISSED_FLAG) {
-            heartbeat.max_missed = text
-                .parse::<u32>()
-                .map_err(|_| format!("{HEARTBEAT_MAX_MISSED_FLAG} {text:?} is not a count"))?
-                .max(1);
-        }
-        if flags.contains_key(HEARTBEAT_DEPENDENT_FLAG) {
-            heartbeat.dependent = true;
-        }
-        if flags.contains_key(HEARTBEAT_INDEPENDENT_FLAG) {
-            heartbeat.dependent = false;
-        }
-        // The environment wins over the flags, as in snakepit's Python worker.
-        if let Some(json) = env
-            .get(HEARTBEAT_CONFIG_ENV)
-            .filter(|s| !s.trim().is_empty())
-        {
-            heartbeat.apply_json(json)?;
-        }
-
+        let heartbeat = heartbeat_config(&flags, env)?;
         let log_level = env
             .get(LOG_LEVEL_ENV)
             .and_then(|text| LogLevel::parse(text))
@@ -170,6 +129,56 @@ impl WorkerConfig {
                 .map(PathBuf::from),
         })
     }
+}
+
+/// The heartbeat settings: snakepit's flags, then `SNAKEPIT_HEARTBEAT_CONFIG`, which wins over
+/// them, as in snakepit's Python worker.
+fn heartbeat_config(
+    flags: &HashMap<String, String>,
+    env: &HashMap<String, String>,
+) -> Result<HeartbeatConfig, String> {
+    let mut heartbeat = HeartbeatConfig::default();
+    let flag_ms = |name: &str| -> Result<Option<Duration>, String> {
+        flags
+            .get(name)
+            .map(|text| {
+                text.parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| format!("{name} {text:?} is not a number of milliseconds"))
+            })
+            .transpose()
+    };
+    if flags.contains_key(HEARTBEAT_ENABLED_FLAG) {
+        heartbeat.enabled = true;
+    }
+    if let Some(interval) = flag_ms(HEARTBEAT_INTERVAL_FLAG)? {
+        heartbeat.interval = interval;
+    }
+    if let Some(timeout) = flag_ms(HEARTBEAT_TIMEOUT_FLAG)? {
+        heartbeat.timeout = timeout;
+    }
+    if let Some(delay) = flag_ms(HEARTBEAT_INITIAL_DELAY_FLAG)? {
+        heartbeat.initial_delay = delay;
+    }
+    if let Some(text) = flags.get(HEARTBEAT_MAX_MISSED_FLAG) {
+        heartbeat.max_missed = text
+            .parse::<u32>()
+            .map_err(|_| format!("{HEARTBEAT_MAX_MISSED_FLAG} {text:?} is not a count"))?
+            .max(1);
+    }
+    if flags.contains_key(HEARTBEAT_DEPENDENT_FLAG) {
+        heartbeat.dependent = true;
+    }
+    if flags.contains_key(HEARTBEAT_INDEPENDENT_FLAG) {
+        heartbeat.dependent = false;
+    }
+    if let Some(json) = env
+        .get(HEARTBEAT_CONFIG_ENV)
+        .filter(|s| !s.trim().is_empty())
+    {
+        heartbeat.apply_json(json)?;
+    }
+    Ok(heartbeat)
 }
 
 /// How the program running a worker was started, from its command line and environment.

@@ -280,42 +280,22 @@ impl EmbeddedHostBuilder {
 
     /// Binds the socket and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<EmbeddedHost, HostError> {
-        if self.client_ca_pem.is_some() && self.tls.is_none() {
-            // Mutual TLS without TLS would silently serve plaintext to anyone.
-            return Err(HostError::Tls(
-                "client_ca_pem (mutual TLS) needs tls(cert, key) too; add it, or drop client_ca_pem"
-                    .to_owned(),
-            ));
-        }
-        for tool in &self.tools {
-            snakepit_bridge_spec::validate_tool_name(tool.name()).map_err(|reason| {
-                HostError::InvalidToolName {
-                    name: tool.name().to_owned(),
-                    reason,
-                }
-            })?;
-        }
-        let mut store = SessionStore::new(
+        self.check()?;
+        let sessions = initial_sessions(
             self.tools,
-            self.expose_in_new_sessions,
-            self.max_sessions,
-            self.session_ttl,
-        );
-        store.keep_tools_of_ended_sessions = self.keep_tools_of_ended_sessions;
-        for (id, metadata) in self.sessions {
-            store
-                .initialize_with_defaults(&id, metadata)
-                .map_err(|refusal| HostError::Session {
-                    session: id.clone(),
-                    reason: refusal.text(),
-                })?;
-        }
+            self.sessions,
+            SessionRules {
+                expose_in_new_sessions: self.expose_in_new_sessions,
+                max_sessions: self.max_sessions,
+                session_ttl: self.session_ttl,
+                keep_tools_of_ended_sessions: self.keep_tools_of_ended_sessions,
+            },
+        )?;
         let state = Arc::new(HostState {
-            sessions: Mutex::new(store),
+            sessions: Mutex::new(sessions),
             calls: Mutex::new(VecDeque::new()),
             requests: Mutex::new(BTreeMap::new()),
         });
-
         let listener = tokio::net::TcpListener::bind(self.bind)
             .await
             .map_err(|source| HostError::Bind {
@@ -338,18 +318,9 @@ impl EmbeddedHostBuilder {
             check_required_metadata(&required, &request)?;
             Ok(request)
         });
-        let mut server =
+        let server =
             tonic::transport::Server::builder().max_concurrent_streams(self.max_concurrent_streams);
-        if let Some(tls) = self.tls {
-            let mut config =
-                ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
-            if let Some(ca) = self.client_ca_pem {
-                config = config.client_ca_root(Certificate::from_pem(ca));
-            }
-            server = server
-                .tls_config(config)
-                .map_err(|error| HostError::Tls(error.to_string()))?;
-        }
+        let mut server = with_tls(server, self.tls, self.client_ca_pem)?;
         let (stop, stopped) = oneshot::channel::<()>();
         // Nagle off on every accepted socket: with it, each small answer waits ~40 ms for the
         // client's delayed ACK. (The builder's `tcp_nodelay` only reaches sockets that tonic
@@ -369,6 +340,77 @@ impl EmbeddedHostBuilder {
             task: Some(task),
         })
     }
+
+    /// Options that cannot work together, and tool names a host would refuse.
+    fn check(&self) -> Result<(), HostError> {
+        if self.client_ca_pem.is_some() && self.tls.is_none() {
+            // Mutual TLS without TLS would silently serve plaintext to anyone.
+            return Err(HostError::Tls(
+                "client_ca_pem (mutual TLS) needs tls(cert, key) too; add it, or drop client_ca_pem"
+                    .to_owned(),
+            ));
+        }
+        for tool in &self.tools {
+            snakepit_bridge_spec::validate_tool_name(tool.name()).map_err(|reason| {
+                HostError::InvalidToolName {
+                    name: tool.name().to_owned(),
+                    reason,
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// How the host's session store treats sessions.
+struct SessionRules {
+    expose_in_new_sessions: bool,
+    max_sessions: usize,
+    session_ttl: Duration,
+    keep_tools_of_ended_sessions: bool,
+}
+
+/// The session store the host starts with: the tools, and the sessions opened in advance.
+fn initial_sessions(
+    tools: Vec<ElixirTool>,
+    sessions: Vec<(String, HashMap<String, String>)>,
+    rules: SessionRules,
+) -> Result<SessionStore, HostError> {
+    let mut store = SessionStore::new(
+        tools,
+        rules.expose_in_new_sessions,
+        rules.max_sessions,
+        rules.session_ttl,
+    );
+    store.keep_tools_of_ended_sessions = rules.keep_tools_of_ended_sessions;
+    for (id, metadata) in sessions {
+        store
+            .initialize_with_defaults(&id, metadata)
+            .map_err(|refusal| HostError::Session {
+                session: id.clone(),
+                reason: refusal.text(),
+            })?;
+    }
+    Ok(store)
+}
+
+/// The server with TLS when the options ask for it (and client certificates checked against
+/// `client_ca_pem` when given).
+fn with_tls(
+    server: tonic::transport::Server,
+    tls: Option<HostTls>,
+    client_ca_pem: Option<Vec<u8>>,
+) -> Result<tonic::transport::Server, HostError> {
+    let Some(tls) = tls else {
+        return Ok(server);
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(tls.cert_pem, tls.key_pem));
+    if let Some(ca) = client_ca_pem {
+        config = config.client_ca_root(Certificate::from_pem(ca));
+    }
+    server
+        .tls_config(config)
+        .map_err(|error| HostError::Tls(error.to_string()))
 }
 
 /// A running embedded host. Dropping it stops the server.

@@ -2,10 +2,14 @@
 //! (`lib/snakepit/grpc_worker.ex` in snakepit v0.13.0): spawn, ready file, connection ping,
 //! `InitializeSession`, telemetry, heartbeats and health pings.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use snakepit_bridge_runtime::proto::bridge_service_client::BridgeServiceClient;
+use tonic::transport::Channel;
 
 use super::connect::{connect, initialize_session};
 use super::error::LaunchError;
@@ -17,7 +21,7 @@ use super::ready::{read_ready_file, ReadyState};
 use super::spawn::{
     pool_worker_id, ready_file_path, run_id, worker_argv, worker_env, worker_session_id,
 };
-use super::telemetry::open_telemetry;
+use super::telemetry::{open_telemetry, TelemetryStream};
 use super::worker::LaunchedWorker;
 use super::HeartbeatConfig;
 
@@ -164,90 +168,35 @@ impl Launcher {
         Ok(workers)
     }
 
+    /// The worker of pool slot `index`, in the steps a pool takes: start the process, wait for
+    /// its ready file, connect, open the session, then watch it (telemetry, heartbeats,
+    /// health checks).
     async fn launch_indexed(
         &self,
         host_address: &str,
         index: usize,
     ) -> Result<LaunchedWorker, LaunchError> {
-        let program = resolve_program(&self.program);
         let worker_id = pool_worker_id(&self.pool_name, index);
-        let ready_file = ready_file_path(&std::env::temp_dir(), &worker_id);
-        let argv = worker_argv(
-            self.script.as_deref(),
-            &self.adapter_args,
-            host_address,
-            &run_id(),
-            &self.instance_name,
-            self.instance_token.as_deref(),
-        );
-        let env = worker_env(
-            &ready_file,
-            &self.heartbeat,
-            &self.log_level,
-            self.process_group,
-            &self.adapter_env,
-        );
-        let cwd = self
-            .script
-            .as_deref()
-            .filter(|script| !script.is_empty())
-            .and_then(|script| Path::new(script).parent().map(Path::to_path_buf))
-            .filter(|dir| !dir.as_os_str().is_empty());
-        let mut process =
-            spawn(&program, &argv, &env, cwd.as_ref(), self.echo_output).map_err(|source| {
-                LaunchError::Spawn {
-                    program: program.display().to_string(),
-                    source,
-                }
-            })?;
-        let started = Instant::now();
-        let port = match wait_ready(&mut process, &ready_file, self.ready_timeout).await {
-            Ok(port) => port,
-            Err(error) => {
-                let _ = std::fs::remove_file(&ready_file);
-                return Err(error);
-            }
-        };
-        let ready_after = started.elapsed();
-        // The host deletes the ready file right after reading it.
+        let started = self.start_process(host_address, &worker_id)?;
+        let Started {
+            program,
+            argv,
+            env,
+            ready_file,
+            mut process,
+        } = started;
+        let since = Instant::now();
+        let ready = wait_ready(&mut process, &ready_file, self.ready_timeout).await;
+        // The host deletes the ready file right after reading it (or giving up on it).
         let _ = std::fs::remove_file(&ready_file);
-
-        let client = match connect(port).await {
-            Ok(client) => client,
-            Err(reason) => {
-                let _ = process.kill_now().await;
-                return Err(LaunchError::NoAnswer {
-                    port,
-                    reason,
-                    output: process.output.last_lines(5),
-                });
-            }
-        };
+        let port = ready?;
+        let ready_after = since.elapsed();
+        let client = connect_or_kill(&mut process, port).await?;
         let session_id = worker_session_id();
         let initialize = initialize_session(client.clone(), &session_id).await;
+        let (pid, output) = (process.pid, process.output.clone());
         let process = Arc::new(tokio::sync::Mutex::new(process));
-        let telemetry = open_telemetry(client.clone());
-        // Calls made before the worker answered the stream would send their events nowhere.
-        telemetry.opened().await;
-        let heartbeat_stats = Arc::new(Mutex::new(HeartbeatStats::default()));
-        let stopping = Arc::new(AtomicBool::new(false));
-        let mut tasks = Vec::new();
-        if self.heartbeat.enabled {
-            tasks.push(tokio::spawn(heartbeat_monitor(
-                client.clone(),
-                session_id.clone(),
-                self.heartbeat.clone(),
-                heartbeat_stats.clone(),
-                process.clone(),
-                self.graceful_timeout,
-                stopping.clone(),
-            )));
-        }
-        tasks.push(tokio::spawn(health_checks(client.clone())));
-        let (pid, output) = {
-            let process = process.lock().await;
-            (process.pid, process.output.clone())
-        };
+        let watch = self.watch(&client, &session_id, &process).await;
         Ok(LaunchedWorker {
             client,
             process,
@@ -263,12 +212,124 @@ impl Launcher {
             ready_file,
             ready_after,
             initialize,
+            heartbeat_stats: watch.heartbeat_stats,
+            stopping: watch.stopping,
+            graceful_timeout: self.graceful_timeout,
+            telemetry: watch.telemetry,
+            tasks: watch.tasks,
+        })
+    }
+
+    /// Starts the worker's process with the arguments, environment and folder a pool gives it.
+    fn start_process(&self, host_address: &str, worker_id: &str) -> Result<Started, LaunchError> {
+        let program = resolve_program(&self.program);
+        let ready_file = ready_file_path(&std::env::temp_dir(), worker_id);
+        let argv = worker_argv(
+            self.script.as_deref(),
+            &self.adapter_args,
+            host_address,
+            &run_id(),
+            &self.instance_name,
+            self.instance_token.as_deref(),
+        );
+        let env = worker_env(
+            &ready_file,
+            &self.heartbeat,
+            &self.log_level,
+            self.process_group,
+            &self.adapter_env,
+        );
+        // A script runs in its own folder, as snakepit's adapters run theirs.
+        let cwd = self
+            .script
+            .as_deref()
+            .filter(|script| !script.is_empty())
+            .and_then(|script| Path::new(script).parent().map(Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty());
+        let process =
+            spawn(&program, &argv, &env, cwd.as_ref(), self.echo_output).map_err(|source| {
+                LaunchError::Spawn {
+                    program: program.display().to_string(),
+                    source,
+                }
+            })?;
+        Ok(Started {
+            program,
+            argv,
+            env,
+            ready_file,
+            process,
+        })
+    }
+
+    /// What watches a worker once its session is open: its telemetry stream, the heartbeat
+    /// monitor (when heartbeats are on) and the health checks.
+    async fn watch(
+        &self,
+        client: &BridgeServiceClient<Channel>,
+        session_id: &str,
+        process: &Arc<tokio::sync::Mutex<WorkerProcess>>,
+    ) -> Watch {
+        let telemetry = open_telemetry(client.clone());
+        // Calls made before the worker answered the stream would send their events nowhere.
+        telemetry.opened().await;
+        let heartbeat_stats = Arc::new(Mutex::new(HeartbeatStats::default()));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        if self.heartbeat.enabled {
+            tasks.push(tokio::spawn(heartbeat_monitor(
+                client.clone(),
+                session_id.to_owned(),
+                self.heartbeat.clone(),
+                heartbeat_stats.clone(),
+                process.clone(),
+                self.graceful_timeout,
+                stopping.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(health_checks(client.clone())));
+        Watch {
+            telemetry,
             heartbeat_stats,
             stopping,
-            graceful_timeout: self.graceful_timeout,
-            telemetry,
             tasks,
-        })
+        }
+    }
+}
+
+/// A worker's process, started, before its ready file.
+struct Started {
+    program: PathBuf,
+    argv: Vec<String>,
+    env: BTreeMap<String, String>,
+    ready_file: PathBuf,
+    process: WorkerProcess,
+}
+
+/// The tasks and state that watch a launched worker.
+struct Watch {
+    telemetry: TelemetryStream,
+    heartbeat_stats: Arc<Mutex<HeartbeatStats>>,
+    stopping: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Connects to the worker's port; a worker that does not answer there is killed, and the error
+/// carries its last lines of output.
+async fn connect_or_kill(
+    process: &mut WorkerProcess,
+    port: u16,
+) -> Result<BridgeServiceClient<Channel>, LaunchError> {
+    match connect(port).await {
+        Ok(client) => Ok(client),
+        Err(reason) => {
+            let _ = process.kill_now().await;
+            Err(LaunchError::NoAnswer {
+                port,
+                reason,
+                output: process.output.last_lines(5),
+            })
+        }
     }
 }
 
