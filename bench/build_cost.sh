@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a worker costs to build: a minimal two-tool worker written with the facade
 # (bench/build_cost/facade_worker) against the same two tools written by hand on raw tonic,
-# compiled from the same proto (bench/build_cost/raw_worker). Each is built cold, in release,
+# compiled from the same proto (bench/build_cost/raw_worker), and the facade's worker again
+# without the facade's default features (no schemars: `facade_no_schemars`). Each is built cold, in release,
 # with its own target directory, one after the other in the same run, with the workspace's
 # lockfile (same versions of the crates both use). Prints build seconds, stripped binary size
 # and the number of crates compiled, and keeps `cargo build --timings` reports.
@@ -14,15 +15,22 @@ out="$root/target/bench-build-cost"
 cargo=${CARGO:-cargo}
 mkdir -p "$out"
 
+# measure NAME FIXTURE [FACADE_OPTIONS]: builds the fixture as NAME; FACADE_OPTIONS are added to
+# its snakepit-bridge dependency (e.g. `default-features = false`).
 measure() {
-  local name=$1
+  local name=$1 fixture=$2 facade_options=${3:-}
   local dir="$out/$name"
   rm -rf "$dir"
   mkdir -p "$dir"
   # The fixture reaches the workspace by relative paths: keep it at the same depth.
   rm -rf "$root/bench/build_cost/.$name-run"
-  cp -r "$root/bench/build_cost/$name" "$root/bench/build_cost/.$name-run"
+  cp -r "$root/bench/build_cost/$fixture" "$root/bench/build_cost/.$name-run"
   local crate="$root/bench/build_cost/.$name-run"
+  if [ -n "$facade_options" ]; then
+    sed -i "s|^snakepit-bridge = { path = \"../../..\" }|snakepit-bridge = { path = \"../../..\", $facade_options }|" \
+      "$crate/Cargo.toml"
+    grep -q "$facade_options" "$crate/Cargo.toml" || { echo "could not set $facade_options" >&2; exit 1; }
+  fi
   cp "$root/Cargo.lock" "$crate/Cargo.lock"
   local start end
   start=$(date +%s.%N)
@@ -33,7 +41,7 @@ measure() {
   local crates
   crates=$(cd "$crate" && CARGO_TARGET_DIR="$dir/target" "$cargo" tree -e normal,build --prefix none --no-dedupe \
     | sed 's/ (\*)$//; s/ (proc-macro)$//' | sort -u | wc -l)
-  local binary="$dir/target/release/build-cost-${name//_/-}"
+  local binary="$dir/target/release/build-cost-${fixture//_/-}"
   cp "$binary" "$dir/stripped"
   strip "$dir/stripped"
   local seconds size
@@ -46,8 +54,9 @@ measure() {
 
 : >"$out/results.txt"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-measure facade_worker
-measure raw_worker
+measure facade_worker facade_worker
+measure facade_no_schemars facade_worker "default-features = false"
+measure raw_worker raw_worker
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "$out/results.txt" <<'PY'
@@ -56,10 +65,12 @@ rows = {}
 for line in open(sys.argv[1]):
     name, seconds, size, crates = line.split()
     rows[name] = (float(seconds), int(size), int(crates))
-f, r = rows["facade_worker"], rows["raw_worker"]
-print(f"{'':16}{'build s':>10}{'stripped MiB':>15}{'crates':>8}")
+r = rows["raw_worker"]
+print(f"{'':20}{'build s':>10}{'stripped MiB':>15}{'crates':>8}")
 for name, (s, b, c) in rows.items():
-    print(f"{name:16}{s:>10.1f}{b / 1048576:>15.2f}{c:>8}")
-print(f"{'ratio':16}{f[0] / r[0]:>9.2f}x{f[1] / r[1]:>14.2f}x{f[2] / r[2]:>7.2f}x")
+    print(f"{name:20}{s:>10.1f}{b / 1048576:>15.2f}{c:>8}")
+for name in ("facade_worker", "facade_no_schemars"):
+    f = rows[name]
+    print(f"{name + ' / raw':20}{f[0] / r[0]:>9.2f}x{f[1] / r[1]:>14.2f}x{f[2] / r[2]:>7.2f}x")
 PY
 echo "timings: $out/*/cargo-timing.html"

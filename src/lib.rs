@@ -55,7 +55,13 @@
 //!
 //! # Features
 //!
-//! None is on by default: a worker, which talks to its host over loopback, builds neither.
+//! - `schemars` (on by default): the JSON Schemas of the tools' parameters and results,
+//!   derived with [`schemars`] (`JsonSchema`), in the registration with the host, the manifest
+//!   (`--snakepit-describe`) and the declared Elixir tools. A worker that describes no schemas
+//!   builds without it (`default-features = false`): every schema is then left out (a worker's
+//!   tools) or `true` (a declared Elixir tool's, which accepts anything).
+//!
+//! The others are off: a worker, which talks to its host over loopback, builds neither.
 //!
 //! - `tls`: TLS to the host (rustls with ring, and the Mozilla roots of webpki-roots), for an
 //!   `https://` address or [`TlsOptions`]. Turn it on in a client that talks to a TLS host.
@@ -112,6 +118,11 @@ pub mod testkit {
 ///     factor: f64,
 /// }
 /// ```
+///
+/// The `schemars` feature (on by default) brings it; without it there is no
+/// `snakepit_bridge::schemars`, and no tool has a schema.
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub use snakepit_bridge_runtime::__private::schemars;
 
 #[doc = include_str!("elixir_tools.md")]

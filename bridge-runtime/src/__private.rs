@@ -9,6 +9,7 @@ pub use crate::codec::{ParameterError, Parameters, ToolResponse};
 pub use crate::declaration::DeclaredTools;
 pub use crate::Error;
 /// schemars, which the facade re-exports as `snakepit_bridge::schemars`.
+#[cfg(feature = "schemars")]
 pub use schemars;
 pub use snakepit_bridge_spec::{DeclaredParameter, DeclaredTool, ValueKind};
 
@@ -66,6 +67,7 @@ pub fn whole_response<E: From<Error>>(outcome: Outcome) -> Result<ToolResponse, 
 }
 
 /// The JSON Schema of `T`.
+#[cfg(feature = "schemars")]
 pub fn schema_of<T: schemars::JsonSchema + ?Sized>() -> Value {
     schemars::SchemaGenerator::default()
         .into_root_schema_for::<T>()
@@ -118,6 +120,7 @@ pub fn declared_tool(
 /// Gets a type's JSON Schema when it implements `schemars::JsonSchema`, and `true` otherwise,
 /// by autoref specialization: `(&SchemaProbe::<T>::new()).schema()` finds
 /// [`SchemaViaJsonSchema`] first when `T: JsonSchema`, and falls back to [`SchemaViaAnything`].
+/// Without the `schemars` feature, every type falls back.
 pub struct SchemaProbe<T: ?Sized>(std::marker::PhantomData<T>);
 
 impl<T: ?Sized> SchemaProbe<T> {
@@ -134,6 +137,7 @@ pub trait SchemaViaJsonSchema {
     fn schema(&self) -> Value;
 }
 
+#[cfg(feature = "schemars")]
 impl<T: schemars::JsonSchema + ?Sized> SchemaViaJsonSchema for SchemaProbe<T> {
     fn schema(&self) -> Value {
         schema_of::<T>()
@@ -152,7 +156,7 @@ impl<T: ?Sized> SchemaViaAnything for &SchemaProbe<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "schemars"))]
 // The borrow is the point: it is what lets a type without a schema fall back.
 #[allow(clippy::needless_borrow)]
 mod tests {

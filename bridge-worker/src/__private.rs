@@ -247,7 +247,8 @@ fn from_std_error(error: Box<dyn StdError + Send + Sync>) -> ToolError {
 // Schemas and defaults, found from the types by autoref specialization.
 
 /// Gets the JSON Schema of a unary tool's result (`T` of `Result<T, E>`, through aliases) when
-/// `T` implements `schemars::JsonSchema`, and `None` otherwise.
+/// `T` implements `schemars::JsonSchema`, and `None` otherwise (always, without the `schemars`
+/// feature).
 pub struct ResultSchemaProbe<R>(PhantomData<R>);
 
 impl<R> ResultSchemaProbe<R> {
@@ -264,6 +265,7 @@ pub trait ResultSchemaViaJsonSchema {
     fn result_schema(&self) -> Option<Value>;
 }
 
+#[cfg(feature = "schemars")]
 impl<T: schemars::JsonSchema, E> ResultSchemaViaJsonSchema for ResultSchemaProbe<Result<T, E>> {
     fn result_schema(&self) -> Option<Value> {
         Some(snakepit_bridge_runtime::__private::schema_of::<T>())

@@ -1,10 +1,13 @@
 //! A worker links only the worker runtime and the client: no TLS stack and no snakepit
 //! emulator in a worker crate's dependency tree (read with `cargo tree`, nothing is compiled).
 //! The same tree with the `tls` or `testkit` feature shows them, so the check sees what it
-//! looks for.
+//! looks for. schemars, a default feature, is left out with `default-features = false`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// schemars and the crates only it brings.
+const SCHEMARS: [&str; 2] = ["schemars", "schemars_derive"];
 
 /// Crates of a TLS stack (rustls and its crypto and roots), and the emulator.
 const TLS_STACK: [&str; 6] = [
@@ -17,8 +20,9 @@ const TLS_STACK: [&str; 6] = [
 ];
 const TESTKIT: &str = "snakepit-bridge-testkit";
 
-/// A worker crate depending on the facade as a worker does, with the workspace's lockfile.
-fn worker_crate(name: &str) -> PathBuf {
+/// A worker crate depending on the facade as a worker does (with `options` added to the
+/// dependency, e.g. `default-features = false`), with the workspace's lockfile.
+fn worker_crate(name: &str, options: &str) -> PathBuf {
     let facade = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("worker_dependencies")
@@ -28,7 +32,7 @@ fn worker_crate(name: &str) -> PathBuf {
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"dependency-check-worker\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nsnakepit-bridge = {{ path = {:?} }}\n\n[workspace]\n",
+             [dependencies]\nsnakepit-bridge = {{ path = {:?}{options} }}\n\n[workspace]\n",
             facade.display().to_string()
         ),
     )
@@ -67,7 +71,7 @@ fn normal_dependencies(dir: &Path, features: &[&str]) -> Vec<String> {
 
 #[test]
 fn a_worker_links_no_tls_stack_and_no_emulator() {
-    let dir = worker_crate("plain");
+    let dir = worker_crate("plain", "");
     let names = normal_dependencies(&dir, &[]);
     assert!(
         names.iter().any(|name| name == "snakepit-bridge-worker"),
@@ -85,10 +89,30 @@ fn a_worker_links_no_tls_stack_and_no_emulator() {
 
 #[test]
 fn the_features_bring_them_in() {
-    let dir = worker_crate("features");
+    let dir = worker_crate("features", "");
     let tls = normal_dependencies(&dir, &["snakepit-bridge/tls"]);
     assert!(tls.iter().any(|name| name == "rustls"), "{tls:?}");
     assert!(!tls.iter().any(|name| name == TESTKIT), "{tls:?}");
     let testkit = normal_dependencies(&dir, &["snakepit-bridge/testkit"]);
     assert!(testkit.iter().any(|name| name == TESTKIT), "{testkit:?}");
+}
+
+#[test]
+fn schemars_is_a_default_feature_a_worker_can_leave_out() {
+    let with = normal_dependencies(&worker_crate("schemars", ""), &[]);
+    assert!(with.iter().any(|name| name == "schemars"), "{with:?}");
+    let dir = worker_crate("no-schemars", ", default-features = false");
+    let without = normal_dependencies(&dir, &[]);
+    assert!(
+        without.iter().any(|name| name == "snakepit-bridge-worker"),
+        "the tree was not read: {without:?}"
+    );
+    let left: Vec<&String> = without
+        .iter()
+        .filter(|name| SCHEMARS.contains(&name.as_str()))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "without default features a worker builds {left:?}"
+    );
 }
