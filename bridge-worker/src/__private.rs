@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::output::IntoOutcome;
 use crate::output::Outcome;
-pub use crate::output::ToolReturn;
 pub use crate::stream::{fallible_stream_outcome, stream_outcome};
 pub use snakepit_bridge_runtime::__private::{
     any_schema, SchemaProbe, SchemaViaAnything, SchemaViaJsonSchema,
@@ -21,7 +21,7 @@ pub use snakepit_bridge_runtime::__private::{
 
 use crate::toolset::known_schema;
 use crate::{
-    Answer, IntoToolOutput, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError,
+    Answer, IntoUnaryAnswer, ParameterDefinition, ToolCall, ToolContext, ToolDefinition, ToolError,
 };
 
 /// One parameter, as registered with the host; `rest` for a `#[param(rest)]` argument;
@@ -176,7 +176,10 @@ pub struct ToolErrorAnswer;
 
 impl ToolErrorAnswer {
     /// The call's outcome.
-    pub fn outcome<T: IntoToolOutput, E: Into<ToolError>>(self, returned: Result<T, E>) -> Outcome {
+    pub fn outcome<T: IntoUnaryAnswer, E: Into<ToolError>>(
+        self,
+        returned: Result<T, E>,
+    ) -> Outcome {
         returned.into_outcome()
     }
 }
@@ -196,9 +199,9 @@ pub struct OtherErrorAnswer;
 
 impl OtherErrorAnswer {
     /// The call's outcome; `T`, the value, comes first, as in [`ToolErrorAnswer::outcome`].
-    pub fn outcome<T: IntoToolOutput, R: UnaryReturn<Value = T>>(self, returned: R) -> Outcome {
+    pub fn outcome<T: IntoUnaryAnswer, R: UnaryReturn<Value = T>>(self, returned: R) -> Outcome {
         match returned.into_result() {
-            Ok(value) => value.into_tool_output().map(Answer::Value),
+            Ok(value) => value.into_unary_answer().map(Answer::Unary),
             Err(error) => Err(from_std_error(error)),
         }
     }
@@ -336,7 +339,7 @@ mod tests {
     fn outcome<R>(returned: R) -> Outcome
     where
         R: UnaryReturn,
-        R::Value: IntoToolOutput,
+        R::Value: IntoUnaryAnswer,
     {
         (&returned).answer_kind().outcome(returned)
     }

@@ -58,8 +58,8 @@ pub use config::{HeartbeatConfig, LogLevel, RunMode, WorkerConfig};
 pub use context::{BlockingElixir, ToolContext};
 pub use error::ToolError;
 pub use heartbeat::StopReason;
-pub use output::{Answer, Invocation, Outcome, ToolOutput};
-pub use output::{BinaryResult, IntoToolOutput};
+pub use output::{Answer, Invocation, Outcome, UnaryAnswer};
+pub use output::{BinaryResult, IntoUnaryAnswer};
 pub use service::run_tool;
 pub use stream::{
     chunk_channel, ChunkReceiver, ChunkSender, ChunkStream, IntoChunk, StreamChunk, StreamClosed,

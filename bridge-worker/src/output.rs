@@ -14,10 +14,16 @@ use crate::ToolError;
 /// The outcome of one tool call: what an [`Invocation`] ends with.
 pub type Outcome = Result<Answer, ToolError>;
 
-/// A tool's answer.
+/// A tool's answer: what a call's [`Outcome`] holds when it succeeds.
+///
+/// The names of a call's way back, from the tool to the wire: an [`Invocation`] (the call,
+/// running) ends with an [`Outcome`], `Result<Answer, ToolError>`; an `Answer` is a
+/// [`UnaryAnswer`] (JSON and binary result, made from a tool's value by [`IntoUnaryAnswer`]:
+/// anything `Serialize`, or a [`BinaryResult`]) or a [`ChunkStream`] of
+/// [`StreamChunk`](crate::StreamChunk)s (made by [`IntoChunk`](crate::IntoChunk)).
 pub enum Answer {
     /// A unary answer.
-    Value(ToolOutput),
+    Unary(UnaryAnswer),
     /// A stream of chunks (a streaming tool).
     Stream(ChunkStream),
 }
@@ -25,7 +31,7 @@ pub enum Answer {
 impl std::fmt::Debug for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Answer::Value(output) => f.debug_tuple("Value").field(output).finish(),
+            Answer::Unary(output) => f.debug_tuple("Unary").field(output).finish(),
             Answer::Stream(_) => f.write_str("Stream(..)"),
         }
     }
@@ -33,7 +39,7 @@ impl std::fmt::Debug for Answer {
 
 /// A unary answer as it goes on the wire: the result's JSON bytes and the binary result.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ToolOutput {
+pub struct UnaryAnswer {
     /// The result as JSON text.
     pub json: Vec<u8>,
     /// `binary_result` (empty when none).
@@ -81,27 +87,27 @@ impl BinaryResult {
     message = "a tool cannot answer with `{Self}`",
     note = "a tool answers `Result<T, E>` where `T` implements `serde::Serialize` or is `BinaryResult`"
 )]
-pub trait IntoToolOutput {
+pub trait IntoUnaryAnswer {
     /// The answer on the wire.
-    fn into_tool_output(self) -> Result<ToolOutput, ToolError>;
+    fn into_unary_answer(self) -> Result<UnaryAnswer, ToolError>;
 }
 
 /// Written by the rule of every side of the wire
 /// ([`to_finite_json`](snakepit_bridge_spec::to_finite_json)): a NaN or infinite float fails the
 /// call with its path (serde_json would send `null`).
-impl<T: Serialize> IntoToolOutput for T {
-    fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
+impl<T: Serialize> IntoUnaryAnswer for T {
+    fn into_unary_answer(self) -> Result<UnaryAnswer, ToolError> {
         let json = answer_json(&self, "the result", "result")?;
-        Ok(ToolOutput {
+        Ok(UnaryAnswer {
             json,
             binary: Bytes::new(),
         })
     }
 }
 
-impl IntoToolOutput for BinaryResult {
-    fn into_tool_output(self) -> Result<ToolOutput, ToolError> {
-        Ok(ToolOutput {
+impl IntoUnaryAnswer for BinaryResult {
+    fn into_unary_answer(self) -> Result<UnaryAnswer, ToolError> {
+        Ok(UnaryAnswer {
             json: self.info.to_string().into_bytes(),
             binary: self.data,
         })
@@ -140,21 +146,21 @@ pub(crate) fn answer_json<T: Serialize + ?Sized>(
 }
 
 /// What a unary tool method returns: `Result<T, E>` (or an alias of it), `T` an
-/// [`IntoToolOutput`] and `E` convertible into [`ToolError`].
+/// [`IntoUnaryAnswer`] and `E` convertible into [`ToolError`].
 #[diagnostic::on_unimplemented(
     message = "a tool method cannot return `{Self}`",
     note = "tool methods return `Result<T, E>` where `T: serde::Serialize` (or `BinaryResult`) and `E: Into<ToolError>`, since a call can fail"
 )]
-pub trait ToolReturn {
+pub trait IntoOutcome {
     /// The call's outcome.
     fn into_outcome(self) -> Outcome;
 }
 
-impl<T: IntoToolOutput, E: Into<ToolError>> ToolReturn for Result<T, E> {
+impl<T: IntoUnaryAnswer, E: Into<ToolError>> IntoOutcome for Result<T, E> {
     fn into_outcome(self) -> Outcome {
         self.map_err(Into::into)?
-            .into_tool_output()
-            .map(Answer::Value)
+            .into_unary_answer()
+            .map(Answer::Unary)
     }
 }
 
@@ -200,7 +206,7 @@ mod tests {
 
     #[test]
     fn results_become_json_and_binary_results() {
-        let Ok(Answer::Value(output)) =
+        let Ok(Answer::Unary(output)) =
             Ok::<_, ToolError>(serde_json::json!({"a": 1})).into_outcome()
         else {
             panic!("a value")
@@ -208,7 +214,7 @@ mod tests {
         assert_eq!(output.json, br#"{"a":1}"#);
         assert!(output.binary.is_empty());
 
-        let Ok(Answer::Value(output)) =
+        let Ok(Answer::Unary(output)) =
             Ok::<_, ToolError>(BinaryResult::new(vec![9])).into_outcome()
         else {
             panic!("a value")
@@ -234,7 +240,7 @@ mod tests {
             error.message()
         );
         // `None` is a real null, and passes.
-        let Ok(Answer::Value(output)) = Ok::<_, ToolError>(None::<f64>).into_outcome() else {
+        let Ok(Answer::Unary(output)) = Ok::<_, ToolError>(None::<f64>).into_outcome() else {
             panic!("a value")
         };
         assert_eq!(output.json, b"null");

@@ -411,7 +411,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             response
         };
         let response = match outcome {
-            Ok(Answer::Value(output)) => {
+            Ok(Answer::Unary(output)) => {
                 record.succeeded(Some(output.json.len() + output.binary.len()));
                 proto::ExecuteToolResponse {
                     success: true,
@@ -449,7 +449,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
             Ok(Answer::Stream(stream)) => stream,
             // A unary tool called as a stream answers one final chunk, which carries JSON only
             // (`ToolChunk` has no binary field): a binary result is refused, not dropped.
-            Ok(Answer::Value(output)) if !output.binary.is_empty() => {
+            Ok(Answer::Unary(output)) if !output.binary.is_empty() => {
                 let error = ToolError::type_error(format!(
                     "tool `{tool}` answered {} bytes of binary data, which a stream chunk cannot \
                      carry; call it with ExecuteTool (Snakepit.execute/3)",
@@ -459,7 +459,7 @@ impl<T: ToolSet> BridgeService for WorkerService<T> {
                 record.failed(&error);
                 return Err(status);
             }
-            Ok(Answer::Value(output)) => Box::pin(tokio_stream::once(Ok(crate::StreamChunk {
+            Ok(Answer::Unary(output)) => Box::pin(tokio_stream::once(Ok(crate::StreamChunk {
                 data: output.json,
                 is_final: true,
                 metadata: Default::default(),

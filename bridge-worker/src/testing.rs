@@ -61,7 +61,7 @@ impl Answer {
     pub fn json(&self) -> Result<Value, ToolError> {
         match self {
             // The one exact rule: a wide integer is an error here, never a rounded float.
-            Answer::Value(output) => decode_exact(&output.json).map_err(|error| {
+            Answer::Unary(output) => decode_exact(&output.json).map_err(|error| {
                 ToolError::runtime_error(format!(
                     "the tool's result is not JSON a `Value` holds exactly: {error}"
                 ))
@@ -76,7 +76,7 @@ impl Answer {
     /// worker would send them; the first failed chunk, or one that is not JSON, is the error.
     pub async fn chunks_json(self) -> Result<Vec<Value>, ToolError> {
         match self {
-            Answer::Value(_) => Ok(vec![self.json()?]),
+            Answer::Unary(_) => Ok(vec![self.json()?]),
             Answer::Stream(mut chunks) => {
                 let mut values = Vec::new();
                 while let Some(chunk) = chunks.next().await {
@@ -97,12 +97,12 @@ impl Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ToolOutput;
+    use crate::UnaryAnswer;
 
     fn answer(json: &str) -> Answer {
-        Answer::Value(ToolOutput {
+        Answer::Unary(UnaryAnswer {
             json: json.as_bytes().to_vec(),
-            ..ToolOutput::default()
+            ..UnaryAnswer::default()
         })
     }
 

@@ -28,7 +28,7 @@ use crate::ToolError;
 /// use std::sync::Arc;
 /// use serde_json::json;
 /// use snakepit_bridge::worker::{
-///     run_tool, Answer, IntoToolOutput, Invocation, ParameterDefinition, ToolCall,
+///     run_tool, Answer, IntoUnaryAnswer, Invocation, ParameterDefinition, ToolCall,
 ///     ToolDefinition, ToolError, ToolSet,
 /// };
 ///
@@ -52,7 +52,7 @@ use crate::ToolError;
 ///                 let b: i64 = call.or_default("b", || 0)?;
 ///                 call.finish()?;
 ///                 Ok(Invocation::future(async move {
-///                     (a + b).into_tool_output().map(Answer::Value)
+///                     (a + b).into_unary_answer().map(Answer::Unary)
 ///                 }))
 ///             }
 ///             other => Err(ToolError::unknown_tool::<Self>(other)),

@@ -76,7 +76,7 @@ async fn call(tool: &str, parameters: &[(&str, &str)]) -> Result<Answer, ToolErr
 /// The answer's JSON text, exactly as it goes on the wire.
 fn wire_text(answer: Answer) -> String {
     match answer {
-        Answer::Value(output) => String::from_utf8(output.json).unwrap(),
+        Answer::Unary(output) => String::from_utf8(output.json).unwrap(),
         Answer::Stream(_) => panic!("a stream"),
     }
 }

@@ -12,7 +12,7 @@ use snakepit_bridge::proto::bridge_service_client::BridgeServiceClient;
 use snakepit_bridge::proto::CleanupSessionRequest;
 use snakepit_bridge::testkit::host::{demo_tools, EmbeddedHost};
 use snakepit_bridge::worker::{
-    Answer, IntoToolOutput, Invocation, ParameterDefinition, ToolCall, ToolDefinition, ToolError,
+    Answer, IntoUnaryAnswer, Invocation, ParameterDefinition, ToolCall, ToolDefinition, ToolError,
     ToolSet, Worker, WorkerHandle,
 };
 use tonic::transport::Channel;
@@ -40,7 +40,7 @@ impl ToolSet for CountedTools {
     fn invoke(self: &Arc<Self>, call: ToolCall) -> Result<Invocation, ToolError> {
         match call.tool_name() {
             "ping" => Ok(Invocation::future(async {
-                json!("pong").into_tool_output().map(Answer::Value)
+                json!("pong").into_unary_answer().map(Answer::Unary)
             })),
             other => Err(ToolError::unknown_tool::<Self>(other)),
         }

@@ -173,7 +173,7 @@ async fn run(tool: &str, params: Value) -> Result<Answer, ToolError> {
 
 fn json_answer(answer: Answer) -> Value {
     match answer {
-        Answer::Value(output) => serde_json::from_slice(&output.json).unwrap(),
+        Answer::Unary(output) => serde_json::from_slice(&output.json).unwrap(),
         Answer::Stream(_) => panic!("a stream"),
     }
 }
@@ -223,12 +223,12 @@ async fn a_panic_is_one_failed_call() {
 
 #[tokio::test]
 async fn optional_binary_and_context() {
-    let Answer::Value(output) = run("maybe_bytes", json!({})).await.unwrap() else {
+    let Answer::Unary(output) = run("maybe_bytes", json!({})).await.unwrap() else {
         panic!()
     };
     assert!(output.binary.is_empty());
     let call = ToolCall::for_test("maybe_bytes", json!({}), [("data".to_owned(), vec![1, 2])]);
-    let Answer::Value(output) = run_tool(&Arc::new(Tools), call).await.unwrap() else {
+    let Answer::Unary(output) = run_tool(&Arc::new(Tools), call).await.unwrap() else {
         panic!()
     };
     assert_eq!(&output.binary[..], &[1, 2]);

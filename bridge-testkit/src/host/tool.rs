@@ -78,17 +78,17 @@ impl ElixirToolOutput {
 /// `serde_json::Value`, a struct, a number, ...), written by [`ElixirToolOutput::json`].
 pub trait IntoElixirToolOutput {
     /// The output, or why the value cannot be sent (a NaN or infinite float, by its path).
-    fn into_tool_output(self) -> Result<ElixirToolOutput, String>;
+    fn into_elixir_tool_output(self) -> Result<ElixirToolOutput, String>;
 }
 
 impl IntoElixirToolOutput for ElixirToolOutput {
-    fn into_tool_output(self) -> Result<ElixirToolOutput, String> {
+    fn into_elixir_tool_output(self) -> Result<ElixirToolOutput, String> {
         Ok(self)
     }
 }
 
 impl<T: Serialize> IntoElixirToolOutput for T {
-    fn into_tool_output(self) -> Result<ElixirToolOutput, String> {
+    fn into_elixir_tool_output(self) -> Result<ElixirToolOutput, String> {
         ElixirToolOutput::json(&self)
     }
 }
@@ -100,7 +100,7 @@ fn finish<O: IntoElixirToolOutput>(
     answer: Result<O, String>,
 ) -> Result<ElixirToolOutput, String> {
     answer.and_then(|output| {
-        output.into_tool_output().map_err(|reason| {
+        output.into_elixir_tool_output().map_err(|reason| {
             format!("tool `{tool}` returned a result the host cannot send: {reason}")
         })
     })

@@ -607,7 +607,7 @@ mod tests {
     use crate::call::ToolCall;
     use crate::heartbeat::{Heartbeats, StopReason};
     use crate::host_link::HostLink;
-    use crate::output::{Answer, Invocation, ToolOutput};
+    use crate::output::{Answer, Invocation, UnaryAnswer};
     use crate::telemetry::TelemetryHub;
     use crate::toolset::ToolDefinition;
     use crate::ToolError;
@@ -633,7 +633,7 @@ mod tests {
 
         fn invoke(self: &Arc<Self>, call: ToolCall) -> Result<Invocation, ToolError> {
             let answer = || {
-                Ok(Answer::Value(ToolOutput {
+                Ok(Answer::Unary(UnaryAnswer {
                     json: b"\"hi\"".to_vec(),
                     binary: Default::default(),
                 }))
@@ -646,7 +646,7 @@ mod tests {
                 }))),
                 "panics" => panic!("invoke blew up"),
                 "big" => Ok(Invocation::Async(Box::pin(async move {
-                    Ok(Answer::Value(ToolOutput {
+                    Ok(Answer::Unary(UnaryAnswer {
                         json: format!("\"{}\"", "x".repeat(8192)).into_bytes(),
                         binary: Default::default(),
                     }))

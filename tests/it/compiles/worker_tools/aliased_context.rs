@@ -46,7 +46,7 @@ async fn aliased_context() {
         ("by_path", json!("test-session 1")),
     ] {
         let call = ToolCall::for_test(tool, json!({"n": 1}), []);
-        let Ok(Answer::Value(output)) = run_tool(&tools, call).await else {
+        let Ok(Answer::Unary(output)) = run_tool(&tools, call).await else {
             panic!("{tool} failed")
         };
         let answer: serde_json::Value = serde_json::from_slice(&output.json).unwrap();
