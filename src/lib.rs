@@ -56,10 +56,11 @@
 //! # Features
 //!
 //! - `schemars` (on by default): the JSON Schemas of the tools' parameters and results,
-//!   derived with [`schemars`] (`JsonSchema`), in the registration with the host, the manifest
-//!   (`--snakepit-describe`) and the declared Elixir tools. A worker that describes no schemas
-//!   builds without it (`default-features = false`): every schema is then left out (a worker's
-//!   tools) or `true` (a declared Elixir tool's, which accepts anything).
+//!   derived with schemars (`snakepit_bridge::schemars`, `JsonSchema`), in the registration
+//!   with the host, the manifest (`--snakepit-describe`) and the declared Elixir tools. A
+//!   worker that describes no schemas builds without it (`default-features = false`): every
+//!   schema is then left out (a worker's tools) or `true` (a declared Elixir tool's, which
+//!   accepts anything).
 //!
 //! The others are off: a worker, which talks to its host over loopback, builds neither.
 //!
