@@ -75,7 +75,10 @@ pub trait ToolSet: Send + Sync + 'static {
     ///
     /// The worker runtime calls it once per process and type, and keeps what it returned (for
     /// every session's registration, every unknown-tool error, the manifest): a hand-written
-    /// implementation returns the same tools each time.
+    /// implementation returns the same tools each time. The worker checks them when it starts
+    /// (valid and distinct tool names, distinct parameter names, one rest parameter at most)
+    /// and does not serve tools the host could not take
+    /// ([`WorkerError::InvalidTools`](crate::WorkerError::InvalidTools)).
     fn tool_definitions() -> Vec<ToolDefinition>;
 
     /// The name of the type serving the tools (sent as the `adapter_class` metadata).
@@ -395,6 +398,66 @@ impl BuiltTools {
     }
 }
 
+/// What stops `definitions` from being served, each problem once, in order: a tool name the
+/// host refuses, two tools of one name, a parameter without a name or two of one name, more
+/// than one rest parameter. `#[worker_tools]` refuses all of these at compile time; a
+/// hand-written [`ToolSet`] is checked here, when the worker starts.
+pub(crate) fn definition_problems(definitions: &[ToolDefinition]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen_tools = std::collections::HashSet::new();
+    for tool in definitions {
+        let name = &tool.name;
+        if let Err(reason) = snakepit_bridge_spec::validate_tool_name(name) {
+            problems.push(format!("tool `{name}`: {reason}"));
+        }
+        if !seen_tools.insert(name.as_str()) {
+            problems.push(format!(
+                "two tools are named `{name}`; give each its own name"
+            ));
+        }
+        let mut seen_parameters = std::collections::HashSet::new();
+        for parameter in &tool.parameters {
+            if parameter.name.trim().is_empty() {
+                problems.push(format!("tool `{name}`: a parameter has no name"));
+            } else if !seen_parameters.insert(parameter.name.as_str()) {
+                problems.push(format!(
+                    "tool `{name}`: two parameters are named `{}`",
+                    parameter.name
+                ));
+            }
+        }
+        let rest: Vec<&str> = tool
+            .parameters
+            .iter()
+            .filter(|parameter| parameter.rest)
+            .map(|parameter| parameter.name.as_str())
+            .collect();
+        if rest.len() > 1 {
+            problems.push(format!(
+                "tool `{name}`: {} rest parameters (`{}`); one at most takes the parameters no \
+                 other takes",
+                rest.len(),
+                rest.join("`, `")
+            ));
+        }
+    }
+    problems
+}
+
+/// The tools of `T`, checked with [`definition_problems`]: the error lists every problem.
+pub(crate) fn check_definitions<T: ToolSet>() -> Result<(), String> {
+    let problems = definition_problems(&built::<T>().definitions);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the tool definitions of `{}` cannot be served: {}; fix what its `tool_definitions()` \
+         returns",
+        T::type_name(),
+        problems.join("; ")
+    ))
+}
+
 /// The tools of `T`, built on first use and kept for the process: the schemas are generated
 /// once, not for each session's registration or each unknown-tool error. Keyed by type (a
 /// static in a generic function is one for every `T`), so that it works for any `ToolSet`,
@@ -453,6 +516,36 @@ mod tests {
             extra_parameters: false,
             result_schema: None,
         }
+    }
+
+    #[test]
+    fn valid_definitions_have_no_problems() {
+        let echo = ToolDefinition::new("echo", "")
+            .with_parameter(ParameterDefinition::new("data", "string"))
+            .with_parameter(ParameterDefinition::new("kwargs", "map").rest());
+        assert!(definition_problems(&[ping(), echo]).is_empty());
+    }
+
+    #[test]
+    fn every_problem_of_hand_built_definitions_is_named_in_order() {
+        let twice = ToolDefinition::new("twice", "")
+            .with_parameter(ParameterDefinition::new("n", "integer"))
+            .with_parameter(ParameterDefinition::new("n", "integer"))
+            .with_parameter(ParameterDefinition::new(" ", "integer"))
+            .with_parameter(ParameterDefinition::new("a", "map").rest())
+            .with_parameter(ParameterDefinition::new("b", "map").rest());
+        let problems =
+            definition_problems(&[ping(), ToolDefinition::new("bad name", ""), twice, ping()]);
+        assert_eq!(
+            problems,
+            [
+                "tool `bad name`: a tool name may contain only ASCII letters, digits, `_`, `-` and `.`, found ' ' at byte 3",
+                "tool `twice`: two parameters are named `n`",
+                "tool `twice`: a parameter has no name",
+                "tool `twice`: 2 rest parameters (`a`, `b`); one at most takes the parameters no other takes",
+                "two tools are named `ping`; give each its own name",
+            ]
+        );
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub enum WorkerError {
     /// what it is and how to run it (`--help`, or run by hand without snakepit's settings).
     #[error("{0}")]
     NotServed(NotServed),
+    /// The [`ToolSet`]'s tool definitions cannot be served (a name the host refuses, two
+    /// tools or parameters of one name, two rest parameters): a hand-written `ToolSet`'s
+    /// mistake, which `#[worker_tools]` reports at compile time. The text lists every problem.
+    #[error("{0}")]
+    InvalidTools(String),
     /// A start-up hook (or the building of the tools) failed.
     #[error("start-up failed: {source}")]
     Start {
@@ -381,6 +386,7 @@ impl<T: ToolSet> Worker<T> {
     /// each returns [`WorkerError::NotServed`], whose
     /// [`exit_code`](NotServed::exit_code) is the one to exit with.
     pub async fn serve(mut self) -> Result<StopReason, WorkerError> {
+        crate::toolset::check_definitions::<T>().map_err(WorkerError::InvalidTools)?;
         self.answer_if_not_served()?;
         let config = match self.config.take() {
             Some(config) => config,

@@ -518,3 +518,53 @@ fn hand_built_definitions_register_as_the_macro_s_do() {
         assert_eq!(without_schemas(tool), by_macro(&name), "tool `{name}`");
     }
 }
+
+/// A hand-written `ToolSet` whose definitions the host could not take: two tools of one name,
+/// one with a name the host refuses.
+struct Misdefined;
+
+impl snakepit_bridge::worker::ToolSet for Misdefined {
+    fn tool_definitions() -> Vec<snakepit_bridge::worker::ToolDefinition> {
+        use snakepit_bridge::worker::ToolDefinition;
+        vec![
+            ToolDefinition::new("lookup", "Looks up."),
+            ToolDefinition::new("lookup", "Looks up again."),
+            ToolDefinition::new("look up", "A space."),
+        ]
+    }
+
+    fn type_name() -> &'static str {
+        "Misdefined"
+    }
+
+    fn invoke(
+        self: &Arc<Self>,
+        call: snakepit_bridge::worker::ToolCall,
+    ) -> Result<snakepit_bridge::worker::Invocation, ToolError> {
+        Err(ToolError::unknown_tool::<Self>(call.tool_name()))
+    }
+}
+
+#[tokio::test]
+async fn a_hand_written_tool_set_the_host_could_not_take_stops_the_worker_naming_each_problem() {
+    let error = snakepit_bridge::worker::Worker::new(Misdefined)
+        .serve()
+        .await
+        .expect_err("the worker must not serve these tools");
+    assert!(
+        matches!(error, snakepit_bridge::worker::WorkerError::InvalidTools(_)),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    for expected in [
+        "the tool definitions of `Misdefined` cannot be served",
+        "two tools are named `lookup`",
+        "tool `look up`: a tool name may contain only ASCII letters",
+        "fix what its `tool_definitions()` returns",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} is missing from: {text}"
+        );
+    }
+}
