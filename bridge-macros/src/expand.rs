@@ -359,11 +359,10 @@ pub(crate) fn schema_probe(ty: &syn::Type, p: &TokenStream) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use quote::quote;
-    use syn::{ImplItem, Item, TraitItem};
+    use syn::{Item, TraitItem};
 
     use super::elixir_tools;
-    use crate::internals::compile_error_messages;
-    use crate::internals::testing::{find, Seen};
+    use crate::internals::testing::{compile_error_messages, find, impl_fn, impl_of, Seen};
 
     /// The generated code, parsed back.
     fn expand(input: proc_macro2::TokenStream) -> syn::File {
@@ -373,17 +372,6 @@ mod tests {
     fn trait_named<'f>(file: &'f syn::File, name: &str) -> &'f syn::ItemTrait {
         find(file, |item| match item {
             Item::Trait(item) if item.ident == name => Some(item),
-            _ => None,
-        })
-    }
-
-    /// The `impl` of trait `name` (as its path ends), as an item.
-    fn impl_of<'f>(file: &'f syn::File, name: &str) -> &'f Item {
-        find(file, |item| match item {
-            Item::Impl(imp) => {
-                let (_, path, _) = imp.trait_.as_ref()?;
-                (path.segments.last()?.ident == name).then_some(item)
-            }
             _ => None,
         })
     }
@@ -417,7 +405,7 @@ mod tests {
         assert!(output.has_path("Future") && output.has_path("Send"));
         assert!(output.has_path("Fib"));
 
-        let imp = Seen::of_item(impl_of(&file, "DemoTools"));
+        let imp = Seen::of_impl(impl_of(&file, "DemoTools"));
         assert!(imp.has_path("ToolCaller") && !imp.has_path("BlockingToolCaller"));
         assert!(imp.has_path("call_tool") && imp.has_path("encode_parameters"));
         assert!(imp.has_string("calculate_fibonacci") && imp.has_string("n"));
@@ -436,7 +424,7 @@ mod tests {
         let output = &blocking.sig.output;
         let output = Seen::of_file(&syn::parse_quote!(fn f() #output {}));
         assert!(output.has_path("Result") && !output.has_path("Future"));
-        let imp = Seen::of_item(impl_of(&file, "DemoToolsBlocking"));
+        let imp = Seen::of_impl(impl_of(&file, "DemoToolsBlocking"));
         assert!(imp.has_path("BlockingToolCaller") && imp.has_string("process_list"));
         assert!(
             imp.has_path("ignore_result"),
@@ -447,7 +435,7 @@ mod tests {
             Item::Struct(item) => (item.ident == "DemoToolsDeclaration").then_some(()),
             _ => None,
         });
-        let declared = Seen::of_item(impl_of(&file, "DeclaredTools"));
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
         for text in [
             "DemoTools",
             "process_list",
@@ -491,21 +479,12 @@ mod tests {
             ["tool methods return `Result<T, E>` (or an alias of it), since a call can fail"]
         );
         method(trait_named(&file, "T"), "f");
-        let Item::Impl(imp) = impl_of(&file, "T") else {
-            unreachable!()
-        };
-        let body = |name: &str| {
-            let found = imp.items.iter().find_map(|item| match item {
-                ImplItem::Fn(m) if m.sig.ident == name => Some(Seen::of_impl_fn(m)),
-                _ => None,
-            });
-            found.expect("the impl has the method")
-        };
+        let body = |name: &str| Seen::of_impl_fn(impl_fn(impl_of(&file, "T"), name));
         assert!(body("f").macros.contains(&"unreachable".to_owned()));
         assert!(!body("f").has_path("call_tool"));
         assert!(body("g").has_path("call_tool"));
         // Only the valid method is declared.
-        let declared = Seen::of_item(impl_of(&file, "DeclaredTools"));
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
         assert!(declared.has_string("g") && !declared.has_string("f"));
     }
 
@@ -514,7 +493,7 @@ mod tests {
         let file = expand(quote! {
             trait T { async fn f<'a>(&self, s: &'a str) -> Result<u32, Error>; }
         });
-        let declared = Seen::of_item(impl_of(&file, "DeclaredTools"));
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
         assert!(declared.has_path("SchemaProbe"));
         let text: Vec<_> = Seen::of_file(&file).strings;
         assert!(
@@ -536,7 +515,10 @@ mod tests {
                 }
             }
         }
-        syn::visit::Visit::visit_item(&mut Probes(&mut probed), impl_of(&file, "DeclaredTools"));
+        syn::visit::Visit::visit_item_impl(
+            &mut Probes(&mut probed),
+            impl_of(&file, "DeclaredTools"),
+        );
         assert!(!probed.iter().any(|l| l == "a"), "{probed:?}");
         assert!(probed.iter().any(|l| l == "_"), "{probed:?}");
     }

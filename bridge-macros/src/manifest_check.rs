@@ -31,31 +31,27 @@ pub(crate) fn check(model: &ToolTrait, cx: &mut Ctxt) -> TokenStream {
         .map(PathBuf::from)
         .unwrap_or_default();
     let path = resolve(&base, &written);
+    let (shown, snapshot) = (
+        path.display(),
+        snapshot_command("HOST:PORT", "SESSION", &written),
+    );
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) => {
-            cx.at(
-                manifest_lit,
-                format!(
-                    "cannot read the tool manifest {}: {error}; create it from a running host with `{}`",
-                    path.display(),
-                    snapshot_command("HOST:PORT", "SESSION", &written),
-                ),
+            let message = format!(
+                "cannot read the tool manifest {shown}: {error}; create it from a running host with `{snapshot}`"
             );
+            cx.at(manifest_lit, message);
             return TokenStream::new();
         }
     };
     let manifest = match Manifest::from_json(&text) {
         Ok(manifest) => manifest,
         Err(error) => {
-            cx.at(
-                manifest_lit,
-                format!(
-                    "the tool manifest {} is not valid: {error}; write it anew with `{}`",
-                    path.display(),
-                    snapshot_command("HOST:PORT", "SESSION", &written),
-                ),
+            let message = format!(
+                "the tool manifest {shown} is not valid: {error}; write it anew with `{snapshot}`"
             );
+            cx.at(manifest_lit, message);
             return tracking(&path);
         }
     };
@@ -235,7 +231,7 @@ mod tests {
             &mut cx,
         );
         let tracking = check(&model, &mut cx);
-        (tracking, crate::internals::ctxt::messages(cx.check()))
+        (tracking, crate::internals::testing::messages(cx.check()))
     }
 
     #[test]

@@ -196,13 +196,11 @@ mod tests {
     use syn::parse_quote;
 
     use super::*;
-    use crate::internals::ctxt::messages;
+    use crate::internals::testing::reported;
 
     /// The model, and the messages of what parsing reported.
     fn parse(item: ItemTrait) -> (ToolTrait, Vec<String>) {
-        let mut cx = Ctxt::new();
-        let model = parse_trait(item, MacroOptions::default(), &mut cx);
-        (model, messages(cx.check()))
+        reported(|cx| parse_trait(item, MacroOptions::default(), cx))
     }
 
     #[test]

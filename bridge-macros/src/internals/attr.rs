@@ -252,7 +252,7 @@ mod tests {
     use syn::parse_quote;
 
     use super::*;
-    use crate::internals::ctxt::messages;
+    use crate::internals::testing::messages;
 
     const TOOL: Keys = Keys {
         allowed: &["name", "skip"],

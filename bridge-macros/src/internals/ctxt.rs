@@ -67,20 +67,12 @@ impl Drop for Ctxt {
     }
 }
 
-/// The messages of a checked context, in order, for tests.
-#[cfg(test)]
-pub(crate) fn messages(result: syn::Result<()>) -> Vec<String> {
-    result
-        .err()
-        .map(|error| error.into_iter().map(|e| e.to_string()).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use proc_macro2::Span;
 
     use super::*;
+    use crate::internals::testing::messages;
 
     #[test]
     fn combines_every_error_in_the_order_found() {

@@ -47,20 +47,9 @@ pub(crate) fn expand_attribute<O, T>(
     quote!(#code #errors)
 }
 
-/// The messages of the `compile_error!` items in `file`, in order, for tests.
-#[cfg(test)]
-pub(crate) fn compile_error_messages(file: &syn::File) -> Vec<String> {
-    let compile_errors = file.items.iter().filter_map(|item| match item {
-        syn::Item::Macro(m) if m.mac.path.segments.last()?.ident == "compile_error" => {
-            Some(m.mac.parse_body::<syn::LitStr>().ok()?.value())
-        }
-        _ => None,
-    });
-    compile_errors.collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::testing::compile_error_messages;
     use super::*;
 
     fn run(input: TokenStream) -> syn::File {

@@ -1,8 +1,60 @@
-//! What unit tests read from generated code: parsed back with `syn`, not compared as text.
+//! What unit tests read: the errors a context collected, and generated code parsed back with
+//! `syn` (not compared as text).
 
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{Expr, Token};
+
+use super::Ctxt;
+
+/// Runs `read` with a new context, and checks it: what `read` returns, and the messages of
+/// the errors reported, in order.
+pub(crate) fn reported<T>(read: impl FnOnce(&mut Ctxt) -> T) -> (T, Vec<String>) {
+    let mut cx = Ctxt::new();
+    let value = read(&mut cx);
+    (value, messages(cx.check()))
+}
+
+/// The messages `check` reports on the model `parse` builds, in order; `parse` must report
+/// nothing (the cases of a check have no attribute errors).
+pub(crate) fn checked<M>(
+    parse: impl FnOnce(&mut Ctxt) -> M,
+    check: impl FnOnce(&M, &mut Ctxt),
+) -> Vec<String> {
+    let ((), errors) = reported(|cx| {
+        let model = parse(cx);
+        assert!(!cx.has_errors(), "the case has no attribute errors");
+        check(&model, cx);
+    });
+    errors
+}
+
+/// The messages of a checked context, in order.
+pub(crate) fn messages(result: syn::Result<()>) -> Vec<String> {
+    result
+        .err()
+        .map(|error| error.into_iter().map(|e| e.to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The start of each message (up to its first `:` or `;`), to keep expectations short.
+pub(crate) fn message_starts(messages: &[String]) -> Vec<&str> {
+    messages
+        .iter()
+        .map(|m| m.split([':', ';']).next().unwrap_or_default())
+        .collect()
+}
+
+/// The messages of the `compile_error!` items in `file`, in order.
+pub(crate) fn compile_error_messages(file: &syn::File) -> Vec<String> {
+    let compile_errors = file.items.iter().filter_map(|item| match item {
+        syn::Item::Macro(m) if m.mac.path.segments.last()?.ident == "compile_error" => {
+            Some(m.mac.parse_body::<syn::LitStr>().ok()?.value())
+        }
+        _ => None,
+    });
+    compile_errors.collect()
+}
 
 /// The names and strings a piece of generated code holds, macro arguments included.
 #[derive(Default, Debug)]
@@ -19,22 +71,26 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
-    pub(crate) fn of_file(file: &syn::File) -> Seen {
+    fn visiting(visit: impl FnOnce(&mut Seen)) -> Seen {
         let mut seen = Seen::default();
-        seen.visit_file(file);
+        visit(&mut seen);
         seen
+    }
+
+    pub(crate) fn of_file(file: &syn::File) -> Seen {
+        Seen::visiting(|seen| seen.visit_file(file))
     }
 
     pub(crate) fn of_item(item: &syn::Item) -> Seen {
-        let mut seen = Seen::default();
-        seen.visit_item(item);
-        seen
+        Seen::visiting(|seen| seen.visit_item(item))
+    }
+
+    pub(crate) fn of_impl(imp: &syn::ItemImpl) -> Seen {
+        Seen::visiting(|seen| seen.visit_item_impl(imp))
     }
 
     pub(crate) fn of_impl_fn(method: &syn::ImplItemFn) -> Seen {
-        let mut seen = Seen::default();
-        seen.visit_impl_item_fn(method);
-        seen
+        Seen::visiting(|seen| seen.visit_impl_item_fn(method))
     }
 
     pub(crate) fn has_path(&self, name: &str) -> bool {
@@ -89,4 +145,24 @@ pub(crate) fn find<'f, T>(file: &'f syn::File, pick: impl Fn(&'f syn::Item) -> O
         .iter()
         .find_map(pick)
         .expect("the generated code has the item")
+}
+
+/// The `impl` of the trait named `name` (by its path's last segment) in `file`.
+pub(crate) fn impl_of<'f>(file: &'f syn::File, name: &str) -> &'f syn::ItemImpl {
+    find(file, |item| match item {
+        syn::Item::Impl(imp) => {
+            let (_, path, _) = imp.trait_.as_ref()?;
+            (path.segments.last()?.ident == name).then_some(imp)
+        }
+        _ => None,
+    })
+}
+
+/// The method `name` of `imp`.
+pub(crate) fn impl_fn<'i>(imp: &'i syn::ItemImpl, name: &str) -> &'i syn::ImplItemFn {
+    let found = imp.items.iter().find_map(|item| match item {
+        syn::ImplItem::Fn(m) if m.sig.ident == name => Some(m),
+        _ => None,
+    });
+    found.expect("the impl has the method")
 }

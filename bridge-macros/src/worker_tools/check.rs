@@ -193,24 +193,12 @@ mod tests {
 
     use super::*;
     use crate::internals::attr::MacroOptions;
-    use crate::internals::ctxt::messages;
+    use crate::internals::testing::{checked, message_starts as starts};
     use crate::worker_tools::parse::parse_impl;
 
-    /// The messages the check reports for `item`, in order (parsing reports none here).
+    /// The messages the check reports for `item`, in order.
     fn check_messages(item: syn::ItemImpl) -> Vec<String> {
-        let mut cx = Ctxt::new();
-        let model = parse_impl(item, MacroOptions::default(), &mut cx);
-        assert!(!cx.has_errors(), "the cases here have no attribute errors");
-        check(&model, &mut cx);
-        messages(cx.check())
-    }
-
-    /// The start of each message, to keep the expectations short.
-    fn starts(messages: &[String]) -> Vec<&str> {
-        messages
-            .iter()
-            .map(|m| m.split([':', ';']).next().unwrap())
-            .collect()
+        checked(|cx| parse_impl(item, MacroOptions::default(), cx), check)
     }
 
     #[test]

@@ -272,11 +272,10 @@ fn outcome(tool: &WorkerTool, call: &TokenStream, p: &TokenStream) -> TokenStrea
 #[cfg(test)]
 mod tests {
     use quote::quote;
-    use syn::{ImplItem, Item};
+    use syn::Item;
 
     use super::worker_tools;
-    use crate::internals::compile_error_messages;
-    use crate::internals::testing::{find, Seen};
+    use crate::internals::testing::{compile_error_messages, impl_fn as method, impl_of, Seen};
 
     /// The generated code, parsed back.
     fn expand(input: proc_macro2::TokenStream) -> syn::File {
@@ -284,21 +283,7 @@ mod tests {
     }
 
     fn tool_set(file: &syn::File) -> &syn::ItemImpl {
-        find(file, |item| match item {
-            Item::Impl(imp) => {
-                let (_, path, _) = imp.trait_.as_ref()?;
-                (path.segments.last()?.ident == "ToolSet").then_some(imp)
-            }
-            _ => None,
-        })
-    }
-
-    fn method<'i>(imp: &'i syn::ItemImpl, name: &str) -> &'i syn::ImplItemFn {
-        let found = imp.items.iter().find_map(|item| match item {
-            ImplItem::Fn(m) if m.sig.ident == name => Some(m),
-            _ => None,
-        });
-        found.expect("the impl has the method")
+        impl_of(file, "ToolSet")
     }
 
     #[test]

@@ -301,13 +301,11 @@ mod tests {
 
     use super::*;
 
-    use crate::internals::ctxt::messages;
+    use crate::internals::testing::reported;
 
-    /// The model, its tools, and the messages of what parsing reported.
+    /// The model, and the messages of what parsing reported.
     fn parse(item: ItemImpl) -> (WorkerImpl, Vec<String>) {
-        let mut cx = Ctxt::new();
-        let model = parse_impl(item, MacroOptions::default(), &mut cx);
-        (model, messages(cx.check()))
+        reported(|cx| parse_impl(item, MacroOptions::default(), cx))
     }
 
     fn tools(model: &WorkerImpl) -> Vec<&WorkerTool> {
