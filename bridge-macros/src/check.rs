@@ -4,9 +4,10 @@
 use syn::ext::IdentExt;
 use syn::GenericParam;
 
+use crate::internals::signature::SelfArg;
 use crate::internals::types::find_impl_trait;
 use crate::internals::Ctxt;
-use crate::model::{ResultShape, SelfArg, ToolArg, ToolMethod, ToolTrait, TraitHeader};
+use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait, TraitHeader};
 use crate::naming::{self, Unique};
 
 pub(crate) fn check(model: &ToolTrait, cx: &mut Ctxt) {

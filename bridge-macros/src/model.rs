@@ -7,6 +7,7 @@ use snakepit_bridge_spec::ValueKind;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Generics, Ident, LitStr, Pat, Token, TraitItem, Type, Visibility};
 
+use crate::internals::signature::SelfArg;
 use crate::internals::types::find_impl_trait;
 
 /// The trait, with the macro's own attributes removed.
@@ -40,16 +41,6 @@ pub(crate) struct Qualifiers {
     pub(crate) unsafety: Option<Token![unsafe]>,
     pub(crate) abi: Option<syn::Abi>,
     pub(crate) fn_token: Token![fn],
-}
-
-/// How the method takes `self`.
-pub(crate) enum SelfArg {
-    /// `&self`, as a tool method must.
-    RefSelf,
-    /// Another receiver, as written.
-    Other(syn::Receiver),
-    /// No receiver; where the error points (the first argument, else the method's name).
-    Missing(Span),
 }
 
 /// One tool method.

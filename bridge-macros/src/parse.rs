@@ -3,15 +3,14 @@
 //! else is validated by [`crate::check`], which sees the model.
 
 use quote::format_ident;
-use syn::spanned::Spanned;
 use syn::{FnArg, ItemTrait, ReturnType, Signature, TraitItem, TraitItemFn, Type};
 
 use crate::classify::classify;
 use crate::internals::attr::{self, Keys, MacroOptions};
-use crate::internals::signature::{self, Receiver};
+use crate::internals::signature::{self, SelfArg};
 use crate::internals::types::{last_segment, option_inner, result_ok};
 use crate::internals::Ctxt;
-use crate::model::{Qualifiers, ResultShape, SelfArg, ToolArg, ToolMethod, ToolTrait, TraitHeader};
+use crate::model::{Qualifiers, ResultShape, ToolArg, ToolMethod, ToolTrait, TraitHeader};
 use crate::naming;
 
 /// The keys of `#[elixir_tools(...)]`.
@@ -117,17 +116,12 @@ fn qualifiers(sig: &Signature) -> Qualifiers {
 /// How the method takes `self`, and the inputs left to read as arguments (all of them when
 /// the first is not a receiver).
 fn self_arg(sig: &Signature) -> (SelfArg, syn::punctuated::Iter<'_, FnArg>) {
+    let self_arg = SelfArg::of(sig);
     let mut rest = sig.inputs.iter();
-    let self_arg = match signature::receiver(sig) {
-        Receiver::RefSelf => SelfArg::RefSelf,
-        Receiver::Other(receiver) => SelfArg::Other(receiver.clone()),
-        Receiver::Missing(first) => {
-            let at = first.map(|arg| arg.span()).unwrap_or(sig.ident.span());
-            // The first input was not a receiver: read it as an argument.
-            return (SelfArg::Missing(at), rest);
-        }
-    };
-    rest.next();
+    // When the first input is not a receiver, it is read as an argument.
+    if !matches!(self_arg, SelfArg::Missing(_)) {
+        rest.next();
+    }
     (self_arg, rest)
 }
 

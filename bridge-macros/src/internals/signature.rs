@@ -1,30 +1,35 @@
 //! What both attributes read from a method's signature: whether it takes `&self` first, and an
 //! argument's plain name. What each says about a wrong one is its own.
 
+use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{FnArg, Pat, PatIdent, Signature};
 
-/// The first input of a tool method, which must be `&self`.
-pub(crate) enum Receiver<'a> {
+/// How a tool method takes `self`, which must be `&self`.
+pub(crate) enum SelfArg {
     /// `&self` (or `&'a self`).
     RefSelf,
-    /// Another receiver: `self`, `&mut self`, `self: Box<Self>`.
-    Other(&'a syn::Receiver),
-    /// No receiver: the first input, if any, is an argument.
-    Missing(Option<&'a FnArg>),
+    /// Another receiver, as written: `self`, `&mut self`, `self: Box<Self>`.
+    Other(syn::Receiver),
+    /// No receiver; where an error about it points: the first input, else the method's name.
+    Missing(Span),
 }
 
-/// How `sig` takes its receiver.
-pub(crate) fn receiver(sig: &Signature) -> Receiver<'_> {
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver))
-            if receiver.reference.is_some()
-                && receiver.mutability.is_none()
-                && receiver.colon_token.is_none() =>
-        {
-            Receiver::RefSelf
+impl SelfArg {
+    /// How `sig` takes `self`.
+    pub(crate) fn of(sig: &Signature) -> SelfArg {
+        match sig.inputs.first() {
+            Some(FnArg::Receiver(receiver))
+                if receiver.reference.is_some()
+                    && receiver.mutability.is_none()
+                    && receiver.colon_token.is_none() =>
+            {
+                SelfArg::RefSelf
+            }
+            Some(FnArg::Receiver(receiver)) => SelfArg::Other(receiver.clone()),
+            Some(first) => SelfArg::Missing(first.span()),
+            None => SelfArg::Missing(sig.ident.span()),
         }
-        Some(FnArg::Receiver(receiver)) => Receiver::Other(receiver),
-        first => Receiver::Missing(first),
     }
 }
 
@@ -44,11 +49,11 @@ mod tests {
     use super::*;
 
     fn kind(sig: Signature) -> &'static str {
-        match receiver(&sig) {
-            Receiver::RefSelf => "&self",
-            Receiver::Other(_) => "other",
-            Receiver::Missing(None) => "none",
-            Receiver::Missing(Some(_)) => "argument",
+        match SelfArg::of(&sig) {
+            SelfArg::RefSelf => "&self",
+            SelfArg::Other(_) => "other",
+            SelfArg::Missing(_) if sig.inputs.is_empty() => "none",
+            SelfArg::Missing(_) => "argument",
         }
     }
 

@@ -4,6 +4,7 @@
 use super::model::{
     ArgSource, Method, Parameter, Taking, Unusable, WorkerArg, WorkerImpl, WorkerTool,
 };
+use crate::internals::signature::SelfArg;
 use crate::internals::Ctxt;
 use crate::naming::{self, Unique};
 
@@ -13,8 +14,8 @@ pub(crate) fn check(model: &WorkerImpl, cx: &mut Ctxt) {
     for method in &model.methods {
         let tool = match method {
             Method::Tool(tool) => tool,
-            Method::WrongReceiver { method, receiver } => {
-                check_receiver(method, receiver.as_ref(), cx);
+            Method::WrongReceiver { method, self_arg } => {
+                check_self_arg(method, self_arg, cx);
                 continue;
             }
             Method::PrivateNamed(name) => {
@@ -59,13 +60,15 @@ fn check_header(model: &WorkerImpl, cx: &mut Ctxt) {
 }
 
 /// A `pub` method takes `&self`, as a tool must.
-fn check_receiver(method: &syn::Ident, receiver: Option<&syn::Receiver>, cx: &mut Ctxt) {
-    match receiver {
-        Some(receiver) => cx.at(
+fn check_self_arg(method: &syn::Ident, self_arg: &SelfArg, cx: &mut Ctxt) {
+    match self_arg {
+        SelfArg::RefSelf => {}
+        SelfArg::Other(receiver) => cx.at(
             receiver,
             "tool methods take `&self` (calls run concurrently); keep mutable state behind a Mutex",
         ),
-        None => cx.at(
+        // At the name, wherever the arguments are: `&self` is what the method lacks.
+        SelfArg::Missing(_) => cx.at(
             method,
             "a `pub fn` in a #[worker_tools] block is a tool and takes `&self`; add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
         ),

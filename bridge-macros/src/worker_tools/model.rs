@@ -5,6 +5,8 @@
 use proc_macro2::Span;
 use syn::{Expr, Generics, Ident, ItemImpl, LitStr, Pat, Token, Type};
 
+use crate::internals::signature::SelfArg;
+
 /// The block, with the macro's own attributes removed, and its methods.
 pub(crate) struct WorkerImpl {
     pub(crate) item: ItemImpl,
@@ -30,8 +32,7 @@ pub(crate) enum Method {
     /// A `pub` method that does not take `&self`, or takes it mutably.
     WrongReceiver {
         method: Ident,
-        /// The receiver it takes, if any.
-        receiver: Option<syn::Receiver>,
+        self_arg: SelfArg,
     },
     /// A private method given a tool name with `#[tool(name = "...")]`.
     PrivateNamed(LitStr),

@@ -12,7 +12,7 @@ use super::model::{
 };
 use crate::classify::classify;
 use crate::internals::attr::{self, Keys, MacroOptions, ParamOptions, ToolOptions};
-use crate::internals::signature::{self, Receiver};
+use crate::internals::signature::{self, SelfArg};
 use crate::internals::types::{find_impl_trait, option_inner, result_ok};
 use crate::internals::Ctxt;
 use crate::naming;
@@ -66,15 +66,11 @@ pub(crate) fn parse_impl(mut item: ItemImpl, options: MacroOptions, cx: &mut Ctx
 /// A `pub` method: a tool when it takes `&self`.
 fn parse_method(method: &mut ImplItemFn, options: ToolOptions, cx: &mut Ctxt) -> Method {
     let description = attr::doc_text(&method.attrs);
-    let receiver = match signature::receiver(&method.sig) {
-        Receiver::RefSelf => None,
-        Receiver::Other(receiver) => Some(Some(receiver.clone())),
-        Receiver::Missing(_) => Some(None),
-    };
-    if let Some(receiver) = receiver {
+    let self_arg = SelfArg::of(&method.sig);
+    if !matches!(self_arg, SelfArg::RefSelf) {
         attr::strip_param_attributes(&mut method.sig);
         let method = method.sig.ident.clone();
-        return Method::WrongReceiver { method, receiver };
+        return Method::WrongReceiver { method, self_arg };
     }
     let sig = &mut method.sig;
     let args = parse_args(sig, cx);
