@@ -6,7 +6,9 @@
 //! (a newtype that serializes as an integer, an enum that serializes as a string, an alias).
 
 use snakepit_bridge_spec::ValueKind;
-use syn::{GenericArgument, PathArguments, Type, TypePath};
+use syn::{PathArguments, Type, TypePath};
+
+use crate::internals::types::{first_type_argument, option_inner};
 
 /// How an argument type was classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,18 +19,6 @@ pub(crate) struct Classified {
     pub(crate) kind: ValueKind,
     /// Whether `kind` is a guess for a named type the macro cannot see into.
     pub(crate) guessed: bool,
-}
-
-/// The type inside a top-level `Option<_>`, if `ty` is one.
-pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(TypePath { qself: None, path }) = ty else {
-        return None;
-    };
-    let last = path.segments.last()?;
-    if last.ident != "Option" {
-        return None;
-    }
-    first_type_argument(&last.arguments)
 }
 
 pub(crate) fn classify(ty: &Type) -> Classified {
@@ -42,16 +32,6 @@ pub(crate) fn classify(ty: &Type) -> Classified {
         kind,
         guessed,
     }
-}
-
-fn first_type_argument(arguments: &PathArguments) -> Option<&Type> {
-    let PathArguments::AngleBracketed(args) = arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    })
 }
 
 fn kind_of(ty: &Type) -> (ValueKind, bool) {

@@ -61,12 +61,13 @@ mod tests {
     use syn::parse_quote;
 
     use super::*;
-    use crate::attrs::MacroOptions;
-    use crate::errors::Errors;
+    use crate::internals::attr::MacroOptions;
+    use crate::internals::Ctxt;
     use crate::parse::parse_trait;
 
     #[test]
     fn one_declaration_per_method_with_its_result_type() {
+        let mut cx = Ctxt::new();
         let model = parse_trait(
             parse_quote! {
                 trait T {
@@ -77,8 +78,9 @@ mod tests {
                 }
             },
             MacroOptions::default(),
-            &mut Errors::default(),
+            &mut cx,
         );
+        assert!(cx.check().is_ok());
         let tools: Vec<Declared> = model
             .methods
             .iter()

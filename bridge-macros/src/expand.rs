@@ -7,44 +7,44 @@
 //!   `BlockingToolCaller`;
 //! - `DemoToolsDeclaration`, the declared tools as data (`DeclaredTools`).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use snakepit_bridge_spec::{DeclaredTool, ValueKind};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
 
-use crate::attrs;
 use crate::declared::{declared, Declared};
-use crate::errors::Errors;
+use crate::internals::types::erase_lifetimes;
+use crate::internals::{expand_attribute, Ctxt};
 use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait};
-use crate::parse;
+use crate::{check, manifest_check, parse};
 
 /// The entry point: parses, checks and expands, returning the code and every error together.
 pub(crate) fn elixir_tools(args: TokenStream, input: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let options = attrs::macro_options(args, &mut errors);
-    let item = match syn::parse2::<syn::Item>(input.clone()) {
-        Ok(syn::Item::Trait(item)) => item,
-        Ok(_) => {
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                "#[elixir_tools] goes on a trait of tool methods, such as \
-                 `trait MyTools { async fn my_tool(&self, n: u32) -> Result<u32, Error>; }`",
-            ));
-            // Keep the item, so that its uses raise no follow-on errors.
-            let errors = errors.to_compile_errors();
-            return quote!(#input #errors);
-        }
-        Err(error) => {
-            let error = error.to_compile_error();
-            return quote!(#input #error);
-        }
-    };
-    let model = parse::parse_trait(item, options, &mut errors);
-    let manifest_tracking = crate::manifest_check::check(&model, &mut errors);
+    expand_attribute(
+        input,
+        |cx| parse::macro_options(args, cx),
+        |item| match item {
+            syn::Item::Trait(item) => Some(item),
+            _ => None,
+        },
+        "#[elixir_tools] goes on a trait of tool methods, such as \
+         `trait MyTools { async fn my_tool(&self, n: u32) -> Result<u32, Error>; }`",
+        expand_trait,
+    )
+}
+
+/// Parses the trait into its model, checks it (and, with a manifest, against it), and writes
+/// the code: with errors too, so that the trait's uses raise no follow-on errors.
+fn expand_trait(
+    item: syn::ItemTrait,
+    options: crate::internals::attr::MacroOptions,
+    cx: &mut Ctxt,
+) -> TokenStream {
+    let model = parse::parse_trait(item, options, cx);
+    check::check(&model, cx);
+    let manifest_tracking = manifest_check::check(&model, cx);
     let code = generate(&model);
-    let errors = errors.to_compile_errors();
-    quote!(#code #manifest_tracking #errors)
+    quote!(#code #manifest_tracking)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ fn caller_impl(model: &ToolTrait, flavor: Flavor) -> TokenStream {
     };
     let methods = model.methods.iter().map(|method| {
         let signature = signature(method, flavor);
-        let body = if method.valid {
+        let body = if method.valid() {
             call_body(method, flavor, p)
         } else {
             // The error is already reported; this body only keeps the trait whole.
@@ -254,7 +254,7 @@ fn declaration(model: &ToolTrait) -> TokenStream {
     let tools = model
         .methods
         .iter()
-        .filter(|m| m.valid)
+        .filter(|m| m.valid())
         .map(|method| declared_tool(method, p));
     quote! {
         #[doc = #doc]
@@ -356,111 +356,170 @@ pub(crate) fn schema_probe(ty: &syn::Type, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `ty` with its named lifetimes (but `'static`) made `'_`, for code outside the method.
-pub(crate) fn erase_lifetimes(ty: &syn::Type) -> syn::Type {
-    let mut ty = ty.clone();
-    EraseLifetimes.visit_type_mut(&mut ty);
-    ty
-}
-
-struct EraseLifetimes;
-
-impl VisitMut for EraseLifetimes {
-    fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
-        if lifetime.ident != "static" {
-            *lifetime = syn::Lifetime::new("'_", lifetime.span());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use quote::quote;
+    use syn::{Item, TraitItem};
 
     use super::elixir_tools;
+    use crate::internals::testing::{compile_error_messages, find, impl_fn, impl_of, Seen};
 
-    fn expand(input: proc_macro2::TokenStream) -> String {
-        elixir_tools(quote!(), input).to_string()
+    /// The generated code, parsed back.
+    fn expand(input: proc_macro2::TokenStream) -> syn::File {
+        syn::parse2(elixir_tools(quote!(), input)).expect("the generated code parses")
+    }
+
+    fn trait_named<'f>(file: &'f syn::File, name: &str) -> &'f syn::ItemTrait {
+        find(file, |item| match item {
+            Item::Trait(item) if item.ident == name => Some(item),
+            _ => None,
+        })
+    }
+
+    fn method<'t>(item: &'t syn::ItemTrait, name: &str) -> &'t syn::TraitItemFn {
+        let found = item.items.iter().find_map(|item| match item {
+            TraitItem::Fn(method) if method.sig.ident == name => Some(method),
+            _ => None,
+        });
+        found.expect("the trait has the method")
     }
 
     #[test]
     fn async_methods_become_send_futures_implemented_for_every_caller() {
-        let code = expand(quote! {
+        let file = expand(quote! {
             pub trait DemoTools {
                 async fn calculate_fibonacci(&self, n: u32) -> Result<Fib, Error>;
             }
         });
-        assert!(code.contains("fn calculate_fibonacci < > (& self , n : u32) -> impl :: core :: future :: Future < Output = Result < Fib , Error > > + :: core :: marker :: Send"), "{code}");
-        assert!(code.contains("impl < __C > DemoTools for __C where __C : :: snakepit_bridge :: __private :: ToolCaller"), "{code}");
+        let sig = &method(trait_named(&file, "DemoTools"), "calculate_fibonacci").sig;
+        assert!(sig.asyncness.is_none());
+        assert_eq!(sig.inputs.len(), 2);
+        let syn::ReturnType::Type(_, output) = &sig.output else {
+            panic!("a return type")
+        };
         assert!(
-            code.contains("__parameters . insert :: < u32 > (\"n\" , & n) ?"),
-            "{code}"
+            matches!(&**output, syn::Type::ImplTrait(_)),
+            "an `impl Future + Send`"
         );
-        assert!(
-            code.contains(
-                "ToolCaller :: call_tool (self , \"calculate_fibonacci\" , __parameters) . await"
-            ),
-            "{code}"
-        );
+        let output = Seen::of_file(&syn::parse_quote!(type O = #output;));
+        assert!(output.has_path("Future") && output.has_path("Send"));
+        assert!(output.has_path("Fib"));
+
+        let imp = Seen::of_impl(impl_of(&file, "DemoTools"));
+        assert!(imp.has_path("ToolCaller") && !imp.has_path("BlockingToolCaller"));
+        assert!(imp.has_path("call_tool") && imp.has_path("encode_parameters"));
+        assert!(imp.has_string("calculate_fibonacci") && imp.has_string("n"));
+        assert!(compile_error_messages(&file).is_empty());
     }
 
     #[test]
     fn a_blocking_twin_and_a_declaration_are_generated() {
-        let code = expand(quote! {
+        let file = expand(quote! {
             pub trait DemoTools {
                 #[tool(name = "process_list")]
                 async fn sum(&self, list: &[i64], operation: Option<&str>) -> Result<(), Error>;
             }
         });
-        assert!(code.contains("pub trait DemoToolsBlocking"), "{code}");
+        let blocking = method(trait_named(&file, "DemoToolsBlocking"), "sum");
+        let output = &blocking.sig.output;
+        let output = Seen::of_file(&syn::parse_quote!(fn f() #output {}));
+        assert!(output.has_path("Result") && !output.has_path("Future"));
+        let imp = Seen::of_impl(impl_of(&file, "DemoToolsBlocking"));
+        assert!(imp.has_path("BlockingToolCaller") && imp.has_string("process_list"));
         assert!(
-            code.contains(
-                "BlockingToolCaller :: call_tool (self , \"process_list\" , __parameters)"
-            ),
-            "{code}"
+            imp.has_path("ignore_result"),
+            "`Result<(), E>` ignores the result"
         );
-        assert!(code.contains("pub struct DemoToolsDeclaration"), "{code}");
+
+        find(&file, |item| match item {
+            Item::Struct(item) => (item.ident == "DemoToolsDeclaration").then_some(()),
+            _ => None,
+        });
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
+        for text in [
+            "DemoTools",
+            "process_list",
+            "sum",
+            "list",
+            "&[i64]",
+            "operation",
+        ] {
+            assert!(
+                declared.has_string(text),
+                "{text:?} in {:?}",
+                declared.strings
+            );
+        }
+        let all = Seen::of_file(&file);
         assert!(
-            code.contains("if let :: core :: option :: Option :: Some (__value) = & operation"),
-            "{code}"
-        );
-        assert!(code.contains("ignore_result (__outcome)"), "{code}");
-        assert!(code.contains("\"&[i64]\""), "{code}");
-        assert!(
-            !code.contains("# [tool"),
-            "the macro's attributes are removed: {code}"
+            !all.attributes.iter().any(|a| a == "tool" || a == "param"),
+            "the macro's attributes are removed: {:?}",
+            all.attributes
         );
     }
 
     #[test]
     fn on_anything_but_a_trait_the_item_is_kept_beside_the_error() {
-        let code = expand(quote!(
+        let file = expand(quote!(
             struct NotATrait;
         ));
-        assert!(code.contains("struct NotATrait ;"), "{code}");
-        assert!(code.contains("goes on a trait"), "{code}");
+        assert!(matches!(&file.items[0], Item::Struct(item) if item.ident == "NotATrait"));
+        let errors = compile_error_messages(&file);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("#[elixir_tools] goes on a trait"));
     }
 
     #[test]
     fn an_invalid_method_is_still_declared_with_a_placeholder_body() {
-        let code = expand(quote! {
-            trait T { async fn f(&self) -> u32; }
+        let file = expand(quote! {
+            trait T { async fn f(&self) -> u32; async fn g(&self) -> Result<u32, E>; }
         });
-        assert!(code.contains("compile_error"), "{code}");
-        assert!(
-            code.contains(
-                "fn f < > (& self ,) -> impl :: core :: future :: Future < Output = u32 >"
-            ),
-            "{code}"
+        assert_eq!(
+            compile_error_messages(&file),
+            ["tool methods return `Result<T, E>` (or an alias of it), since a call can fail"]
         );
-        assert!(code.contains("unreachable"), "{code}");
+        method(trait_named(&file, "T"), "f");
+        let body = |name: &str| Seen::of_impl_fn(impl_fn(impl_of(&file, "T"), name));
+        assert!(body("f").macros.contains(&"unreachable".to_owned()));
+        assert!(!body("f").has_path("call_tool"));
+        assert!(body("g").has_path("call_tool"));
+        // Only the valid method is declared.
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
+        assert!(declared.has_string("g") && !declared.has_string("f"));
     }
 
     #[test]
     fn named_lifetimes_are_erased_in_schemas() {
-        let code = expand(quote! {
+        let file = expand(quote! {
             trait T { async fn f<'a>(&self, s: &'a str) -> Result<u32, Error>; }
         });
-        assert!(code.contains("SchemaProbe :: < & '_ str >"), "{code}");
+        let declared = Seen::of_impl(impl_of(&file, "DeclaredTools"));
+        assert!(declared.has_path("SchemaProbe"));
+        let text: Vec<_> = Seen::of_file(&file).strings;
+        assert!(
+            text.iter().any(|s| s == "&'a str"),
+            "the type as written is documented"
+        );
+        let mut probed = Vec::new();
+        struct Probes<'v>(&'v mut Vec<String>);
+        impl<'ast> syn::visit::Visit<'ast> for Probes<'_> {
+            fn visit_lifetime(&mut self, lifetime: &'ast syn::Lifetime) {
+                self.0.push(lifetime.ident.to_string());
+            }
+            fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+                let args = mac.parse_body_with(
+                    syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+                );
+                for arg in args.iter().flatten() {
+                    self.visit_expr(arg);
+                }
+            }
+        }
+        syn::visit::Visit::visit_item_impl(
+            &mut Probes(&mut probed),
+            impl_of(&file, "DeclaredTools"),
+        );
+        assert!(!probed.iter().any(|l| l == "a"), "{probed:?}");
+        assert!(probed.iter().any(|l| l == "_"), "{probed:?}");
     }
 }

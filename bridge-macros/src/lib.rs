@@ -2,18 +2,21 @@
 //! tools, generated from a trait) and `#[worker_tools]` (a worker's tools, from an `impl` block).
 //!
 //! Use them through the facade crate, `snakepit_bridge::elixir_tools` and
-//! `snakepit_bridge::worker_tools`, whose documentation describes what they generate. The work
-//! happens in a pipeline: `attrs` reads the attributes, `parse` (and `worker_tools::parse`)
-//! builds a typed model (with `classify` naming the kind of value each argument carries, and
-//! `naming` the rules both attributes share) and collects every problem, `manifest_check`
-//! compares a trait with a tool-list snapshot, and `expand` writes the code.
+//! `snakepit_bridge::worker_tools`, whose documentation describes what they generate. Both run
+//! the same pipeline on one reader layer, `internals` (the error context `Ctxt`, the attribute
+//! options, what is read from types and signatures, and the driver): `parse` (and
+//! `worker_tools::parse`) builds a typed model, reporting only bad attribute options; `check`
+//! (and `worker_tools::check`) validates the model, reporting every problem at once;
+//! `manifest_check` compares a trait with a tool-list snapshot; and `expand` writes the code.
+//! `classify` names the kind of value each argument carries, and `naming` holds the name rules
+//! both attributes share.
 #![warn(missing_docs)]
 
-mod attrs;
+mod check;
 mod classify;
 mod declared;
-mod errors;
 mod expand;
+mod internals;
 mod manifest_check;
 mod model;
 mod naming;

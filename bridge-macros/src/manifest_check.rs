@@ -11,7 +11,7 @@ use snakepit_bridge_spec::{
 };
 
 use crate::declared::declared;
-use crate::errors::Errors;
+use crate::internals::Ctxt;
 use crate::model::{ToolArg, ToolMethod, ToolTrait};
 use crate::type_text::type_text;
 
@@ -21,7 +21,7 @@ pub(crate) const MANIFEST_DIR_VARIABLE: &str = "SNAKEPIT_TOOLS_MANIFEST_DIR";
 /// Checks `model` against its manifest, if it names one, reporting each mismatch at its own
 /// tokens. Returns code that makes Cargo rebuild the crate when the manifest (or the variable)
 /// changes.
-pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
+pub(crate) fn check(model: &ToolTrait, cx: &mut Ctxt) -> TokenStream {
     let Some(manifest_lit) = &model.manifest else {
         return TokenStream::new();
     };
@@ -31,44 +31,40 @@ pub(crate) fn check(model: &ToolTrait, errors: &mut Errors) -> TokenStream {
         .map(PathBuf::from)
         .unwrap_or_default();
     let path = resolve(&base, &written);
+    let (shown, snapshot) = (
+        path.display(),
+        snapshot_command("HOST:PORT", "SESSION", &written),
+    );
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) => {
-            errors.at(
-                manifest_lit,
-                format!(
-                    "cannot read the tool manifest {}: {error}; create it from a running host with `{}`",
-                    path.display(),
-                    snapshot_command("HOST:PORT", "SESSION", &written),
-                ),
+            let message = format!(
+                "cannot read the tool manifest {shown}: {error}; create it from a running host with `{snapshot}`"
             );
+            cx.at(manifest_lit, message);
             return TokenStream::new();
         }
     };
     let manifest = match Manifest::from_json(&text) {
         Ok(manifest) => manifest,
         Err(error) => {
-            errors.at(
-                manifest_lit,
-                format!(
-                    "the tool manifest {} is not valid: {error}; write it anew with `{}`",
-                    path.display(),
-                    snapshot_command("HOST:PORT", "SESSION", &written),
-                ),
+            let message = format!(
+                "the tool manifest {shown} is not valid: {error}; write it anew with `{snapshot}`"
             );
+            cx.at(manifest_lit, message);
             return tracking(&path);
         }
     };
     let declared: Vec<DeclaredTool> = model
         .methods
         .iter()
-        .filter(|m| m.valid)
+        .filter(|m| m.valid())
         .map(|method| declared(method, &model.private).tool)
         .collect();
     let listed = listed_tools(&manifest, &written);
     for mismatch in compare_tools(&declared, &manifest.tools) {
         if let Some(method) = model.methods.iter().find(|m| m.ident == mismatch.method) {
-            errors.push(placed(&mismatch, method, &listed));
+            cx.push(placed(&mismatch, method, &listed));
         }
     }
     tracking(&path)
@@ -198,14 +194,66 @@ mod tests {
 
     #[test]
     fn tracking_code_includes_the_manifest_and_reads_the_variable() {
-        let code = tracking(Path::new("/crate/tools.json")).to_string();
-        assert!(
-            code.contains("include_bytes ! (\"/crate/tools.json\")"),
-            "{code}"
+        let file: syn::File = syn::parse2(tracking(Path::new("/crate/tools.json"))).unwrap();
+        let called: Vec<(String, String)> = file
+            .items
+            .iter()
+            .map(|item| {
+                let syn::Item::Const(item) = item else {
+                    panic!("a const item")
+                };
+                let syn::Expr::Macro(call) = &*item.expr else {
+                    panic!("a macro call")
+                };
+                let name = call.mac.path.segments.last().unwrap().ident.to_string();
+                let argument: syn::LitStr = call.mac.parse_body().unwrap();
+                (name, argument.value())
+            })
+            .collect();
+        assert_eq!(
+            called,
+            [
+                ("include_bytes".to_owned(), "/crate/tools.json".to_owned()),
+                ("option_env".to_owned(), MANIFEST_DIR_VARIABLE.to_owned()),
+            ]
         );
-        assert!(
-            code.contains("option_env ! (\"SNAKEPIT_TOOLS_MANIFEST_DIR\")"),
-            "{code}"
+    }
+
+    fn check_with_manifest(path: &str) -> (TokenStream, Vec<String>) {
+        let mut cx = Ctxt::new();
+        let model = crate::parse::parse_trait(
+            syn::parse_quote!(
+                trait T {
+                    async fn f(&self) -> Result<u32, Error>;
+                }
+            ),
+            crate::parse::macro_options(quote!(manifest = #path), &mut cx),
+            &mut cx,
         );
+        let tracking = check(&model, &mut cx);
+        (tracking, crate::internals::testing::messages(cx.check()))
+    }
+
+    #[test]
+    fn a_missing_manifest_is_reported_with_how_to_write_it() {
+        let path = std::env::temp_dir().join("snakepit-no-such-manifest.json");
+        let (tracking, errors) = check_with_manifest(path.to_str().unwrap());
+        assert!(tracking.is_empty(), "nothing to track");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with(&format!("cannot read the tool manifest {}", path.display())),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_manifest_is_reported_and_still_tracked() {
+        let path = std::env::temp_dir().join(format!("snakepit-bad-{}.json", std::process::id()));
+        std::fs::write(&path, "not json").unwrap();
+        let (tracking, errors) = check_with_manifest(path.to_str().unwrap());
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(syn::parse2::<syn::File>(tracking).unwrap().items.len(), 2);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("is not valid"), "{errors:?}");
     }
 }

@@ -1,301 +1,151 @@
-//! Reads an `#[elixir_tools]` trait into the typed [`model`](crate::model), reporting every
-//! problem at its own tokens and carrying on, so one build shows them all.
+//! Reads an `#[elixir_tools]` trait into the typed [`model`](crate::model). Only what needs the
+//! attribute tokens is reported here (the options of `#[tool]` and `#[param]`); everything
+//! else is validated by [`crate::check`], which sees the model.
 
 use quote::format_ident;
-use syn::ext::IdentExt;
-use syn::spanned::Spanned;
-use syn::{
-    FnArg, GenericParam, Ident, ItemTrait, Pat, ReturnType, Signature, TraitItem, TraitItemFn, Type,
+use syn::{FnArg, ItemTrait, ReturnType, Signature, TraitItem, TraitItemFn, Type};
+
+use crate::classify::classify;
+use crate::internals::attr::{self, Keys, MacroOptions};
+use crate::internals::signature::{self, SelfArg};
+use crate::internals::types::{last_segment, option_inner, result_ok};
+use crate::internals::Ctxt;
+use crate::model::{Qualifiers, ResultShape, ToolArg, ToolMethod, ToolTrait, TraitHeader};
+use crate::naming;
+
+/// The keys of `#[elixir_tools(...)]`.
+pub(crate) const MACRO_KEYS: Keys = Keys {
+    allowed: &["manifest", "crate"],
+    unknown: "unknown option of #[elixir_tools]; use `manifest = \"path/to/elixir_tools.json\"` or `crate = \"snakepit_bridge\"`",
 };
 
-use crate::attrs::{self, MacroOptions};
-use crate::classify::{classify, option_inner};
-use crate::errors::Errors;
-use crate::model::{ResultShape, ToolArg, ToolMethod, ToolTrait};
-use crate::naming::{self, Unique};
+/// The keys of `#[tool(...)]` on a trait method.
+const TOOL_KEYS: Keys = Keys {
+    allowed: &["name"],
+    unknown: "unknown key of #[tool]; the only one is `name = \"tool_name\"`",
+};
 
-pub(crate) fn parse_trait(
-    item: ItemTrait,
-    options: MacroOptions,
-    errors: &mut Errors,
-) -> ToolTrait {
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        errors.at(
-            &item.generics,
-            "#[elixir_tools] traits cannot be generic; remove the generic parameters",
-        );
-    }
-    if !item.supertraits.is_empty() {
-        errors.at(
-            &item.supertraits,
-            "#[elixir_tools] traits cannot have supertraits: the macro implements the trait for every tool caller",
-        );
-    }
-    if let Some(unsafety) = item.unsafety {
-        errors.at(unsafety, "#[elixir_tools] traits cannot be `unsafe`");
-    }
-    if let Some(auto) = item.auto_token {
-        errors.at(auto, "#[elixir_tools] traits cannot be auto traits");
-    }
+/// The keys of `#[param(...)]` on a trait method's argument.
+const PARAM_KEYS: Keys = Keys {
+    allowed: &["rename", "kind"],
+    unknown: "unknown key of #[param]; use `rename = \"wire_name\"` or `kind = \"integer\"`",
+};
 
-    let mut tools_seen = Unique::new();
+/// Reads `#[elixir_tools(...)]`.
+pub(crate) fn macro_options(args: proc_macro2::TokenStream, cx: &mut Ctxt) -> MacroOptions {
+    attr::macro_options(args, &MACRO_KEYS, "snakepit_bridge", cx)
+}
+
+pub(crate) fn parse_trait(item: ItemTrait, options: MacroOptions, cx: &mut Ctxt) -> ToolTrait {
     let mut methods = Vec::new();
+    let mut strays = Vec::new();
     for trait_item in item.items {
         match trait_item {
-            TraitItem::Fn(method) => {
-                let method = parse_method(method, errors);
-                if let Some(first) = tools_seen.first_owner(&method.tool_name, &method.ident) {
-                    errors.push(syn::Error::new(
-                        method.tool_name_span,
-                        format!(
-                            "tool `{}` is already declared by method `{first}`; declare each tool once",
-                            method.tool_name
-                        ),
-                    ));
-                }
-                methods.push(method);
-            }
-            other => errors.at(
-                other,
-                "an #[elixir_tools] trait holds only tool methods; move this item out of the trait",
-            ),
+            TraitItem::Fn(method) => methods.push(parse_method(method, cx)),
+            other => strays.push(other),
         }
     }
-
+    let runtime = options.runtime(quote::quote!(::snakepit_bridge));
     ToolTrait {
         attrs: item.attrs,
         vis: item.vis,
         ident: item.ident,
         methods,
         manifest: options.manifest,
-        private: private_path(options.krate.as_ref(), quote::quote!(::snakepit_bridge)),
+        private: quote::quote!(#runtime::__private),
+        header: TraitHeader {
+            generics: item.generics,
+            supertraits: item.supertraits,
+            unsafety: item.unsafety,
+            auto_token: item.auto_token,
+        },
+        strays,
     }
 }
 
-/// `<crate>::__private`, where the generated code finds its support: `krate` as written in
-/// `crate = "..."`, else `default`.
-pub(crate) fn private_path(
-    krate: Option<&syn::Path>,
-    default: proc_macro2::TokenStream,
-) -> proc_macro2::TokenStream {
-    match krate {
-        Some(path) => quote::quote!(#path::__private),
-        None => quote::quote!(#default::__private),
-    }
-}
-
-fn parse_method(method: TraitItemFn, errors: &mut Errors) -> ToolMethod {
+fn parse_method(method: TraitItemFn, cx: &mut Ctxt) -> ToolMethod {
     let mut attrs = method.attrs;
-    let options = attrs::tool_options(&mut attrs, errors);
-    let description = attrs::doc_text(&attrs);
+    let options = attr::tool_options(&mut attrs, &TOOL_KEYS, cx);
+    let description = attr::doc_text(&attrs);
     let sig = method.sig;
-
-    check_no_body(method.default.as_ref(), errors);
-    let mut valid = check_qualifiers_and_generics(&sig, errors);
-    let ident = sig.ident.clone();
-    check_not_shadowed(&ident, errors);
-    let (receiver_ok, inputs) = read_receiver(&sig, errors);
-    valid &= receiver_ok;
-    let (args, args_ok) = parse_args(inputs, errors);
-    valid &= args_ok;
-    let (output, shape) = parse_output(&sig, errors);
-    valid &= shape != ResultShape::Invalid;
-
-    let (tool_name, tool_name_span) = naming::tool_name(&ident, options.name.as_ref(), errors);
-
+    let (self_arg, inputs) = self_arg(&sig);
+    let args = inputs
+        .enumerate()
+        .filter_map(|(index, input)| match input {
+            FnArg::Typed(pat_type) => Some(parse_arg(pat_type.clone(), index, cx)),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let (output, missing_output) = match &sig.output {
+        ReturnType::Default => (syn::parse_quote!(()), Some(sig.paren_token.span.join())),
+        ReturnType::Type(_, ty) => ((**ty).clone(), None),
+    };
+    let shape = match missing_output {
+        Some(_) => ResultShape::Invalid,
+        None => result_shape(&output),
+    };
+    let (tool_name, tool_name_span) = naming::tool_name(&sig.ident, options.name.as_ref());
     ToolMethod {
         attrs,
-        ident,
+        ident: sig.ident.clone(),
         tool_name,
         tool_name_span,
+        tool_name_given: options.name.is_some(),
         description,
+        qualifiers: qualifiers(&sig),
+        body: method.default,
+        self_arg,
         generics: sig.generics,
         args,
         output,
+        missing_output,
         shape,
-        valid,
     }
 }
 
-/// The macro writes each body: a default body is an error.
-fn check_no_body(body: Option<&syn::Block>, errors: &mut Errors) {
-    if let Some(body) = body {
-        errors.at(
-            body,
-            "remove the body: #[elixir_tools] writes the body of each tool method",
-        );
+fn qualifiers(sig: &Signature) -> Qualifiers {
+    Qualifiers {
+        asyncness: sig.asyncness,
+        constness: sig.constness,
+        unsafety: sig.unsafety,
+        abi: sig.abi.clone(),
+        fn_token: sig.fn_token,
     }
 }
 
-/// `async`, and no `const`, `unsafe`, ABI, type or const generics or `where` clause; whether
-/// the method stays usable (only generics make it unusable).
-fn check_qualifiers_and_generics(sig: &Signature, errors: &mut Errors) -> bool {
-    if sig.asyncness.is_none() {
-        errors.at(
-            sig.fn_token,
-            "tool methods are `async fn`; add `async` (the generated blocking trait has the plain `fn` of each)",
-        );
+/// How the method takes `self`, and the inputs left to read as arguments (all of them when
+/// the first is not a receiver).
+fn self_arg(sig: &Signature) -> (SelfArg, syn::punctuated::Iter<'_, FnArg>) {
+    let self_arg = SelfArg::of(sig);
+    let mut rest = sig.inputs.iter();
+    // When the first input is not a receiver, it is read as an argument.
+    if !matches!(self_arg, SelfArg::Missing(_)) {
+        rest.next();
     }
-    if let Some(constness) = sig.constness {
-        errors.at(constness, "tool methods cannot be `const`");
-    }
-    if let Some(unsafety) = sig.unsafety {
-        errors.at(unsafety, "tool methods cannot be `unsafe`");
-    }
-    if let Some(abi) = &sig.abi {
-        errors.at(abi, "tool methods cannot have an `extern` ABI");
-    }
-    let mut valid = true;
-    for param in &sig.generics.params {
-        if !matches!(param, GenericParam::Lifetime(_)) {
-            errors.at(
-                param,
-                "tool methods cannot be generic: use a concrete type (serde_json::Value accepts any JSON)",
-            );
-            valid = false;
-        }
-    }
-    if let Some(where_clause) = &sig.generics.where_clause {
-        errors.at(where_clause, "tool methods cannot have a `where` clause");
-        valid = false;
-    }
-    valid
+    (self_arg, rest)
 }
 
-/// A method named like one of the session context's own would be shadowed by it.
-fn check_not_shadowed(ident: &Ident, errors: &mut Errors) {
-    if snakepit_bridge_spec::CONTEXT_METHOD_NAMES.contains(&ident.unraw().to_string().as_str()) {
-        errors.at(
-            ident,
-            format!(
-                "a method named `{ident}` would be shadowed by the session context's own `{ident}`; \
-                 rename the method and keep the tool's name with #[tool(name = \"{ident}\")]"
-            ),
-        );
-    }
-}
-
-/// Checks that the method takes `&self` first; whether it does, and the inputs left to read
-/// as arguments (all of them when the first is not a receiver).
-fn read_receiver<'a>(
-    sig: &'a Signature,
-    errors: &mut Errors,
-) -> (bool, syn::punctuated::Iter<'a, FnArg>) {
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(receiver))
-            if receiver.reference.is_some()
-                && receiver.mutability.is_none()
-                && receiver.colon_token.is_none() =>
-        {
-            (true, inputs)
-        }
-        Some(FnArg::Receiver(receiver)) => {
-            errors.at(receiver, "tool methods take `&self`");
-            (false, inputs)
-        }
-        first => {
-            let at = first.map(|arg| arg.span()).unwrap_or(sig.ident.span());
-            errors.push(syn::Error::new(
-                at,
-                "tool methods take `&self` first; add `&self,`",
-            ));
-            // The first argument was not a receiver: read it as an argument.
-            (false, sig.inputs.iter())
-        }
-    }
-}
-
-/// The typed arguments, each wire name once; whether all are usable.
-fn parse_args<'a>(
-    inputs: impl Iterator<Item = &'a FnArg>,
-    errors: &mut Errors,
-) -> (Vec<ToolArg>, bool) {
-    let mut valid = true;
-    let mut args = Vec::new();
-    let mut wire_names = Unique::new();
-    for (index, input) in inputs.enumerate() {
-        let FnArg::Typed(pat_type) = input else {
-            continue;
-        };
-        let (arg, usable) = parse_arg(pat_type.clone(), index, errors);
-        valid &= usable;
-        if let Some(first) = wire_names.first_owner(&arg.wire_name, &arg.ident) {
-            errors.at(
-                &pat_type.pat,
-                format!(
-                    "parameter `{}` is already passed by argument `{first}`",
-                    arg.wire_name
-                ),
-            );
-        }
-        args.push(arg);
-    }
-    (args, valid)
-}
-
-/// The declared return type (`()` when none is written) and what it says about the result.
-fn parse_output(sig: &Signature, errors: &mut Errors) -> (Type, ResultShape) {
-    match &sig.output {
-        ReturnType::Default => {
-            errors.push(syn::Error::new(
-                sig.paren_token.span.join(),
-                "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, snakepit_bridge::Error>`",
-            ));
-            (syn::parse_quote!(()), ResultShape::Invalid)
-        }
-        ReturnType::Type(_, ty) => {
-            let shape = result_shape(ty);
-            if shape == ResultShape::Invalid {
-                errors.at(
-                    ty,
-                    "tool methods return `Result<T, E>` (or an alias of it), since a call can fail",
-                );
-            }
-            ((**ty).clone(), shape)
-        }
-    }
-}
-
-/// An argument, and whether it can be used (when not, it is a stand-in that keeps the method
-/// declarable).
-fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (ToolArg, bool) {
-    let options = attrs::param_options(&mut pat_type.attrs, errors);
+/// An argument; one whose pattern is not a plain name gets a stand-in, which keeps the method
+/// declarable.
+fn parse_arg(mut pat_type: syn::PatType, index: usize, cx: &mut Ctxt) -> ToolArg {
+    let options = attr::param_options(&mut pat_type.attrs, &PARAM_KEYS, cx);
     let ty = (*pat_type.ty).clone();
-    let mut usable = true;
-
-    let ident = match &*pat_type.pat {
-        Pat::Ident(pat)
-            if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() =>
-        {
-            pat.ident.clone()
-        }
-        other => {
-            errors.at(
-                other,
-                "use a plain name for each argument: it is the parameter's name on the host",
-            );
-            usable = false;
-            format_ident!("__arg{}", index)
-        }
+    let plain = signature::plain_name(&pat_type.pat).filter(|pat| pat.mutability.is_none());
+    let (ident, pattern) = match plain {
+        Some(pat) => (pat.ident.clone(), None),
+        None => (
+            format_ident!("__arg{}", index),
+            Some((*pat_type.pat).clone()),
+        ),
     };
-
-    if let Some(found) = naming::find_impl_trait(&ty) {
-        errors.at(
-            found,
-            "`impl Trait` makes the method generic; use a concrete type",
-        );
-        usable = false;
-    }
-
     let classified = classify(&ty);
-    let (kind, kind_guessed) = match naming::declared_kind(options.kind.as_ref(), errors) {
+    let (kind, kind_guessed) = match naming::declared_kind(options.kind.as_ref()) {
         Some(given) => (given, false),
         None => (classified.kind, classified.guessed),
     };
-    let (wire_name, wire_name_span) = naming::wire_name(&ident, options.rename.as_ref(), errors);
+    let (wire_name, wire_name_span) = naming::wire_name(&ident, options.rename.as_ref());
     let value_ty = option_inner(&ty).cloned().unwrap_or_else(|| ty.clone());
-    let arg = ToolArg {
+    ToolArg {
         ident,
         ty,
         wire_name,
@@ -304,8 +154,9 @@ fn parse_arg(mut pat_type: syn::PatType, index: usize, errors: &mut Errors) -> (
         optional: classified.optional,
         kind,
         kind_guessed,
-    };
-    (arg, usable)
+        kind_given: options.kind,
+        pattern,
+    }
 }
 
 /// Types that are certainly not a `Result` (nor an alias of one).
@@ -319,39 +170,17 @@ const NOT_RESULTS: &[&str] = &[
 /// other named type may be an alias of one (`type Res<T> = Result<T, Error>`), whatever its
 /// name, and is resolved by the compiler through the `ToolResult` trait.
 fn result_shape(ty: &Type) -> ResultShape {
-    let Type::Path(path) = ty else {
-        return ResultShape::Invalid;
-    };
-    let Some(last) = path.path.segments.last() else {
+    let Some(last) = last_segment(ty) else {
         return ResultShape::Invalid;
     };
     if NOT_RESULTS.contains(&last.ident.to_string().as_str()) {
         return ResultShape::Invalid;
     }
-    if last.ident != "Result" {
-        return ResultShape::Decode(None);
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return ResultShape::Decode(None);
-    };
-    let Some(ok) = args.args.iter().find_map(|arg| match arg {
-        syn::GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    }) else {
-        return ResultShape::Decode(None);
-    };
-    match ok {
-        Type::Tuple(tuple) if tuple.elems.is_empty() => ResultShape::Unit,
-        Type::Path(path)
-            if path
-                .path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "ToolResponse") =>
-        {
-            ResultShape::Raw
-        }
-        other => ResultShape::Decode(Some(Box::new(other.clone()))),
+    match result_ok(ty) {
+        None => ResultShape::Decode(None),
+        Some(Type::Tuple(tuple)) if tuple.elems.is_empty() => ResultShape::Unit,
+        Some(ok) if last_segment(ok).is_some_and(|s| s.ident == "ToolResponse") => ResultShape::Raw,
+        Some(ok) => ResultShape::Decode(Some(Box::new(ok.clone()))),
     }
 }
 
@@ -361,11 +190,11 @@ mod tests {
     use syn::parse_quote;
 
     use super::*;
+    use crate::internals::testing::reported;
 
-    fn parse(item: ItemTrait) -> (ToolTrait, String) {
-        let mut errors = Errors::default();
-        let model = parse_trait(item, MacroOptions::default(), &mut errors);
-        (model, errors.to_compile_errors().to_string())
+    /// The model, and the messages of what parsing reported.
+    fn parse(item: ItemTrait) -> (ToolTrait, Vec<String>) {
+        reported(|cx| parse_trait(item, MacroOptions::default(), cx))
     }
 
     #[test]
@@ -382,7 +211,7 @@ mod tests {
                 async fn short_alias(&self) -> Res<Fib>;
             }
         });
-        assert_eq!(errors, "");
+        assert!(errors.is_empty(), "{errors:?}");
         let names: Vec<_> = model.methods.iter().map(|m| m.tool_name.as_str()).collect();
         assert_eq!(
             names,
@@ -395,7 +224,12 @@ mod tests {
             ]
         );
         assert_eq!(model.methods[0].description, "Fibonacci.");
+        assert!(matches!(
+            model.methods[0].shape,
+            ResultShape::Decode(Some(ref ok)) if last_segment(ok).unwrap().ident == "Fib"
+        ));
         let sum = &model.methods[1];
+        assert!(sum.tool_name_given);
         assert_eq!(sum.args[1].wire_name, "operation");
         assert!(sum.args[1].optional);
         assert_eq!(sum.args[0].kind, ValueKind::List);
@@ -403,73 +237,72 @@ mod tests {
         assert_eq!(model.methods[2].shape, ResultShape::Raw);
         assert_eq!(model.methods[3].shape, ResultShape::Decode(None));
         assert_eq!(model.methods[4].shape, ResultShape::Decode(None));
-        assert!(model.methods.iter().all(|m| m.valid));
+        assert!(model.methods.iter().all(|m| m.valid()));
+        assert!(model.strays.is_empty());
     }
 
     #[test]
-    fn reports_every_problem_at_once() {
+    fn only_attribute_options_are_reported_while_parsing() {
         let (model, errors) = parse(parse_quote! {
+            trait Broken {
+                #[tool(nmae = "x")]
+                fn no_self(n: u32) -> u32;
+                async fn pattern(&self, #[param(renmae = "y")] (a, b): (u32, u32));
+                const X: u32;
+            }
+        });
+        assert_eq!(
+            errors,
+            [
+                "unknown key of #[tool]; the only one is `name = \"tool_name\"`",
+                "unknown key of #[param]; use `rename = \"wire_name\"` or `kind = \"integer\"`",
+            ]
+        );
+        // The rest is in the model, for the check.
+        assert!(matches!(model.methods[0].self_arg, SelfArg::Missing(_)));
+        assert!(model.methods[0].qualifiers.asyncness.is_none());
+        assert_eq!(model.methods[0].args[0].ident, "n");
+        assert!(model.methods[1].missing_output.is_some());
+        assert_eq!(model.methods[1].shape, ResultShape::Invalid);
+        assert_eq!(model.strays.len(), 1);
+    }
+
+    #[test]
+    fn what_makes_a_method_invalid() {
+        let (model, _) = parse(parse_quote! {
             trait Broken {
                 async fn no_self(n: u32) -> Result<u32, Error>;
                 async fn pattern(&self, (a, b): (u32, u32)) -> Result<u32, Error>;
                 async fn generic<T>(&self, t: T) -> Result<u32, Error>;
                 async fn not_result(&self) -> u32;
-                #[tool(name = "bad name")]
-                async fn named(&self) -> Result<u32, Error>;
-                #[tool(name = "pattern")]
-                async fn twin(&self) -> Result<u32, Error>;
-                async fn ping(&self) -> Result<u32, Error>;
-                const X: u32;
+                async fn impl_arg(&self, t: impl Display) -> Result<u32, Error>;
+                async fn lifetimes<'a>(&self, s: &'a str) -> Result<u32, Error>;
+                fn not_async(&self) -> Result<u32, Error>;
             }
         });
-        for expected in [
-            "tool methods take `&self` first",
-            "use a plain name for each argument",
-            "tool methods cannot be generic",
-            "tool methods return `Result<T, E>`",
-            "invalid tool name `bad name`",
-            "tool `pattern` is already declared by method `pattern`",
-            "would be shadowed by the session context's own `ping`",
-            "holds only tool methods",
-        ] {
-            assert!(
-                errors.contains(expected),
-                "missing {expected:?} in {errors}"
-            );
-        }
-        let valid: Vec<bool> = model.methods.iter().map(|m| m.valid).collect();
-        assert_eq!(valid, [false, false, false, false, true, true, true]);
+        let valid: Vec<bool> = model.methods.iter().map(ToolMethod::valid).collect();
+        assert_eq!(valid, [false, false, false, false, false, true, true]);
         // The pattern argument gets a stand-in name, so the method can still be declared.
         assert_eq!(model.methods[1].args[0].ident, "__arg0");
+        assert!(model.methods[1].args[0].pattern.is_some());
     }
 
     #[test]
-    fn a_method_without_async_or_return_type_is_reported() {
-        let (_, errors) = parse(parse_quote! {
+    fn a_declared_kind_replaces_the_classified_one() {
+        let (model, errors) = parse(parse_quote! {
             trait T {
-                fn sync(&self) -> Result<u32, Error>;
-                async fn nothing(&self);
+                async fn f(&self, #[param(kind = "integer")] a: Id, b: Id, #[param(kind = "tensor")] c: u32) -> Result<u32, Error>;
             }
         });
-        assert!(errors.contains("add `async`"), "{errors}");
-        assert!(
-            errors.contains("add `-> Result<T, snakepit_bridge::Error>`"),
-            "{errors}"
+        assert!(errors.is_empty(), "{errors:?}");
+        let args = &model.methods[0].args;
+        assert_eq!(
+            (args[0].kind, args[0].kind_guessed),
+            (ValueKind::Integer, false)
         );
-    }
-
-    #[test]
-    fn an_unknown_kind_and_a_duplicate_parameter_are_reported() {
-        let (_, errors) = parse(parse_quote! {
-            trait T {
-                async fn f(&self, #[param(kind = "tensor")] a: u32, #[param(rename = "a")] b: u32) -> Result<u32, Error>;
-            }
-        });
-        assert!(errors.contains("unknown kind"), "{errors}");
-        assert!(
-            errors.contains("parameter `a` is already passed by argument `a`"),
-            "{errors}"
-        );
+        assert_eq!((args[1].kind, args[1].kind_guessed), (ValueKind::Map, true));
+        // An unknown kind (reported by the check) leaves the classified one.
+        assert_eq!(args[2].kind, ValueKind::Integer);
     }
 
     #[test]
@@ -477,8 +310,29 @@ mod tests {
         let (model, errors) = parse(parse_quote! {
             trait T { async fn r#type(&self, r#in: u32) -> Result<u32, Error>; }
         });
-        assert_eq!(errors, "");
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(model.methods[0].tool_name, "type");
         assert_eq!(model.methods[0].args[0].wire_name, "in");
+    }
+
+    #[test]
+    fn the_runtime_path_follows_the_crate_option() {
+        let mut cx = Ctxt::new();
+        let options = macro_options(quote::quote!(crate = "my_bridge"), &mut cx);
+        let model = parse_trait(
+            parse_quote!(
+                trait T {}
+            ),
+            options,
+            &mut cx,
+        );
+        assert!(cx.check().is_ok());
+        let private: syn::Path = syn::parse2(model.private).unwrap();
+        let segments: Vec<_> = private
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        assert_eq!(segments, ["my_bridge", "__private"]);
     }
 }

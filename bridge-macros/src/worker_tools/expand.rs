@@ -2,49 +2,47 @@
 //! (`tool_definitions`, registered with the host) and `invoke`, which decodes a call's
 //! parameters and runs the method (an `async fn` as a task, a plain `fn` on a blocking thread).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
-use super::parse::parse_impl;
-use crate::errors::Errors;
-use crate::naming;
+use super::{check, parse};
+use crate::internals::attr::MacroOptions;
+use crate::internals::types::{erase_lifetimes, find_impl_trait};
+use crate::internals::{expand_attribute, Ctxt};
 
 /// The entry point: parses, checks and expands, returning the code and every error together.
 pub(crate) fn worker_tools(args: TokenStream, input: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let options = crate::attrs::worker_macro_options(args, &mut errors);
-    let item = match syn::parse2::<syn::Item>(input.clone()) {
-        Ok(syn::Item::Impl(item)) => item,
-        Ok(_) => {
-            errors.push(syn::Error::new(
-                Span::call_site(),
-                "#[worker_tools] goes on an `impl` block of tool methods, such as \
-                 `impl MyTools { pub fn my_tool(&self, n: u32) -> Result<u32, ToolError> { .. } }`",
-            ));
-            let errors = errors.to_compile_errors();
-            return quote!(#input #errors);
-        }
-        Err(error) => {
-            let error = error.to_compile_error();
-            return quote!(#input #error);
-        }
-    };
-    let model = parse_impl(item, options, &mut errors);
+    expand_attribute(
+        input,
+        |cx| parse::macro_options(args, cx),
+        |item| match item {
+            syn::Item::Impl(item) => Some(item),
+            _ => None,
+        },
+        "#[worker_tools] goes on an `impl` block of tool methods, such as \
+         `impl MyTools { pub fn my_tool(&self, n: u32) -> Result<u32, ToolError> { .. } }`",
+        expand_impl,
+    )
+}
+
+/// Parses the block into its model, checks it, and writes the block with its `ToolSet`
+/// implementation: with errors too, since the invalid methods are left out, so that the type
+/// still serves the others and its uses raise no follow-on errors.
+fn expand_impl(item: syn::ItemImpl, options: MacroOptions, cx: &mut Ctxt) -> TokenStream {
+    let model = parse::parse_impl(item, options, cx);
+    check::check(&model, cx);
     let item = &model.item;
-    // With errors too: the invalid methods are left out, so that the type still serves the
-    // others and its uses raise no follow-on errors.
     let tool_set = tool_set_impl(&model);
-    let errors = errors.to_compile_errors();
-    quote!(#item #tool_set #errors)
+    quote!(#item #tool_set)
 }
 
 fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     let k = &model.krate;
     let p = quote!(#k::__private);
     let self_ty = &model.item.self_ty;
-    let valid = || model.tools.iter().filter(|tool| tool.valid);
+    let valid = || model.tools().filter(|tool| tool.valid());
     let definitions = valid().map(|tool| definition(tool, &p));
     let arms = valid().map(|tool| arm(tool, k, &p));
     quote! {
@@ -88,13 +86,13 @@ fn definition(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
     let streaming = tool.answer != AnswerShape::Unary;
     let parameters = tool.args.iter().filter_map(|arg| match &arg.source {
         ArgSource::Parameter(parameter) => Some(parameter_definition(&arg.ty, parameter, p)),
-        ArgSource::Borrowed(_) => None,
+        ArgSource::Borrowed(_) | ArgSource::Unusable(_) => None,
     });
     let extra_parameters = tool.args.iter().any(|arg| {
         matches!(&arg.source, ArgSource::Parameter(parameter) if matches!(parameter.taking, Taking::Rest))
     });
     let result_schema = match (&tool.output, tool.answer) {
-        (Some(output), AnswerShape::Unary) if naming::find_impl_trait(output).is_none() => {
+        (Some(output), AnswerShape::Unary) if find_impl_trait(output).is_none() => {
             let output = erase_lifetimes(output);
             quote_spanned! {output.span()=>
                 (&#p::ResultSchemaProbe::<#output>::new()).result_schema()
@@ -147,10 +145,6 @@ fn parameter_definition(ty: &syn::Type, parameter: &Parameter, p: &TokenStream) 
         }
         _ => quote!(::std::option::Option::Some(#definition)),
     }
-}
-
-fn erase_lifetimes(ty: &syn::Type) -> syn::Type {
-    crate::expand::erase_lifetimes(ty)
 }
 
 /// A default as written; a string literal converts into the argument's type (`String`,
@@ -210,6 +204,8 @@ fn take_arg(arg: &WorkerArg, p: &TokenStream) -> (TokenStream, TokenStream) {
             let take = take_parameter(ty, parameter, p);
             (quote!(let #local: #ty = #take;), quote!(#local))
         }
+        // Never written: a tool with an unusable argument is left out of the code.
+        ArgSource::Unusable(_) => (quote!(), quote!(::core::unreachable!())),
     }
 }
 
@@ -270,5 +266,113 @@ fn outcome(tool: &WorkerTool, call: &TokenStream, p: &TokenStream) -> TokenStrea
         (AnswerShape::FallibleStream, None) => {
             quote_spanned!(span=> #p::fallible_stream_outcome(#call))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::Item;
+
+    use super::worker_tools;
+    use crate::internals::testing::{compile_error_messages, impl_fn as method, impl_of, Seen};
+
+    /// The generated code, parsed back.
+    fn expand(input: proc_macro2::TokenStream) -> syn::File {
+        syn::parse2(worker_tools(quote!(), input)).expect("the generated code parses")
+    }
+
+    fn tool_set(file: &syn::File) -> &syn::ItemImpl {
+        impl_of(file, "ToolSet")
+    }
+
+    #[test]
+    fn the_block_is_kept_and_serves_its_tools_as_a_tool_set() {
+        let file = expand(quote! {
+            impl Tools {
+                /// Adds.
+                #[tool(name = "add")]
+                pub async fn basic_add(&self, a: f64, #[param(default = 1.0)] b: f64) -> Result<f64, ToolError> { todo!() }
+                pub fn ping(&self, ctx: &ToolContext) -> Result<String, ToolError> { todo!() }
+            }
+        });
+        assert!(compile_error_messages(&file).is_empty());
+        let Item::Impl(block) = &file.items[0] else {
+            panic!("the block comes first")
+        };
+        assert!(block.trait_.is_none());
+        let kept = Seen::of_item(&file.items[0]);
+        assert!(!kept.attributes.iter().any(|a| a == "tool" || a == "param"));
+        assert!(kept.attributes.iter().any(|a| a == "doc"), "docs are kept");
+
+        let imp = tool_set(&file);
+        let names: Vec<_> = ["tool_definitions", "type_name", "invoke"]
+            .into_iter()
+            .map(|name| method(imp, name).sig.ident.to_string())
+            .collect();
+        assert_eq!(names.len(), 3);
+        let definitions = Seen::of_impl_fn(method(imp, "tool_definitions"));
+        for text in ["add", "basic_add", "Adds.", "a", "b", "ping"] {
+            assert!(
+                definitions.has_string(text),
+                "{text:?} in {:?}",
+                definitions.strings
+            );
+        }
+        assert!(
+            !definitions.has_string("ctx"),
+            "the context is no parameter"
+        );
+        assert!(
+            definitions.has_path("DefaultProbe"),
+            "the default is registered"
+        );
+        let invoke = Seen::of_impl_fn(method(imp, "invoke"));
+        assert!(invoke.has_path("future") && invoke.has_path("blocking"));
+        assert!(invoke.has_path("borrowed_arg") && invoke.has_path("or_default"));
+    }
+
+    #[test]
+    fn invalid_tools_are_left_out_and_the_others_served() {
+        let file = expand(quote! {
+            impl Tools {
+                pub fn good(&self) -> Result<u32, ToolError> { todo!() }
+                pub fn pattern(&self, (a, b): (u32, u32)) -> Result<u32, ToolError> { todo!() }
+                pub fn nothing(&self) {}
+            }
+        });
+        assert_eq!(compile_error_messages(&file).len(), 2);
+        let invoke = Seen::of_impl_fn(method(tool_set(&file), "invoke"));
+        assert!(invoke.has_string("good"));
+        assert!(!invoke.has_string("pattern") && !invoke.has_string("nothing"));
+    }
+
+    #[test]
+    fn streams_and_the_runtime_path_follow_the_block() {
+        let code = worker_tools(
+            quote!(crate = "my_worker"),
+            quote! {
+                impl Tools {
+                    pub fn chunks(&self) -> impl Stream<Item = Result<u32, ToolError>> { todo!() }
+                }
+            },
+        );
+        let file: syn::File = syn::parse2(code).unwrap();
+        let imp = tool_set(&file);
+        let (_, path, _) = imp.trait_.as_ref().unwrap();
+        assert_eq!(path.segments[0].ident, "my_worker");
+        let invoke = Seen::of_impl_fn(method(imp, "invoke"));
+        assert!(invoke.has_path("stream_outcome"));
+    }
+
+    #[test]
+    fn on_anything_but_an_impl_block_the_item_is_kept_beside_the_error() {
+        let file = expand(quote!(
+            trait NotAnImpl {}
+        ));
+        assert!(matches!(&file.items[0], Item::Trait(item) if item.ident == "NotAnImpl"));
+        let errors = compile_error_messages(&file);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("#[worker_tools] goes on an `impl` block"));
     }
 }

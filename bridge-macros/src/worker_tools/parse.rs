@@ -1,228 +1,118 @@
-//! Reads a `#[worker_tools]` block into the [`model`](super::model), reporting every problem at
-//! its own tokens and carrying on.
+//! Reads a `#[worker_tools]` block into the [`model`](super::model). Only what needs the
+//! attribute tokens is reported here (the options of `#[tool]` and `#[param]`); everything
+//! else is validated by [`super::check`], which sees the model.
 
 use proc_macro2::Span;
 use snakepit_bridge_spec::ValueKind;
 use syn::spanned::Spanned;
-use syn::{
-    FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType, Signature, Type,
-    Visibility,
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, Signature, Type, Visibility};
+
+use super::model::{
+    AnswerShape, ArgSource, Method, Parameter, Taking, Unusable, WorkerArg, WorkerImpl, WorkerTool,
+};
+use crate::classify::classify;
+use crate::internals::attr::{self, Keys, MacroOptions, ParamOptions, ToolOptions};
+use crate::internals::signature::{self, SelfArg};
+use crate::internals::types::{find_impl_trait, option_inner, result_ok};
+use crate::internals::Ctxt;
+use crate::naming;
+
+/// The keys of `#[worker_tools(...)]`.
+const MACRO_KEYS: Keys = Keys {
+    allowed: &["crate"],
+    unknown: "unknown option of #[worker_tools]; the only one is `crate = \"snakepit_bridge::worker\"`; name tools with #[tool(name = \"...\")] on methods",
 };
 
-use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
-use crate::attrs;
-use crate::classify::{classify, option_inner};
-use crate::errors::Errors;
-use crate::naming::{self, Unique};
+/// The keys of `#[tool(...)]` on a worker method.
+const TOOL_KEYS: Keys = Keys {
+    allowed: &["name", "streaming", "skip"],
+    unknown: "unknown key of #[tool]; use `name = \"tool_name\"`, `streaming` or `skip`",
+};
 
-pub(crate) fn parse_impl(
-    mut item: ItemImpl,
-    options: attrs::WorkerMacroOptions,
-    errors: &mut Errors,
-) -> WorkerImpl {
-    let krate = match &options.krate {
-        Some(path) => quote::quote!(#path),
-        None => quote::quote!(::snakepit_bridge::worker),
-    };
-    if let Some((_, path, _)) = &item.trait_ {
-        errors.at(
-            path,
-            "#[worker_tools] goes on an inherent `impl` block (`impl MyTools { ... }`), not on a trait implementation",
-        );
-    }
-    if !item.generics.params.is_empty() {
-        errors.at(
-            &item.generics,
-            "#[worker_tools] blocks cannot be generic: the worker serves one concrete type; put the tools on a concrete type (a type alias works)",
-        );
-    }
-    let mut tools = Vec::new();
-    let mut names = Unique::new();
+/// The keys of `#[param(...)]` on a worker method's argument.
+const PARAM_KEYS: Keys = Keys {
+    allowed: &["rename", "kind", "default", "binary", "rest", "description"],
+    unknown: "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest`, `kind = \"integer\"` or `description = \"...\"`",
+};
+
+/// Reads `#[worker_tools(...)]`.
+pub(crate) fn macro_options(args: proc_macro2::TokenStream, cx: &mut Ctxt) -> MacroOptions {
+    attr::macro_options(args, &MACRO_KEYS, "snakepit_bridge::worker", cx)
+}
+
+pub(crate) fn parse_impl(mut item: ItemImpl, options: MacroOptions, cx: &mut Ctxt) -> WorkerImpl {
+    let krate = options.runtime(quote::quote!(::snakepit_bridge::worker));
+    let mut methods = Vec::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(method) = impl_item else {
             continue;
         };
-        let options = attrs::worker_tool_options(&mut method.attrs, errors);
-        let is_public = matches!(method.vis, Visibility::Public(_));
+        let options = attr::tool_options(&mut method.attrs, &TOOL_KEYS, cx);
         if options.skip.is_some() {
-            strip_param_attributes(method);
-            continue;
+            attr::strip_param_attributes(&mut method.sig);
+        } else if !matches!(method.vis, Visibility::Public(_)) {
+            methods.extend(options.name.map(Method::PrivateNamed));
+        } else {
+            methods.push(parse_method(method, options, cx));
         }
-        if !is_public {
-            if let Some(name) = &options.name {
-                errors.at(name, "only `pub` methods are tools; make the method `pub`");
-            }
-            continue;
-        }
-        let Some(tool) = parse_method(method, options, errors) else {
-            continue;
-        };
-        if let Some(first) = names.first_owner(&tool.tool_name, &tool.method) {
-            errors.at(
-                &method.sig.ident,
-                format!(
-                    "tool `{}` is already served by method `{first}`; name each tool once",
-                    tool.tool_name
-                ),
-            );
-        }
-        tools.push(tool);
     }
-    if tools.is_empty() && errors.is_empty() {
-        errors.push(syn::Error::new(
-            item.impl_token.span,
-            "this #[worker_tools] block has no tools: each `pub fn` or `pub async fn` taking `&self` is one",
-        ));
-    }
-    WorkerImpl { item, tools, krate }
-}
-
-fn strip_param_attributes(method: &mut ImplItemFn) {
-    for input in &mut method.sig.inputs {
-        if let FnArg::Typed(pat_type) = input {
-            pat_type.attrs.retain(|attr| !attr.path().is_ident("param"));
-        }
+    WorkerImpl {
+        item,
+        methods,
+        krate,
     }
 }
 
-fn parse_method(
-    method: &mut ImplItemFn,
-    options: attrs::WorkerToolOptions,
-    errors: &mut Errors,
-) -> Option<WorkerTool> {
-    let description = attrs::doc_text(&method.attrs);
-    if !check_receiver(&method.sig, errors) {
-        strip_param_attributes(method);
-        return None;
+/// A `pub` method: a tool when it takes `&self`.
+fn parse_method(method: &mut ImplItemFn, options: ToolOptions, cx: &mut Ctxt) -> Method {
+    let description = attr::doc_text(&method.attrs);
+    let self_arg = SelfArg::of(&method.sig);
+    if !matches!(self_arg, SelfArg::RefSelf) {
+        attr::strip_param_attributes(&mut method.sig);
+        let method = method.sig.ident.clone();
+        return Method::WrongReceiver { method, self_arg };
     }
     let sig = &mut method.sig;
-    let ident = sig.ident.clone();
-    let mut valid = check_not_generic_or_unsafe(sig, errors);
-    let (args, args_ok) = parse_args(sig, errors);
-    valid &= args_ok;
-    let (answer, output_span, output) = parse_answer(sig, options.streaming.is_some(), errors);
-    valid &= output.is_some();
-
+    let args = parse_args(sig, cx);
+    let (answer, output_span, output) = parse_answer(sig, options.streaming.is_some());
     let value_ty = output.as_ref().and_then(|ty| answered_type(ty, answer));
-    let (tool_name, _) = naming::tool_name(&ident, options.name.as_ref(), errors);
-
-    Some(WorkerTool {
-        method: ident,
+    let (tool_name, tool_name_span) = naming::tool_name(&sig.ident, options.name.as_ref());
+    Method::Tool(Box::new(WorkerTool {
+        method: sig.ident.clone(),
         tool_name,
+        tool_name_span,
+        tool_name_given: options.name.is_some(),
         description,
         is_async: sig.asyncness.is_some(),
+        generics: sig.generics.clone(),
+        unsafety: sig.unsafety,
         args,
         answer,
+        missing_output: output.is_none().then(|| sig.paren_token.span.join()),
         output,
         output_span,
         value_ty,
-        valid,
-    })
+    }))
 }
 
-/// Whether the method takes `&self` first, as a tool must; when not, it is reported.
-fn check_receiver(sig: &Signature, errors: &mut Errors) -> bool {
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver))
-            if receiver.reference.is_some()
-                && receiver.mutability.is_none()
-                && receiver.colon_token.is_none() =>
-        {
-            true
-        }
-        Some(FnArg::Receiver(receiver)) => {
-            errors.at(
-                receiver,
-                "tool methods take `&self` (calls run concurrently); keep mutable state behind a Mutex",
-            );
-            false
-        }
-        _ => {
-            errors.at(
-                &sig.ident,
-                "a `pub fn` in a #[worker_tools] block is a tool and takes `&self`; add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
-            );
-            false
-        }
-    }
-}
-
-/// Whether the method has no generic parameters and is not `unsafe`; what it has is reported.
-fn check_not_generic_or_unsafe(sig: &Signature, errors: &mut Errors) -> bool {
-    let mut valid = true;
-    for param in &sig.generics.params {
-        errors.at(
-            param,
-            "tool methods cannot be generic: the host calls them by name with JSON values; use a concrete type, or mark a helper method #[tool(skip)] (or make it non-`pub`)",
-        );
-        valid = false;
-    }
-    if let Some(unsafety) = sig.unsafety {
-        errors.at(
-            unsafety,
-            "tool methods cannot be `unsafe`: the host calls them with any input; remove `unsafe` and call unsafe code inside",
-        );
-        valid = false;
-    }
-    valid
-}
-
-/// The arguments after `&self`, their `#[param(...)]` removed, each wire name once and one
-/// `rest` at most; whether all of them are usable.
-fn parse_args(sig: &mut Signature, errors: &mut Errors) -> (Vec<WorkerArg>, bool) {
-    let mut valid = true;
+/// The arguments after `&self`, their `#[param(...)]` read and removed.
+fn parse_args(sig: &mut Signature, cx: &mut Ctxt) -> Vec<WorkerArg> {
     let mut args = Vec::new();
-    let mut wire_names = Unique::new();
-    let mut has_rest = false;
-    for input in sig.inputs.iter_mut().skip(1) {
+    for (index, input) in sig.inputs.iter_mut().skip(1).enumerate() {
         let FnArg::Typed(pat_type) = input else {
             continue;
         };
-        let param_options = attrs::worker_param_options(&mut pat_type.attrs, errors);
-        let Some(arg) = parse_arg(pat_type, param_options, errors) else {
-            valid = false;
-            continue;
-        };
-        if let ArgSource::Parameter(parameter) = &arg.source {
-            if matches!(parameter.taking, Taking::Rest) {
-                if has_rest {
-                    errors.at(
-                        &pat_type.pat,
-                        "only one argument can take the rest of the parameters; keep #[param(rest)] on one",
-                    );
-                }
-                has_rest = true;
-            }
-            if let Some(first) = wire_names.first_owner(&parameter.wire_name, &arg.ident) {
-                errors.at(
-                    &pat_type.pat,
-                    format!(
-                        "parameter `{}` is already taken by argument `{first}`; give one another name with #[param(rename = \"...\")]",
-                        parameter.wire_name
-                    ),
-                );
-            }
-        }
-        args.push(arg);
+        let options = attr::param_options(&mut pat_type.attrs, &PARAM_KEYS, cx);
+        args.push(parse_arg(pat_type, index, options));
     }
-    (args, valid)
+    args
 }
 
-/// How the method answers, where errors about the answer point, and the return type (`None`,
-/// reported, when there is none).
-fn parse_answer(
-    sig: &Signature,
-    marked_streaming: bool,
-    errors: &mut Errors,
-) -> (AnswerShape, Span, Option<Type>) {
+/// How the method answers, where errors about the answer point, and the return type (`None`
+/// when there is none).
+fn parse_answer(sig: &Signature, marked_streaming: bool) -> (AnswerShape, Span, Option<Type>) {
     match &sig.output {
-        ReturnType::Default => {
-            errors.push(syn::Error::new(
-                sig.paren_token.span.join(),
-                "tool methods return `Result<T, E>`, since a call can fail: add `-> Result<T, ToolError>`",
-            ));
-            (AnswerShape::Unary, sig.ident.span(), None)
-        }
+        ReturnType::Default => (AnswerShape::Unary, sig.ident.span(), None),
         ReturnType::Type(_, ty) => (
             answer_shape(ty, marked_streaming),
             ty.span(),
@@ -231,87 +121,76 @@ fn parse_answer(
     }
 }
 
-fn parse_arg(
-    pat_type: &syn::PatType,
-    options: attrs::WorkerParamOptions,
-    errors: &mut Errors,
-) -> Option<WorkerArg> {
+fn parse_arg(pat_type: &syn::PatType, index: usize, options: ParamOptions) -> WorkerArg {
     let ty = (*pat_type.ty).clone();
-    let ident = arg_ident(&pat_type.pat, errors)?;
-    if let Type::Reference(reference) = &ty {
-        let source = borrowed_source(reference, &options, errors)?;
-        return Some(WorkerArg { ident, source, ty });
-    }
-    if let Some(found) = naming::find_impl_trait(&ty) {
-        errors.at(
-            found,
-            "`impl Trait` cannot be decoded from JSON; use a concrete type",
-        );
-        return None;
-    }
-    let parameter = parameter(&ident, &ty, &pat_type.pat, options, errors)?;
-    Some(WorkerArg {
+    let given = given_keys(&options);
+    let plain = signature::plain_name(&pat_type.pat).map(|pat| pat.ident.clone());
+    let ident = plain
+        .clone()
+        .unwrap_or_else(|| quote::format_ident!("__arg{}", index));
+    let source = match (&ty, plain) {
+        (_, None) => ArgSource::Unusable(Unusable::Pattern),
+        (Type::Reference(reference), _) => borrowed_source(reference),
+        (_, Some(_)) => match find_impl_trait(&ty) {
+            Some(found) => ArgSource::Unusable(Unusable::ImplTrait(found)),
+            None => ArgSource::Parameter(Box::new(parameter(&ident, &ty, options))),
+        },
+    };
+    WorkerArg {
         ident,
+        pat: pat_type.pat.clone(),
         ty,
-        source: ArgSource::Parameter(Box::new(parameter)),
-    })
+        given,
+        source,
+    }
 }
 
-/// The argument's name: a plain name is required (`mut` is allowed).
-fn arg_ident(pat: &Pat, errors: &mut Errors) -> Option<Ident> {
-    match pat {
-        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => Some(pat.ident.clone()),
-        other => {
-            errors.at(
-                other,
-                "use a plain name for each argument: it is the parameter's name on the wire",
-            );
-            None
-        }
-    }
+/// The `#[param(...)]` keys given, and where, in the order the message lists them.
+fn given_keys(options: &ParamOptions) -> Vec<(&'static str, Span)> {
+    let spans = [
+        ("rename", options.rename.as_ref().map(LitStr::span)),
+        ("kind", options.kind.as_ref().map(LitStr::span)),
+        ("default", options.default.as_ref().map(Spanned::span)),
+        ("binary", options.binary),
+        ("rest", options.rest),
+        (
+            "description",
+            options.description.as_ref().map(LitStr::span),
+        ),
+    ];
+    spans
+        .into_iter()
+        .filter_map(|(key, span)| Some((key, span?)))
+        .collect()
 }
 
 /// A borrowed argument: only the call's context can be borrowed. Whether the type is the
-/// context (under any name) is for the compiler to say; what plainly is not is refused here.
-fn borrowed_source(
-    reference: &syn::TypeReference,
-    options: &attrs::WorkerParamOptions,
-    errors: &mut Errors,
-) -> Option<ArgSource> {
+/// context (under any name) is for the compiler to say; what plainly is not is unusable.
+fn borrowed_source(reference: &syn::TypeReference) -> ArgSource {
     if reference.mutability.is_some() || !could_be_context(&reference.elem) {
-        errors.at(
-            reference,
-            "tool arguments are owned values decoded from JSON: use `String` for `&str`, `Vec<T>` for `&[T]`; only the call's context is borrowed (`ctx: &ToolContext`)",
-        );
-        return None;
+        return ArgSource::Unusable(Unusable::Borrowed(reference.clone()));
     }
-    reject_param_options(options, errors);
-    Some(ArgSource::Borrowed(reference.elem.clone()))
+    ArgSource::Borrowed(reference.elem.clone())
 }
 
 /// A parameter of the call: its wire name, how it is taken, and its registered host type.
-fn parameter(
-    ident: &Ident,
-    ty: &Type,
-    pat: &Pat,
-    options: attrs::WorkerParamOptions,
-    errors: &mut Errors,
-) -> Option<Parameter> {
-    let (wire_name, _) = naming::wire_name(ident, options.rename.as_ref(), errors);
+fn parameter(ident: &syn::Ident, ty: &Type, options: ParamOptions) -> Parameter {
+    let (wire_name, wire_name_span) = naming::wire_name(ident, options.rename.as_ref());
     let classified = classify(ty);
     let optional_inner = option_inner(ty).cloned();
     let optional = optional_inner.is_some();
     let value_ty = optional_inner.unwrap_or_else(|| ty.clone());
-
-    check_one_source(&options, pat, errors);
     let (binary, rest) = (options.binary.is_some(), options.rest.is_some());
-    let taking = taking(options.default, binary, rest, ty, optional, errors)?;
-    let type_name = match naming::declared_kind(options.kind.as_ref(), errors) {
+    let taking = taking(options.default, binary, rest, optional);
+    let type_name = match naming::declared_kind(options.kind.as_ref()) {
         Some(kind) => kind.host_type_name().to_owned(),
         None => host_type_name(&taking, classified.kind).to_owned(),
     };
-    Some(Parameter {
+    Parameter {
         wire_name,
+        wire_name_span,
+        kind_given: options.kind,
+        optional,
         type_name,
         value_ty,
         taking,
@@ -320,42 +199,12 @@ fn parameter(
             .as_ref()
             .map(LitStr::value)
             .unwrap_or_default(),
-    })
-}
-
-/// `default`, `binary` and `rest` say where the value comes from: one at most.
-fn check_one_source(options: &attrs::WorkerParamOptions, pat: &Pat, errors: &mut Errors) {
-    let sources = [
-        options.default.is_some(),
-        options.binary.is_some(),
-        options.rest.is_some(),
-    ];
-    if sources.iter().filter(|given| **given).count() > 1 {
-        errors.at(
-            pat,
-            "`default`, `binary` and `rest` exclude each other; keep one",
-        );
     }
 }
 
-/// How the parameter is taken (`default` first, then `binary`, then `rest`); a default on an
-/// `Option` is refused.
-fn taking(
-    default: Option<syn::Expr>,
-    binary: bool,
-    rest: bool,
-    ty: &Type,
-    optional: bool,
-    errors: &mut Errors,
-) -> Option<Taking> {
-    Some(if let Some(default) = default {
-        if optional {
-            errors.at(
-                ty,
-                "an argument with a default is not an `Option`: the default fills it in; take the value's type, or remove `default`",
-            );
-            return None;
-        }
+/// How the parameter is taken: `default` first, then `binary`, then `rest`.
+fn taking(default: Option<syn::Expr>, binary: bool, rest: bool, optional: bool) -> Taking {
+    if let Some(default) = default {
         Taking::Default(default)
     } else if binary {
         Taking::Binary { optional }
@@ -365,7 +214,7 @@ fn taking(
         Taking::Optional
     } else {
         Taking::Required
-    })
+    }
 }
 
 /// The host type registered for a parameter taken so, of `kind` (unless `kind = "..."` says
@@ -389,30 +238,28 @@ fn could_be_context(ty: &Type) -> bool {
     }
 }
 
-/// The context is not a parameter: `#[param(...)]` keys say nothing about it.
-fn reject_param_options(options: &attrs::WorkerParamOptions, errors: &mut Errors) {
-    let spans = [
-        options.rename.as_ref().map(LitStr::span),
-        options.kind.as_ref().map(LitStr::span),
-        options.default.as_ref().map(Spanned::span),
-        options.binary,
-        options.rest,
-        options.description.as_ref().map(LitStr::span),
-    ];
-    for span in spans.into_iter().flatten() {
-        errors.push(syn::Error::new(
-            span,
-            "a borrowed argument is the call's context, not a parameter: remove #[param(...)]",
-        ));
-    }
+/// The `Stream` bounds of an `impl Stream<...>`, if `ty` is one.
+fn stream_bounds(ty: &Type) -> impl Iterator<Item = &syn::PathSegment> {
+    let bounds = match ty {
+        Type::ImplTrait(bounds) => Some(bounds.bounds.iter()),
+        _ => None,
+    };
+    bounds
+        .into_iter()
+        .flatten()
+        .filter_map(|bound| match bound {
+            syn::TypeParamBound::Trait(bound) => {
+                bound.path.segments.last().filter(|s| s.ident == "Stream")
+            }
+            _ => None,
+        })
 }
 
 /// What the method answers: a stream when marked `streaming` or when it returns
 /// `impl Stream<...>` (optionally inside `Result`), else one value.
 fn answer_shape(ty: &Type, marked_streaming: bool) -> AnswerShape {
-    let result_ok = result_ok_type(ty);
-    let returns_stream = |ty: &Type| matches!(ty, Type::ImplTrait(bounds) if bounds.bounds.iter().any(|bound| matches!(bound, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == "Stream"))));
-    match result_ok {
+    let returns_stream = |ty: &Type| stream_bounds(ty).next().is_some();
+    match result_ok(ty) {
         Some(ok) if marked_streaming || returns_stream(ok) => AnswerShape::FallibleStream,
         _ if marked_streaming || returns_stream(ty) => AnswerShape::Stream,
         _ => AnswerShape::Unary,
@@ -424,28 +271,17 @@ fn answer_shape(ty: &Type, marked_streaming: bool) -> AnswerShape {
 /// cannot name).
 fn answered_type(ty: &Type, answer: AnswerShape) -> Option<Type> {
     let value = match answer {
-        AnswerShape::Unary => result_ok_type(ty),
-        AnswerShape::Stream => stream_item(ty).and_then(result_ok_type),
-        AnswerShape::FallibleStream => result_ok_type(ty)
-            .and_then(stream_item)
-            .and_then(result_ok_type),
+        AnswerShape::Unary => result_ok(ty),
+        AnswerShape::Stream => stream_item(ty).and_then(result_ok),
+        AnswerShape::FallibleStream => result_ok(ty).and_then(stream_item).and_then(result_ok),
     }?;
-    naming::find_impl_trait(value)
-        .is_none()
-        .then(|| value.clone())
+    find_impl_trait(value).is_none().then(|| value.clone())
 }
 
 /// `I` of a written-out `impl Stream<Item = I>`.
 fn stream_item(ty: &Type) -> Option<&Type> {
-    let Type::ImplTrait(bounds) = ty else {
-        return None;
-    };
-    bounds.bounds.iter().find_map(|bound| {
-        let syn::TypeParamBound::Trait(bound) = bound else {
-            return None;
-        };
-        let last = bound.path.segments.last().filter(|s| s.ident == "Stream")?;
-        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+    stream_bounds(ty).find_map(|bound| {
+        let syn::PathArguments::AngleBracketed(args) = &bound.arguments else {
             return None;
         };
         args.args.iter().find_map(|arg| match arg {
@@ -455,32 +291,21 @@ fn stream_item(ty: &Type) -> Option<&Type> {
     })
 }
 
-/// `T` of a written-out `Result<T, E>`.
-fn result_ok_type(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != "Result" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|arg| match arg {
-        syn::GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use syn::parse_quote;
 
     use super::*;
 
-    fn parse(item: ItemImpl) -> (WorkerImpl, String) {
-        let mut errors = Errors::default();
-        let model = parse_impl(item, attrs::WorkerMacroOptions::default(), &mut errors);
-        (model, errors.to_compile_errors().to_string())
+    use crate::internals::testing::reported;
+
+    /// The model, and the messages of what parsing reported.
+    fn parse(item: ItemImpl) -> (WorkerImpl, Vec<String>) {
+        reported(|cx| parse_impl(item, MacroOptions::default(), cx))
+    }
+
+    fn tools(model: &WorkerImpl) -> Vec<&WorkerTool> {
+        model.tools().collect()
     }
 
     #[test]
@@ -498,28 +323,27 @@ mod tests {
                 pub fn new() -> Self { todo!() }
             }
         });
-        assert_eq!(errors, "");
-        let names: Vec<_> = model.tools.iter().map(|t| t.tool_name.as_str()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let tools = tools(&model);
+        let names: Vec<_> = tools.iter().map(|t| t.tool_name.as_str()).collect();
         assert_eq!(names, ["ping", "add", "stream_data", "process"]);
-        assert_eq!(model.tools[0].description, "Echo.");
-        assert!(model.tools[1].is_async);
-        assert!(matches!(
-            model.tools[1].args[0].source,
-            ArgSource::Borrowed(_)
-        ));
-        assert_eq!(model.tools[2].answer, AnswerShape::Stream);
+        assert!(tools.iter().all(|tool| tool.valid()));
+        assert_eq!(tools[0].description, "Echo.");
+        assert!(tools[1].is_async);
+        assert!(matches!(tools[1].args[0].source, ArgSource::Borrowed(_)));
+        assert_eq!(tools[2].answer, AnswerShape::Stream);
         let value_ty = |i: usize| {
-            let ty = model.tools[i].value_ty.as_ref();
+            let ty = tools[i].value_ty.as_ref();
             ty.map(|ty| quote::ToTokens::to_token_stream(ty).to_string())
         };
         assert_eq!(value_ty(0).as_deref(), Some("Value"));
         assert_eq!(value_ty(2).as_deref(), Some("Value"));
         assert_eq!(value_ty(3).as_deref(), Some("()"));
-        let ArgSource::Parameter(data) = &model.tools[3].args[0].source else {
+        let ArgSource::Parameter(data) = &tools[3].args[0].source else {
             panic!()
         };
         assert_eq!(data.type_name, "bytes");
-        let ArgSource::Parameter(b) = &model.tools[1].args[2].source else {
+        let ArgSource::Parameter(b) = &tools[1].args[2].source else {
             panic!()
         };
         assert!(matches!(b.taking, Taking::Optional));
@@ -537,54 +361,73 @@ mod tests {
                 pub fn channel(&self) -> ChunkReceiver { todo!() }
             }
         });
-        assert_eq!(errors, "");
+        assert!(errors.is_empty(), "{errors:?}");
         let found: Vec<_> = model
-            .tools
-            .iter()
+            .tools()
             .map(|tool| {
                 let ty = tool.value_ty.as_ref();
                 ty.map(|ty| quote::ToTokens::to_token_stream(ty).to_string())
             })
             .collect();
         assert_eq!(found, [Some("Point".to_owned()), None, None, None]);
-        assert_eq!(model.tools[0].answer, AnswerShape::FallibleStream);
+        assert_eq!(tools(&model)[0].answer, AnswerShape::FallibleStream);
     }
 
     #[test]
-    fn reports_every_problem_at_once() {
-        let (_, errors) = parse(parse_quote! {
+    fn only_attribute_options_are_reported_while_parsing() {
+        let (model, errors) = parse(parse_quote! {
             impl Broken {
                 pub fn no_self(n: u32) -> Result<u32, ToolError> { todo!() }
-                pub fn borrowed(&self, s: &str) -> Result<u32, ToolError> { todo!() }
-                pub fn generic<T>(&self, t: T) -> Result<u32, ToolError> { todo!() }
-                #[tool(name = "bad name")]
-                pub fn named(&self) -> Result<u32, ToolError> { todo!() }
-                #[tool(name = "named_twice")]
-                pub fn a(&self) -> Result<u32, ToolError> { todo!() }
-                #[tool(name = "named_twice")]
-                pub fn b(&self) -> Result<u32, ToolError> { todo!() }
-                pub fn both(&self, #[param(binary, rest)] x: Vec<u8>) -> Result<u32, ToolError> { todo!() }
-                pub fn nothing(&self) { }
+                #[tool(stream)]
+                pub fn borrowed(&self, s: &str, #[param(optional)] (a, b): (u32, u32)) { }
+                pub fn generic<T>(&self, t: impl Display) -> Result<u32, ToolError> { todo!() }
+                #[tool(name = "private")]
+                fn private(&self) {}
+                pub fn exclusive(&self, #[param(binary, rest)] data: Option<Vec<u8>>, #[param(default = 1)] n: Option<u32>) -> Result<u32, ToolError> { todo!() }
             }
         });
-        for expected in [
-            "add `&self`, make it non-`pub`, or mark it #[tool(skip)]",
-            "use `String` for `&str`",
-            "tool methods cannot be generic",
-            "invalid tool name `bad name`",
-            "write a name that follows the rule",
-            "tool `named_twice` is already served by method `a`",
-            "exclude each other",
-            "add `-> Result<T, ToolError>`",
-        ] {
-            assert!(
-                errors.contains(expected),
-                "missing {expected:?} in {errors}"
-            );
-        }
-        assert!(
-            !errors.contains("name the tool with #[tool(name"),
-            "{errors}"
+        assert_eq!(
+            errors,
+            [
+                "unknown key of #[tool]; use `name = \"tool_name\"`, `streaming` or `skip`",
+                "unknown key of #[param]; use `rename = \"wire_name\"`, `default = <value>`, `binary`, `rest`, `kind = \"integer\"` or `description = \"...\"`",
+            ]
         );
+        let sorts: Vec<_> = model
+            .methods
+            .iter()
+            .map(|method| match method {
+                Method::Tool(_) => "tool",
+                Method::WrongReceiver { .. } => "wrong receiver",
+                Method::PrivateNamed(_) => "private",
+            })
+            .collect();
+        assert_eq!(sorts, ["wrong receiver", "tool", "tool", "private", "tool"]);
+        let tools = tools(&model);
+        assert!(tools.iter().all(|tool| !tool.valid()));
+        let unusable = |arg: &WorkerArg| match &arg.source {
+            ArgSource::Unusable(Unusable::Pattern) => "pattern",
+            ArgSource::Unusable(Unusable::Borrowed(_)) => "borrowed",
+            ArgSource::Unusable(Unusable::ImplTrait(_)) => "impl trait",
+            _ => "usable",
+        };
+        let args: Vec<_> = tools[0]
+            .args
+            .iter()
+            .chain(&tools[1].args)
+            .map(unusable)
+            .collect();
+        assert_eq!(args, ["borrowed", "pattern", "impl trait"]);
+        assert!(tools[0].missing_output.is_some());
+        // Both sources are kept for the check; `binary` is the one taken.
+        let data = &tools[2].args[0];
+        assert_eq!(
+            data.given.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+            ["binary", "rest"]
+        );
+        let ArgSource::Parameter(n) = &tools[2].args[1].source else {
+            panic!("a parameter")
+        };
+        assert!(n.defaults_an_option());
     }
 }
