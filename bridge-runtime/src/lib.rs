@@ -24,6 +24,9 @@
 //!
 //! # Features
 //!
+//! - `schemars` (on by default): the JSON Schemas of declared tools' argument and result types
+//!   that implement schemars' `JsonSchema`; without it every schema is `true` (accepts
+//!   anything). The facade `snakepit-bridge` turns it on through its own `schemars` feature.
 //! - `tls` (off by default): TLS to the host (rustls with the ring provider, and the Mozilla
 //!   root certificates of webpki-roots), for an `https://` address or [`TlsOptions`]. A worker
 //!   talks to its host over loopback in plaintext, as snakepit's workers do, and does not

@@ -380,11 +380,13 @@ impl<T: ToolSet> Worker<T> {
     /// step `run` takes (settings, `setsid`, logging unless the program installed a `tracing`
     /// subscriber already, hooks).
     ///
-    /// Before anything else, as a worker binary is expected to: `--snakepit-describe` prints the
-    /// tool manifest on stdout, and, when no configuration was given in code, `--help` or a run
-    /// by hand without snakepit's launch settings prints what the worker is and how to run it;
-    /// each returns [`WorkerError::NotServed`], whose
-    /// [`exit_code`](NotServed::exit_code) is the one to exit with.
+    /// First the tool definitions are checked: definitions the host could not take are
+    /// [`WorkerError::InvalidTools`], whatever the flags. Then, before anything else, as a
+    /// worker binary is expected to: `--snakepit-describe` prints the tool manifest on stdout,
+    /// and, when no configuration was given in code, `--help` or a run by hand without
+    /// snakepit's launch settings prints what the worker is and how to run it; each returns
+    /// [`WorkerError::NotServed`], whose [`exit_code`](NotServed::exit_code) is the one to exit
+    /// with.
     pub async fn serve(mut self) -> Result<StopReason, WorkerError> {
         crate::toolset::check_definitions::<T>().map_err(WorkerError::InvalidTools)?;
         self.answer_if_not_served()?;
