@@ -255,6 +255,12 @@ def main():
             os.setsid()
         except OSError:
             pass
+    # SIGTERM and SIGINT are blocked before any thread starts, so every gRPC and pool thread
+    # inherits the mask and the main thread takes them with sigwait. A handler would run only
+    # when the signal interrupts the main thread: one delivered to a gRPC thread instead would
+    # leave the main thread asleep and the worker deaf to SIGTERM.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     max_size = 100 * 1024 * 1024
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=args.threads),
@@ -264,13 +270,14 @@ def main():
     port = server.add_insecure_port(f"127.0.0.1:{args.port}")
     server.start()
     signal_ready(port)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    signal.sigwait(stop_signals)
     server.stop(2.0).wait(3.0)
-    return 0
+    # Exit now rather than through the interpreter's shutdown, which joins every pool thread
+    # and tears gRPC down with no bound: the launcher's grace period is the worker's to keep.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
