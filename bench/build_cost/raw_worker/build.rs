@@ -1,4 +1,5 @@
-//! The same proto as snakepit-bridge's runtime, compiled the same way (protox, no protoc).
+//! The same proto as snakepit-bridge's runtime, compiled the same way as its codegen (protox, no
+//! protoc).
 
 use std::path::PathBuf;
 
