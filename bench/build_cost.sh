@@ -84,14 +84,14 @@ rows = {}
 for line in open(sys.argv[1]):
     name, seconds, size, crates = line.split()
     rows[name] = (float(seconds), int(size), int(crates))
-print(f"{'':40}{'build s':>10}{'stripped MiB':>15}{'crates':>8}")
+print(f"{'':44}{'build s':>10}{'stripped MiB':>15}{'crates':>8}")
 for name, (s, b, c) in rows.items():
-    print(f"{name:40}{s:>10.1f}{b / 1048576:>15.2f}{c:>8}")
+    print(f"{name:44}{s:>10.1f}{b / 1048576:>15.2f}{c:>8}")
 for raw in ("raw_worker", "raw_worker_checked_in"):
     r = rows[raw]
     for name in ("facade_worker", "facade_no_schemars"):
         f = rows[name]
         label = f"{name} / {raw}"
-        print(f"{label:40}{f[0] / r[0]:>9.2f}x{f[1] / r[1]:>14.2f}x{f[2] / r[2]:>7.2f}x")
+        print(f"{label:44}{f[0] / r[0]:>9.2f}x{f[1] / r[1]:>14.2f}x{f[2] / r[2]:>7.2f}x")
 PY
 echo "timings: $out/*/cargo-timing.html"
