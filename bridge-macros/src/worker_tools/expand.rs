@@ -6,7 +6,9 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::{AnswerShape, ArgSource, Parameter, Taking, WorkerArg, WorkerImpl, WorkerTool};
+use super::model::{
+    AnswerShape, Parameter, ServedArg, ServedSource, ServedTool, Taking, WorkerImpl, WorkerTool,
+};
 use super::{check, parse};
 use crate::internals::attr::MacroOptions;
 use crate::internals::types::{erase_lifetimes, find_impl_trait};
@@ -42,9 +44,9 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     let k = &model.krate;
     let p = quote!(#k::__private);
     let self_ty = &model.item.self_ty;
-    let valid = || model.tools().filter(|tool| tool.valid());
-    let definitions = valid().map(|tool| definition(tool, &p));
-    let arms = valid().map(|tool| arm(tool, k, &p));
+    let served: Vec<ServedTool> = model.tools().filter_map(WorkerTool::served).collect();
+    let definitions = served.iter().map(|tool| definition(tool, &p));
+    let arms = served.iter().map(|tool| arm(tool, k, &p));
     quote! {
         impl #k::ToolSet for #self_ty {
             fn tool_definitions() -> ::std::vec::Vec<#k::ToolDefinition> {
@@ -79,17 +81,20 @@ fn tool_set_impl(model: &WorkerImpl) -> TokenStream {
     }
 }
 
-fn definition(tool: &WorkerTool, p: &TokenStream) -> TokenStream {
+fn definition(served: &ServedTool, p: &TokenStream) -> TokenStream {
+    let tool = served.tool;
     let name = &tool.tool_name;
     let method = tool.method.to_string();
     let description = &tool.description;
     let streaming = tool.answer != AnswerShape::Unary;
-    let parameters = tool.args.iter().filter_map(|arg| match &arg.source {
-        ArgSource::Parameter(parameter) => Some(parameter_definition(&arg.ty, parameter, p)),
-        ArgSource::Borrowed(_) | ArgSource::Unusable(_) => None,
+    let parameters = served.args.iter().filter_map(|served| match served.source {
+        ServedSource::Parameter(parameter) => {
+            Some(parameter_definition(&served.arg.ty, parameter, p))
+        }
+        ServedSource::Borrowed(_) => None,
     });
-    let extra_parameters = tool.args.iter().any(|arg| {
-        matches!(&arg.source, ArgSource::Parameter(parameter) if matches!(parameter.taking, Taking::Rest))
+    let extra_parameters = served.args.iter().any(|served| {
+        matches!(served.source, ServedSource::Parameter(parameter) if matches!(parameter.taking, Taking::Rest))
     });
     let result_schema = match (&tool.output, tool.answer) {
         (Some(output), AnswerShape::Unary) if find_impl_trait(output).is_none() => {
@@ -162,10 +167,11 @@ fn default_value(expr: &syn::Expr) -> TokenStream {
 }
 
 /// The `match` arm of one tool: `k` is the worker crate's path, `p` its `__private`.
-fn arm(tool: &WorkerTool, k: &TokenStream, p: &TokenStream) -> TokenStream {
+fn arm(served: &ServedTool, k: &TokenStream, p: &TokenStream) -> TokenStream {
+    let tool = served.tool;
     let name = &tool.tool_name;
     let method = &tool.method;
-    let (takes, passes): (Vec<_>, Vec<_>) = tool.args.iter().map(|arg| take_arg(arg, p)).unzip();
+    let (takes, passes): (Vec<_>, Vec<_>) = served.args.iter().map(|arg| take_arg(arg, p)).unzip();
     let call = if tool.is_async {
         quote!(__this.#method(#(#passes),*).await)
     } else {
@@ -189,23 +195,22 @@ fn arm(tool: &WorkerTool, k: &TokenStream, p: &TokenStream) -> TokenStream {
 
 /// The statement that takes an argument from the call into a local, and the expression that
 /// passes the local to the method.
-fn take_arg(arg: &WorkerArg, p: &TokenStream) -> (TokenStream, TokenStream) {
+fn take_arg(served: &ServedArg, p: &TokenStream) -> (TokenStream, TokenStream) {
+    let arg = served.arg;
     let local = quote::format_ident!("__arg_{}", syn::ext::IdentExt::unraw(&arg.ident));
     let ty = &arg.ty;
-    match &arg.source {
-        ArgSource::Borrowed(borrowed) => {
+    match served.source {
+        ServedSource::Borrowed(borrowed) => {
             let borrowed = erase_lifetimes(borrowed);
             let take = quote_spanned! {borrowed.span()=>
                 let #local = #p::borrowed_arg::<#borrowed>(&__call);
             };
             (take, quote!(&#local))
         }
-        ArgSource::Parameter(parameter) => {
+        ServedSource::Parameter(parameter) => {
             let take = take_parameter(ty, parameter, p);
             (quote!(let #local: #ty = #take;), quote!(#local))
         }
-        // Never written: a tool with an unusable argument is left out of the code.
-        ArgSource::Unusable(_) => (quote!(), quote!(::core::unreachable!())),
     }
 }
 

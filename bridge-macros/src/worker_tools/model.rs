@@ -66,14 +66,40 @@ pub(crate) struct WorkerTool {
 }
 
 impl WorkerTool {
-    /// Whether the method can be served; an invalid one (reported by the check) is left out of
-    /// the generated code, so that its errors cause no others.
-    pub(crate) fn valid(&self) -> bool {
-        self.generics.params.is_empty()
-            && self.unsafety.is_none()
-            && self.output.is_some()
-            && self.args.iter().all(WorkerArg::usable)
+    /// The method as the generated code serves it, or `None` when it cannot be served: an
+    /// invalid one (reported by the check) is left out of the generated code, so that its errors
+    /// cause no others.
+    pub(crate) fn served(&self) -> Option<ServedTool<'_>> {
+        if !self.generics.params.is_empty() || self.unsafety.is_some() || self.output.is_none() {
+            return None;
+        }
+        let args = self
+            .args
+            .iter()
+            .map(WorkerArg::served)
+            .collect::<Option<_>>()?;
+        Some(ServedTool { tool: self, args })
     }
+}
+
+/// A tool the generated code serves: every argument can be taken from a call.
+pub(crate) struct ServedTool<'a> {
+    pub(crate) tool: &'a WorkerTool,
+    pub(crate) args: Vec<ServedArg<'a>>,
+}
+
+/// An argument of a served tool, and where its value comes from.
+pub(crate) struct ServedArg<'a> {
+    pub(crate) arg: &'a WorkerArg,
+    pub(crate) source: ServedSource<'a>,
+}
+
+/// Where a served argument's value comes from: [`ArgSource`] without its unusable cases.
+pub(crate) enum ServedSource<'a> {
+    /// A borrow of the call's context.
+    Borrowed(&'a Type),
+    /// A parameter of the call (or the context taken by value).
+    Parameter(&'a Parameter),
 }
 
 /// How the method answers.
@@ -100,13 +126,16 @@ pub(crate) struct WorkerArg {
 }
 
 impl WorkerArg {
-    /// Whether the argument can be taken from a call.
-    pub(crate) fn usable(&self) -> bool {
-        match &self.source {
-            ArgSource::Borrowed(_) => true,
-            ArgSource::Parameter(parameter) => !parameter.defaults_an_option(),
-            ArgSource::Unusable(_) => false,
-        }
+    /// The argument as a call fills it in, or `None` when no call can.
+    fn served(&self) -> Option<ServedArg<'_>> {
+        let source = match &self.source {
+            ArgSource::Borrowed(ty) => ServedSource::Borrowed(ty),
+            ArgSource::Parameter(parameter) if !parameter.defaults_an_option() => {
+                ServedSource::Parameter(parameter)
+            }
+            ArgSource::Parameter(_) | ArgSource::Unusable(_) => return None,
+        };
+        Some(ServedArg { arg: self, source })
     }
 }
 

@@ -327,7 +327,7 @@ mod tests {
         let tools = tools(&model);
         let names: Vec<_> = tools.iter().map(|t| t.tool_name.as_str()).collect();
         assert_eq!(names, ["ping", "add", "stream_data", "process"]);
-        assert!(tools.iter().all(|tool| tool.valid()));
+        assert!(tools.iter().all(|tool| tool.served().is_some()));
         assert_eq!(tools[0].description, "Echo.");
         assert!(tools[1].is_async);
         assert!(matches!(tools[1].args[0].source, ArgSource::Borrowed(_)));
@@ -404,7 +404,7 @@ mod tests {
             .collect();
         assert_eq!(sorts, ["wrong receiver", "tool", "tool", "private", "tool"]);
         let tools = tools(&model);
-        assert!(tools.iter().all(|tool| !tool.valid()));
+        assert!(tools.iter().all(|tool| tool.served().is_none()));
         let unusable = |arg: &WorkerArg| match &arg.source {
             ArgSource::Unusable(Unusable::Pattern) => "pattern",
             ArgSource::Unusable(Unusable::Borrowed(_)) => "borrowed",

@@ -167,6 +167,32 @@ enum Report {
     Closed,
 }
 
+/// Reads the wrapper's stdout to its end on a thread of its own (so the host never blocks on a
+/// full pipe), sending what it reports.
+fn read_reports(stdout: std::process::ChildStdout) -> mpsc::Receiver<Report> {
+    let (send, reports) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let report = if let Some(pid) = line.strip_prefix("PID ") {
+                pid.trim().parse().map(Report::Pid).ok()
+            } else if line.trim() == "READY" {
+                Some(Report::Ready)
+            } else {
+                line.strip_prefix("EXITED ")
+                    .map(|status| Report::Exited(status.trim().to_owned()))
+            };
+            if let Some(report) = report {
+                if send.send(report).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = send.send(Report::Closed);
+    });
+    reports
+}
+
 /// Runs `host/start.sh PORT` with the host's stderr in a log file, prints `PID <host pid>`,
 /// forwards the host's stdout (`READY`), and prints `EXITED <status>` when the host ends. The
 /// watchdog stops the host when the wrapper's stdin closes (non-interactive bash gives an
@@ -231,77 +257,62 @@ impl RealHost {
             .spawn()
             .map_err(|error| format!("cannot run bash for {}: {error}", start.display()))?;
         let stdin = wrapper.stdin.take().expect("piped stdin");
-        let stdout = wrapper.stdout.take().expect("piped stdout");
-        let (send, reports) = mpsc::channel();
-        // Reads the wrapper's stdout to its end (so the host never blocks on a full pipe).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let report = if let Some(pid) = line.strip_prefix("PID ") {
-                    pid.trim().parse().map(Report::Pid).ok()
-                } else if line.trim() == "READY" {
-                    Some(Report::Ready)
-                } else {
-                    line.strip_prefix("EXITED ")
-                        .map(|status| Report::Exited(status.trim().to_owned()))
-                };
-                if let Some(report) = report {
-                    if send.send(report).is_err() {
-                        return;
-                    }
-                }
-            }
-            let _ = send.send(Report::Closed);
-        });
-
-        let deadline = Instant::now() + START_TIMEOUT;
-        let mut host = RealHost {
+        let reports = read_reports(wrapper.stdout.take().expect("piped stdout"));
+        let host = RealHost {
             port,
             host_pid: 0,
             log,
             wrapper: Mutex::new(Some((wrapper, stdin))),
         };
+        host.await_ready(&reports, &start)
+    }
+
+    /// Follows the wrapper's reports until the host is ready (`Some`), exits because its port
+    /// is taken (`None`), or fails; the host is stopped (dropped) unless it is ready.
+    fn await_ready(
+        mut self,
+        reports: &mpsc::Receiver<Report>,
+        start: &Path,
+    ) -> Result<Option<RealHost>, String> {
+        let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let report = match reports.recv_timeout(left.min(Duration::from_millis(250))) {
                 Ok(report) => report,
                 // Taken port: snakepit logs it at once, but exits only after its listener's
                 // 10 s `await_ready`; no need to wait for that.
-                Err(mpsc::RecvTimeoutError::Timeout) if host.log_text().contains("eaddrinuse") => {
-                    drop(host);
+                Err(mpsc::RecvTimeoutError::Timeout) if self.log_text().contains("eaddrinuse") => {
                     return Ok(None);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => continue,
                 Err(_) => {
-                    let log = host.log_text();
-                    drop(host);
                     return Err(format!(
-                        "the real snakepit host ({}) printed no READY within {} s; its stderr:\n{log}",
+                        "the real snakepit host ({}) printed no READY within {} s; its stderr:\n{}",
                         start.display(),
-                        START_TIMEOUT.as_secs()
+                        START_TIMEOUT.as_secs(),
+                        self.log_text()
                     ));
                 }
             };
-            match report {
-                Report::Pid(pid) => host.host_pid = pid,
-                Report::Ready => return Ok(Some(host)),
-                Report::Exited(_) | Report::Closed => {
-                    let status = match report {
-                        Report::Exited(status) => status,
-                        _ => "unknown".to_owned(),
-                    };
-                    let log = host.log_text();
-                    drop(host);
-                    if log.contains("eaddrinuse") {
-                        return Ok(None);
-                    }
-                    return Err(format!(
-                        "the real snakepit host ({} {port}) exited with status {status} before \
-                         READY; its stderr:\n{log}",
-                        start.display()
-                    ));
+            let status = match report {
+                Report::Pid(pid) => {
+                    self.host_pid = pid;
+                    continue;
                 }
+                Report::Ready => return Ok(Some(self)),
+                Report::Exited(status) => status,
+                Report::Closed => "unknown".to_owned(),
+            };
+            let log = self.log_text();
+            if log.contains("eaddrinuse") {
+                return Ok(None);
             }
+            return Err(format!(
+                "the real snakepit host ({} {}) exited with status {status} before READY; its \
+                 stderr:\n{log}",
+                start.display(),
+                self.port
+            ));
         }
     }
 
