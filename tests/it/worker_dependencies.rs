@@ -1,7 +1,8 @@
 //! A worker links only the worker runtime and the client: no TLS stack and no snakepit
 //! emulator in a worker crate's dependency tree (read with `cargo tree`, nothing is compiled).
 //! The same tree with the `tls` or `testkit` feature shows them, so the check sees what it
-//! looks for. schemars, a default feature, is left out with `default-features = false`.
+//! looks for. schemars, a default feature, is left out with `default-features = false`. The
+//! runtime's gRPC code is checked in: building a worker compiles no protobuf compiler.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +20,15 @@ const TLS_STACK: [&str; 6] = [
     "aws-lc-rs",
 ];
 const TESTKIT: &str = "snakepit-bridge-testkit";
+
+/// A protobuf compiler and its code generators: only `bridge-runtime/codegen` uses them.
+const PROTOBUF_COMPILER: [&str; 5] = [
+    "protox",
+    "prost-build",
+    "tonic-prost-build",
+    "tonic-build",
+    "prost-reflect",
+];
 
 /// A worker crate depending on the facade as a worker does (with `options` added to the
 /// dependency, e.g. `default-features = false`), with the workspace's lockfile.
@@ -44,10 +54,15 @@ fn worker_crate(name: &str, options: &str) -> PathBuf {
 
 /// The names of the crates the worker builds into its binary (normal dependencies).
 fn normal_dependencies(dir: &Path, features: &[&str]) -> Vec<String> {
+    dependencies(dir, "normal", features)
+}
+
+/// The names of the crates in the worker's tree along `edges` (`cargo tree -e`).
+fn dependencies(dir: &Path, edges: &str, features: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command
-        .args(["tree", "--offline", "-e", "normal", "--prefix", "none"])
+        .args(["tree", "--offline", "-e", edges, "--prefix", "none"])
         .args(["--format", "{p}"])
         .current_dir(dir);
     for feature in features {
@@ -84,6 +99,24 @@ fn a_worker_links_no_tls_stack_and_no_emulator() {
     assert!(
         unwanted.is_empty(),
         "a worker crate must not build {unwanted:?}"
+    );
+}
+
+#[test]
+fn a_worker_builds_no_protobuf_compiler() {
+    let names = dependencies(&worker_crate("build", ""), "normal,build", &[]);
+    assert!(
+        names.iter().any(|name| name == "snakepit-bridge-runtime"),
+        "the tree was not read: {names:?}"
+    );
+    let compiler: Vec<&String> = names
+        .iter()
+        .filter(|name| PROTOBUF_COMPILER.contains(&name.as_str()))
+        .collect();
+    assert!(
+        compiler.is_empty(),
+        "a worker crate must not build {compiler:?}: the runtime's gRPC code is checked in \
+         (bridge-runtime/src/generated/)"
     );
 }
 
